@@ -4,6 +4,12 @@ import os
 import tempfile
 
 
+def _current_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode="wb"):
     """Open a temporary file beside `path`; on success rename it over `path`, on error delete it."""
@@ -11,6 +17,7 @@ def atomic_write(path, mode="wb"):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".part")
     try:
+        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600 files; give the usual mode
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()

@@ -1,0 +1,140 @@
+"""Getting MNIST as arrays: the reference's mnist-original.mat, or the official IDX files.
+
+The reference loaded `mnist-original.mat` (key `data`: uint8 784 x 70000, one image per column;
+key `label`: 1 x 70000; the 60,000 training images first, then the 10,000 test images). When
+that file is missing it is made from the four official IDX files, downloaded if need be.
+"""
+import os
+
+import numpy as np
+import scipy.io
+
+import mnist_download
+from atomic import atomic_write
+from errors import DataError
+from idx import read_idx
+
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+MAT_NAME = "mnist-original.mat"
+NUM_PIXELS = 784
+NUM_LABELS = 10
+TRAIN_SIZE = 60000  # the reference: the first 60,000 images train, the rest test
+
+
+def check_arrays(X, y, source):
+    """DataError unless X is (n, 784) pixels 0..255 and y n labels in 0..9."""
+    if X.ndim != 2 or X.shape[1] != NUM_PIXELS:
+        raise DataError(f"{source}: images have shape {X.shape}, expected (n, {NUM_PIXELS})")
+    if y.shape != (X.shape[0],):
+        raise DataError(f"{source}: {X.shape[0]} images but {y.size} labels")
+    if X.shape[0] == 0:
+        raise DataError(f"{source}: no images")
+    if y.min() < 0 or y.max() >= NUM_LABELS or not np.array_equal(y, np.round(y)):
+        raise DataError(f"{source}: labels must be whole numbers 0..9, found {y.min()}..{y.max()}")
+
+
+def load_mat(path):
+    """Images (n, 784) uint8 and labels (n,) int64 from a file laid out like mnist-original.mat."""
+    try:
+        contents = scipy.io.loadmat(path)
+    except FileNotFoundError:
+        raise DataError(f"{path} not found") from None
+    except Exception as e:  # scipy raises ValueError, TypeError, MatReadError... for non-.mat files
+        raise DataError(f"{path} is not a readable MATLAB .mat file ({e})") from None
+    missing = [key for key in ("data", "label") if key not in contents]
+    if missing:
+        raise DataError(f"{path} has no {' or '.join(repr(k) for k in missing)} variable; expected the layout of mnist-original.mat")
+    data, label = np.asarray(contents["data"]), np.asarray(contents["label"])
+    if data.ndim != 2 or data.shape[0] != NUM_PIXELS:
+        raise DataError(f"{path}: 'data' has shape {data.shape}, expected ({NUM_PIXELS}, n), one image per column")
+    if data.dtype != np.uint8:
+        if data.size and (data.min() < 0 or data.max() > 255):
+            raise DataError(f"{path}: 'data' pixels must be 0..255")
+        data = data.astype(np.uint8)
+    y = label.ravel()
+    if label.ndim != 2 or 1 not in label.shape:
+        raise DataError(f"{path}: 'label' has shape {label.shape}, expected (1, n)")
+    X = data.T  # (n, 784), a view: no copy of the images
+    check_arrays(X, y, path)
+    return X, y.astype(np.int64)
+
+
+def save_mat(path, X, y):
+    """Write images and labels atomically in the layout of mnist-original.mat."""
+    check_arrays(X, y, "save_mat")
+    with atomic_write(path) as f:
+        scipy.io.savemat(f, {"data": np.ascontiguousarray(X.T, dtype=np.uint8),
+                             "label": np.asarray(y, dtype=np.float64).reshape(1, -1)})
+
+
+def find_idx_files(folder):
+    """Paths of the four MNIST IDX files in `folder`, gzipped or not; DataError naming any missing."""
+    paths, missing = {}, []
+    for name in mnist_download.FILES:
+        for candidate in (name + ".gz", name, name.replace("-idx", ".idx")):
+            if os.path.isfile(os.path.join(folder, candidate)):
+                paths[name] = os.path.join(folder, candidate)
+                break
+        else:
+            missing.append(name + ".gz")
+    if missing:
+        raise DataError(f"{folder} lacks {', '.join(missing)}; it needs the four MNIST IDX files")
+    return paths
+
+
+def load_idx_folder(folder):
+    """Images (70000, 784) and labels from the four IDX files: training set first, then test."""
+    paths = find_idx_files(folder)
+    images, labels = [], []
+    for part in ("train", "t10k"):
+        X = read_idx(paths[f"{part}-images-idx3-ubyte"])
+        y = read_idx(paths[f"{part}-labels-idx1-ubyte"])
+        if X.ndim != 3 or X.shape[1:] != (28, 28):
+            raise DataError(f"{paths[f'{part}-images-idx3-ubyte']} holds shape {X.shape}, expected (n, 28, 28) images")
+        if y.ndim != 1:
+            raise DataError(f"{paths[f'{part}-labels-idx1-ubyte']} holds shape {y.shape}, expected (n,) labels")
+        if X.shape[0] != y.shape[0]:
+            raise DataError(f"{part} files disagree: {X.shape[0]} images but {y.shape[0]} labels")
+        images.append(X.reshape(-1, NUM_PIXELS))
+        labels.append(y)
+    X, y = np.concatenate(images), np.concatenate(labels).astype(np.int64)
+    check_arrays(X, y, folder)
+    return X, y
+
+
+def make_mat(data_dir=DATA_DIR):
+    """Build data_dir/mnist-original.mat from IDX files there, downloading any that are missing."""
+    try:
+        mnist_download.download_mnist(data_dir)
+    except DataError as e:
+        files = ", ".join(name + ".gz" for name in mnist_download.FILES)
+        raise DataError(
+            f"{e}. Offline? Put {files} into {data_dir} (or pass --data FOLDER_OR_MAT) and run again") from None
+    X, y = load_idx_folder(data_dir)
+    save_mat(os.path.join(data_dir, MAT_NAME), X, y)
+    return X, y
+
+
+def load_mnist(path=None):
+    """MNIST images (n, 784) uint8 and labels (n,) from `path` (a .mat or a folder of IDX files).
+
+    With no path: data/mnist-original.mat, made first (downloading the IDX files) if missing.
+    """
+    if path is None:
+        mat = os.path.join(DATA_DIR, MAT_NAME)
+        if os.path.exists(mat):
+            return load_mat(mat)
+        print(f"{mat} not found: making it from the official MNIST files", flush=True)
+        return make_mat(DATA_DIR)
+    if os.path.isdir(path):
+        return load_idx_folder(path)
+    if not os.path.exists(path):
+        raise DataError(f"{path} not found; --data takes mnist-original.mat or a folder of MNIST IDX files")
+    return load_mat(path)
+
+
+def train_test_split(X, y, train_size=TRAIN_SIZE):
+    """The reference's split: the first `train_size` examples train, the rest test."""
+    if not 0 < train_size < X.shape[0]:
+        raise DataError(f"cannot keep {train_size} of {X.shape[0]} images for training and still test")
+    return X[:train_size], y[:train_size], X[train_size:], y[train_size:]

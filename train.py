@@ -1,0 +1,53 @@
+"""Training the network: the reference recipe's optimisation, with progress and a clean Ctrl-C."""
+import time
+
+import numpy as np
+from scipy.optimize import minimize
+
+from model import CostFunction, roll, unroll
+from prediction import predict
+from rand_initialise import initialise
+
+PIXEL_MAX = 255  # the reference scales pixels by X / 255
+PIXEL_SCALE = 1 / PIXEL_MAX
+
+
+def initial_params(input_size, hidden_size, num_labels, rng):
+    """Both layers' random initial weights as one vector, as the reference built them."""
+    return unroll(initialise(hidden_size, input_size, rng=rng), initialise(num_labels, hidden_size, rng=rng))
+
+
+def train(images, labels, hidden_size=100, lamb=0.1, maxiter=100, dtype=np.float64, rng=None,
+          num_labels=10, report=print):
+    """Fit the network to uint8 `images` (m, 784) with L-BFGS-B, as the reference did.
+
+    Returns (Theta1, Theta2, costs, interrupted): `costs` holds the cost after each iteration;
+    on Ctrl-C training stops, and the weights of the last completed iteration are returned
+    with interrupted=True. `report` receives one progress line per iteration (None: silence).
+    """
+    input_size = images.shape[1]
+    cost = CostFunction(images, labels, input_size, hidden_size, num_labels, lamb, dtype=dtype, scale=PIXEL_SCALE)
+    x0 = initial_params(input_size, hidden_size, num_labels, rng)
+    state = {"x": x0, "costs": []}
+    start = time.perf_counter()
+
+    def after_iteration(intermediate_result):
+        state["x"] = intermediate_result.x.copy()
+        state["costs"].append(float(intermediate_result.fun))
+        if report:
+            report(f"iteration {len(state['costs']):4d}   cost {intermediate_result.fun:.6f}   "
+                   f"{time.perf_counter() - start:7.1f} s")
+
+    interrupted = False
+    try:
+        minimize(cost, x0, method="L-BFGS-B", jac=True, options={"maxiter": maxiter}, callback=after_iteration)
+    except KeyboardInterrupt:
+        interrupted = True
+    Theta1, Theta2 = roll(state["x"], input_size, hidden_size, num_labels)
+    return Theta1.copy(), Theta2.copy(), state["costs"], interrupted
+
+
+def predict_images(Theta1, Theta2, images, batch_size=10000):
+    """Predicted labels for uint8 images, scaled in batches so no float copy of them all is made."""
+    return np.concatenate([predict(Theta1, Theta2, images[i:i + batch_size] / PIXEL_MAX)
+                           for i in range(0, images.shape[0], batch_size)])
