@@ -1,0 +1,108 @@
+"""Real pen-written digits (UCI pendigits, UNIPEN format) and replaying them as drawings.
+
+The file `pendigits-orig.tra` holds 7,494 digits from 30 writers, each a list of strokes
+sampled from a tablet: integer (x, y) points in a 500x500 box with y growing upwards.
+`load` reads them; `fit_to_canvas` puts one at a random place and size on a canvas
+(y growing downwards, as on screen); `replay` draws it through a DigitApp's own mouse
+handlers with real Tk events, the way a person's mouse would.
+"""
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.abspath(__file__))
+FILENAME = "pendigits-orig.tra"
+
+
+class PendigitsError(Exception):
+    """The pendigits file is missing or not in the expected format."""
+
+
+@dataclass
+class PenDigit:
+    label: int
+    writer: int
+    strokes: list          # of (n, 2) float arrays of tablet (x, y), y upwards
+
+
+def default_dir():
+    """$PENDIGITS_DIR, else ../shared/pendigits beside the repository."""
+    return os.environ.get("PENDIGITS_DIR") or os.path.join(REPO, "..", "shared", "pendigits")
+
+
+def load(path=None):
+    """All digits of `pendigits-orig.tra` (a file, or the directory holding it), in file order."""
+    path = path or default_dir()
+    if os.path.isdir(path):
+        path = os.path.join(path, FILENAME)
+    if not os.path.isfile(path):
+        raise PendigitsError(f"{path} not found; set PENDIGITS_DIR to the folder holding {FILENAME}")
+    digits, strokes, points = [], None, None
+    with open(path, encoding="ascii", errors="replace") as f:
+        for lineno, line in enumerate(f, 1):
+            word = line.split()
+            if not word:
+                continue
+            if word[0] == ".SEGMENT":
+                # .SEGMENT DIGIT 6-7 ? "4"  (the label follows on .COMMENT as well)
+                strokes = []
+            elif word[0] == ".COMMENT" and strokes is not None:
+                # .COMMENT <label> <writer> <sample>
+                digits.append(PenDigit(int(word[1]), int(word[2]), strokes))
+            elif word[0] == ".PEN_DOWN":
+                points = []
+            elif word[0] == ".PEN_UP":
+                if points is None or strokes is None:
+                    raise PendigitsError(f"{path}:{lineno}: .PEN_UP without .PEN_DOWN")
+                if points:
+                    strokes.append(np.array(points, dtype=np.float64))
+                points = None
+            elif points is not None:
+                try:
+                    points.append((float(word[0]), float(word[1])))
+                except (ValueError, IndexError):
+                    raise PendigitsError(f"{path}:{lineno}: expected two coordinates, got {line.strip()!r}") from None
+    digits = [d for d in digits if d.strokes]
+    if not digits:
+        raise PendigitsError(f"{path} holds no digits")
+    return digits
+
+
+def fit_to_canvas(strokes, width, height, rng, size_range=(0.45, 0.8), margin=12):
+    """Strokes scaled and moved onto a width x height canvas (y downwards), at random.
+
+    The digit's height becomes a random fraction `size_range` of the canvas height (less if
+    it would then be too wide) and its place is random, `margin` pixels clear of the edges.
+    """
+    allpts = np.concatenate(strokes)
+    lo, hi = allpts.min(axis=0), allpts.max(axis=0)
+    extent = np.maximum(hi - lo, 1.0)
+    scale = rng.uniform(*size_range) * height / extent[1]
+    scale = min(scale, (width - 2 * margin) / extent[0], (height - 2 * margin) / extent[1])
+    size = extent * scale
+    x0 = rng.uniform(margin, width - margin - size[0])
+    y0 = rng.uniform(margin, height - margin - size[1])
+    placed = []
+    for s in strokes:
+        x = x0 + (s[:, 0] - lo[0]) * scale
+        y = y0 + (hi[1] - s[:, 1]) * scale          # flip: tablet y grows upwards
+        placed.append(np.round(np.column_stack((x, y))).astype(int))
+    return placed
+
+
+def replay(app, strokes, update=False):
+    """Draw `strokes` (canvas pixels) on `app.canvas` with real press, motion and release events.
+
+    Tk delivers event_generate events synchronously to the bound handlers; `update` also
+    redraws the window after each stroke (for watching it, or a screenshot).
+    """
+    canvas = app.canvas
+    for s in strokes:
+        x, y = s[0]
+        canvas.event_generate("<Button-1>", x=x, y=y)
+        for x, y in s[1:]:
+            canvas.event_generate("<B1-Motion>", x=x, y=y, state=0x100)   # Button1Mask held
+        canvas.event_generate("<ButtonRelease-1>", x=x, y=y, state=0x100)
+        if update:
+            canvas.update()

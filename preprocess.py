@@ -1,0 +1,87 @@
+"""Turn a picture of one digit into the 784-pixel input the network was trained on.
+
+MNIST digits were prepared like this: crop to the ink, scale so the longer side is 20
+pixels (keeping the aspect ratio, anti-aliased), and place the result in a 28x28 field so
+that its centre of mass lies at the centre. A drawing must go through the same steps,
+or the network sees a digit of a size and place it never met in training.
+
+`preprocess(image)` takes a Pillow image of a light digit on a dark background, of any
+size and mode, and returns a float64 vector of 784 values in [0, 1] (row-major 28x28).
+"""
+import numpy as np
+from PIL import Image
+
+SIDE = 28            # the network's input is SIDE x SIDE
+BOX = 20             # MNIST scaled each digit so its longer side is BOX pixels
+CENTRE = 14.0        # where MNIST's centres of mass lie (mean over the training set: 13.99, 14.00)
+INK_LEVEL = 0.25     # a pixel at least this bright (relative to the brightest) counts as ink
+MIN_PEAK = 0.2       # an image whose brightest pixel is darker than this has no ink at all
+MIN_EXTENT = 0.08    # a mark smaller than this fraction of the image's longer side is a dot, not a digit
+
+
+class EmptyImageError(ValueError):
+    """The image holds no digit: no ink, or only a mark too small to read."""
+
+
+def to_array(image):
+    """Grey levels of a Pillow image as a float64 2-D array in [0, 1]."""
+    if image.mode != "L":
+        image = image.convert("L")
+    return np.asarray(image, dtype=np.float64) / 255.0
+
+
+def ink_box(a):
+    """(top, bottom, left, right) bounds, end-exclusive, of the ink in grey array `a`.
+
+    Raises EmptyImageError when there is no ink or only a dot.
+    """
+    peak = a.max(initial=0.0)
+    if peak < MIN_PEAK:
+        raise EmptyImageError("the image is empty: there is no digit to recognise")
+    rows = np.flatnonzero((a >= INK_LEVEL * peak).any(axis=1))
+    cols = np.flatnonzero((a >= INK_LEVEL * peak).any(axis=0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    if max(bottom - top, right - left) < MIN_EXTENT * max(a.shape):
+        raise EmptyImageError("the mark is too small to be a digit: draw it larger")
+    return top, bottom, left, right
+
+
+def scale_to_box(crop, box=BOX):
+    """Resize grey array `crop` so its longer side is `box` pixels, keeping the aspect ratio."""
+    h, w = crop.shape
+    factor = box / max(h, w)
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    # LANCZOS averages over the source pixels when shrinking: that is the anti-aliasing.
+    small = Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.LANCZOS)
+    return np.clip(np.asarray(small, dtype=np.float64), 0.0, 1.0)
+
+
+def centre_by_mass(patch, side=SIDE, centre=CENTRE):
+    """Place `patch` in a side x side field with its centre of mass at (centre, centre).
+
+    The shift is a whole number of pixels, as in MNIST, so no extra blur is added.
+    """
+    h, w = patch.shape
+    total = patch.sum()
+    rows, cols = np.indices(patch.shape)
+    com_r, com_c = (rows * patch).sum() / total, (cols * patch).sum() / total
+    top, left = int(round(centre - com_r)), int(round(centre - com_c))
+    field = np.zeros((side, side))
+    # Copy the part of the patch that falls inside the field (all of it, but for odd shapes).
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + h, side), min(left + w, side)
+    field[r0:r1, c0:c1] = patch[r0 - top:r1 - top, c0 - left:c1 - left]
+    return field
+
+
+def preprocess(image):
+    """A light-on-dark Pillow image of one digit -> float64 array (784,) in [0, 1].
+
+    Raises EmptyImageError (a ValueError) when the image has no ink or only a dot.
+    """
+    a = to_array(image)
+    top, bottom, left, right = ink_box(a)
+    patch = scale_to_box(a[top:bottom, left:right])
+    if patch.sum() <= 0:
+        raise EmptyImageError("the image is empty: there is no digit to recognise")
+    return centre_by_mass(patch).ravel()
