@@ -77,8 +77,11 @@ def download_file(name, dest_dir, expected_sha256, urls=None, progress_factory=p
         try:
             gz_bytes = _fetch(url, progress_factory(name + ".gz"))
             checked_contents(gz_bytes, name, expected_sha256)
+        except urllib.error.HTTPError as e:
+            failures.append(f"{url}: HTTP {e.code} {e.reason}")
+            continue
         except (urllib.error.URLError, OSError, ValueError, DataError) as e:
-            # URLError covers HTTP errors and unreachable hosts; OSError timeouts and resets.
+            # URLError: unreachable host; OSError: timeouts and resets; DataError: bad contents.
             failures.append(f"{url}: {getattr(e, 'reason', e)}")
             continue
         path = os.path.join(dest_dir, name + ".gz")

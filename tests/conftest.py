@@ -1,0 +1,35 @@
+"""Shared fixtures: where the real data lives, and the repository root."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the project is a set of top-level modules, not a package
+
+
+def shared_dir(env_var, name):
+    """A real-data folder: $env_var if set, else ../shared/<name> beside the checkout."""
+    return Path(os.environ.get(env_var) or REPO.parent / "shared" / name)
+
+
+@pytest.fixture(scope="session")
+def repo_root():
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    folder = shared_dir("MNIST_DIR", "mnist")
+    if not (folder / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"real MNIST not found in {folder} (set MNIST_DIR to a folder with the four IDX files)")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def pendigits_file():
+    path = shared_dir("PENDIGITS_DIR", "pendigits") / "pendigits-orig.tra"
+    if not path.exists():
+        pytest.skip(f"pendigits strokes not found at {path} (set PENDIGITS_DIR to the folder holding pendigits-orig.tra)")
+    return path

@@ -1,0 +1,143 @@
+"""The hand-written cost and gradient: finite differences, a plain loop, and edge cases."""
+import numpy as np
+import pytest
+
+from model import CostFunction, neural_network, roll, unroll
+from rand_initialise import initialise
+
+
+def random_problem(rng, n_in, n_hidden, n_labels, m):
+    X = rng.random((m, n_in))
+    y = rng.integers(0, n_labels, m)
+    y[:n_labels] = np.arange(n_labels)  # every class present
+    params = unroll(initialise(n_hidden, n_in, epsilon=1.0, rng=rng), initialise(n_labels, n_hidden, epsilon=1.0, rng=rng))
+    return params, X, y
+
+
+def looped_cost_and_gradient(params, n_in, n_hidden, n_labels, X, y, lamb):
+    """The maths one example at a time, as in the course notes: slow, obvious, independent."""
+    Theta1, Theta2 = roll(params, n_in, n_hidden, n_labels)
+    m = X.shape[0]
+    J = 0.0
+    grad1, grad2 = np.zeros_like(Theta1), np.zeros_like(Theta2)
+    for i in range(m):
+        a1 = np.concatenate(([1.0], X[i]))
+        a2 = np.concatenate(([1.0], 1 / (1 + np.exp(-(Theta1 @ a1)))))
+        a3 = 1 / (1 + np.exp(-(Theta2 @ a2)))
+        target = np.zeros(n_labels)
+        target[y[i]] = 1
+        J += np.sum(-target * np.log(a3) - (1 - target) * np.log(1 - a3))
+        d3 = a3 - target
+        d2 = (Theta2.T @ d3)[1:] * a2[1:] * (1 - a2[1:])
+        grad1 += np.outer(d2, a1)
+        grad2 += np.outer(d3, a2)
+    J = J / m + lamb / (2 * m) * (np.sum(Theta1[:, 1:] ** 2) + np.sum(Theta2[:, 1:] ** 2))
+    grad1 /= m
+    grad2 /= m
+    grad1[:, 1:] += lamb / m * Theta1[:, 1:]
+    grad2[:, 1:] += lamb / m * Theta2[:, 1:]
+    return J, unroll(grad1, grad2)
+
+
+def numerical_gradient(f, params, step=1e-5):
+    grad = np.zeros_like(params)
+    for k in range(params.size):
+        plus, minus = params.copy(), params.copy()
+        plus[k] += step
+        minus[k] -= step
+        grad[k] = (f(plus) - f(minus)) / (2 * step)
+    return grad
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 3, 5), (4, 2, 10, 12), (6, 7, 4, 1), (784, 3, 10, 11)])
+@pytest.mark.parametrize("lamb", [0.0, 0.1, 3.0])
+def test_gradient_matches_central_differences(shape, lamb):
+    n_in, n_hidden, n_labels, m = shape
+    rng = np.random.default_rng(sum(shape) + int(10 * lamb))
+    params, X, y = random_problem(rng, n_in, n_hidden, n_labels, max(m, n_labels))
+    if n_in == 784:  # check a random subset of the 2,000-odd weights: enough, and quick
+        subset = rng.choice(params.size, 200, replace=False)
+    else:
+        subset = np.arange(params.size)
+    J, grad = neural_network(params, n_in, n_hidden, n_labels, X, y, lamb)
+
+    def cost_along(sub_params):
+        full = params.copy()
+        full[subset] = sub_params
+        return neural_network(full, n_in, n_hidden, n_labels, X, y, lamb)[0]
+
+    numeric = numerical_gradient(cost_along, params[subset])
+    relative_error = np.linalg.norm(numeric - grad[subset]) / np.linalg.norm(numeric + grad[subset])
+    assert relative_error < 1e-7
+
+
+@pytest.mark.parametrize("lamb", [0.0, 0.1, 3.0])
+def test_vectorised_equals_per_example_loop(lamb):
+    rng = np.random.default_rng(7)
+    params, X, y = random_problem(rng, 20, 8, 10, 50)
+    J, grad = neural_network(params, 20, 8, 10, X, y, lamb)
+    J_loop, grad_loop = looped_cost_and_gradient(params, 20, 8, 10, X, y, lamb)
+    assert J == pytest.approx(J_loop, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_loop, rtol=1e-10, atol=1e-13)
+
+
+def test_known_cost_of_zero_weights():
+    # All weights 0: every output is sigmoid(0) = 1/2, so each of the K outputs costs log 2.
+    X = np.random.default_rng(0).random((7, 4))
+    y = np.arange(7) % 3
+    params = np.zeros(5 * 5 + 3 * 6)
+    J, _ = neural_network(params, 4, 5, 3, X, y, 1.0)
+    assert J == pytest.approx(3 * np.log(2))
+
+
+def test_arguments_are_not_modified():
+    rng = np.random.default_rng(1)
+    params, X, y = random_problem(rng, 6, 4, 3, 9)
+    before = (params.copy(), X.copy(), y.copy())
+    neural_network(params, 6, 4, 3, X, y, 0.5)
+    CostFunction(X, y, 6, 4, 3, 0.5)(params)
+    for original, after in zip(before, (params, X, y)):
+        np.testing.assert_array_equal(original, after)
+
+
+def test_saturated_units_give_a_large_finite_cost():
+    rng = np.random.default_rng(2)
+    params, X, y = random_problem(rng, 5, 4, 3, 12)
+    huge = params * 1e4  # outputs saturate to exactly 0.0 or 1.0 in float64
+    J, grad = neural_network(huge, 5, 4, 3, X, y, 0.0)
+    assert np.isfinite(J) and J > 100
+    assert np.all(np.isfinite(grad))
+
+
+def test_float32_agrees_with_float64():
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 256, (500, 784)).astype(np.uint8)
+    y = rng.integers(0, 10, 500)
+    params = unroll(initialise(30, 784, rng=rng), initialise(10, 30, rng=rng))
+    J64, grad64 = CostFunction(X, y, 784, 30, 10, 0.1, scale=1 / 255)(params)
+    J32, grad32 = CostFunction(X, y, 784, 30, 10, 0.1, dtype=np.float32, scale=1 / 255)(params)
+    assert grad32.dtype == np.float64
+    assert J32 == pytest.approx(J64, rel=1e-5)
+    np.testing.assert_allclose(grad32, grad64, rtol=0, atol=1e-5 * np.abs(grad64).max())
+
+
+def test_scaled_uint8_input_equals_reference_division():
+    rng = np.random.default_rng(4)
+    X = rng.integers(0, 256, (40, 784)).astype(np.uint8)
+    y = rng.integers(0, 10, 40)
+    params = unroll(initialise(6, 784, rng=rng), initialise(10, 6, rng=rng))
+    # The reference trained on X / 255 in float64: scaling inside CostFunction must agree exactly.
+    assert CostFunction(X, y, 784, 6, 10, 0.1, scale=1 / 255)(params)[0] == \
+        neural_network(params, 784, 6, 10, X / 255, y, 0.1)[0]
+
+
+@pytest.mark.parametrize("bad_y, message", [(np.array([0, 1, 10]), "labels"), (np.array([0, 1.5, 2]), "labels"),
+                                            (np.array([0, 1]), "labels")])
+def test_bad_labels_are_refused(bad_y, message):
+    with pytest.raises(ValueError, match=message):
+        CostFunction(np.zeros((3, 4)), bad_y, 4, 2, 10, 0.0)
+
+
+def test_wrong_parameter_count_is_refused():
+    with pytest.raises(ValueError, match="expected"):
+        neural_network(np.zeros(10), 4, 2, 3, np.zeros((3, 4)), np.array([0, 1, 2]), 0.0)
