@@ -10,6 +10,7 @@ size and mode, and returns a float64 vector of 784 values in [0, 1] (row-major 2
 """
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 SIDE = 28            # the network's input is SIDE x SIDE
 BOX = 20             # MNIST scaled each digit so its longer side is BOX pixels
@@ -17,6 +18,9 @@ CENTRE = 14.0        # where MNIST's centres of mass lie (mean over the training
 INK_LEVEL = 0.25     # a pixel at least this bright (relative to the brightest) counts as ink
 MIN_PEAK = 0.2       # an image whose brightest pixel is darker than this has no ink at all
 MIN_EXTENT = 0.08    # a mark smaller than this fraction of the image's longer side is a dot, not a digit
+BLUR = 0.0           # Gaussian blur (sigma, in 28x28 pixels) to soften edges like MNIST's
+WORK = 200           # the ink is redrawn at this size (longer side) to even out stroke widths
+STROKE = 0.14        # stroke width as a fraction of the digit's longer side (None: leave strokes be)
 
 
 class EmptyImageError(ValueError):
@@ -44,6 +48,42 @@ def ink_box(a):
     if max(bottom - top, right - left) < MIN_EXTENT * max(a.shape):
         raise EmptyImageError("the mark is too small to be a digit: draw it larger")
     return top, bottom, left, right
+
+
+def stroke_width(mask):
+    """Mean width in pixels of the strokes in boolean array `mask`: 2 * area / perimeter.
+
+    For a stroke of length l and width w the area is l*w and the outline about 2*l long.
+    """
+    inner = ndimage.binary_erosion(mask)
+    perimeter = np.count_nonzero(mask & ~inner)
+    return 2 * np.count_nonzero(mask) / max(perimeter, 1)
+
+
+def even_strokes(crop, target=STROKE, work=WORK):
+    """The ink of grey array `crop` as a 0/1 array whose strokes are `target` of its longer side thick.
+
+    A fixed-width pen is thick on a small digit and thin on a large one; MNIST's strokes are
+    about the same width relative to the digit, so the drawing's strokes are made so too:
+    the ink is thresholded at `work` pixels and grown or shrunk by a distance transform.
+    """
+    h, w = crop.shape
+    factor = work / max(h, w)
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    big = np.asarray(Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.BILINEAR))
+    mask = big >= 0.5 * big.max()
+    width = stroke_width(mask)
+    # Growing by r adds 2r to both the stroke width and the digit's size: solve w + 2r = t (L + 2r).
+    r = (target * work - width) / (2 * (1 - target))
+    if r > 0:
+        mask = np.pad(mask, int(np.ceil(r)) + 1)    # room to grow into
+        mask = ndimage.distance_transform_edt(~mask) <= r
+    elif r < 0:
+        thinner = ndimage.distance_transform_edt(mask) > -r
+        mask = thinner if thinner.any() else mask    # never erase the digit altogether
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float64)
 
 
 def scale_to_box(crop, box=BOX):
@@ -79,9 +119,23 @@ def preprocess(image):
 
     Raises EmptyImageError (a ValueError) when the image has no ink or only a dot.
     """
-    a = to_array(image)
+    return prepare(to_array(image))
+
+
+def prepare(a, stroke=STROKE, work=WORK):
+    """`preprocess` for a grey array `a` in [0, 1]; `stroke`, `work` as in `even_strokes`.
+
+    stroke=None leaves the strokes as drawn (the plain MNIST preparation).
+    """
     top, bottom, left, right = ink_box(a)
-    patch = scale_to_box(a[top:bottom, left:right])
+    crop = a[top:bottom, left:right]
+    if stroke is not None:
+        crop = even_strokes(crop, stroke, work)
+    patch = scale_to_box(crop)
     if patch.sum() <= 0:
         raise EmptyImageError("the image is empty: there is no digit to recognise")
-    return centre_by_mass(patch).ravel()
+    field = centre_by_mass(patch)
+    if BLUR:
+        field = ndimage.gaussian_filter(field, BLUR)
+        field /= field.max()
+    return field.ravel()

@@ -1,0 +1,131 @@
+"""Benchmark: real pen-written digits replayed through the drawing app, and how many it recognises.
+
+Each of the 7,494 pendigits digits is drawn on `DigitApp`'s canvas through its own bound
+mouse handlers (press, motion, release, as Tk events), at a random place and a random
+size (digit height 45-80 % of the canvas), and the app's prediction is compared with the
+label. The same drawings are also read by two older pipelines, from the app's off-screen
+image: the plain MNIST preparation (crop, scale to 20, centre by mass, strokes as drawn)
+and the reference's (the whole canvas squeezed to 28x28).
+
+    python benchmarks/replay_pendigits.py [--weights-dir DIR ...] [--limit N] [--seed S]
+
+Needs a display: without $DISPLAY it starts its own Xvfb.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import pendigits  # noqa: E402
+import prediction  # noqa: E402
+import weights  # noqa: E402
+from preprocess import EmptyImageError, prepare, preprocess, to_array  # noqa: E402
+
+
+def start_xvfb():
+    """Start Xvfb on a free display; returns the process (its display is in $DISPLAY)."""
+    if not shutil.which("Xvfb"):
+        sys.exit("error: no $DISPLAY and Xvfb is not installed (apt-get install xvfb)")
+    read, write = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as f:
+        number = f.readline().strip()
+    if not number:
+        proc.kill()
+        sys.exit("error: Xvfb did not start")
+    os.environ["DISPLAY"] = ":" + number
+    return proc
+
+
+def reference_input(image):
+    """The reference's preparation: the whole canvas squeezed to 28x28, pixels / 255."""
+    return np.asarray(image.convert("L").resize((28, 28)), dtype=np.float64).ravel() / 255
+
+
+def plain_input(image):
+    """The plain MNIST preparation: crop, longer side to 20, centre by mass; strokes as drawn."""
+    return prepare(to_array(image), stroke=None)
+
+
+PIPELINES = ("app (preprocess.preprocess)", "plain MNIST preparation", "reference (canvas squeezed to 28x28)")
+
+
+def replay_all(digits, app, seed):
+    """Draw every digit on the app. Returns the app's own answers (-1: refused) and, for each
+    pipeline, the network inputs it makes of the app's off-screen image ((m, 784) arrays)."""
+    import gui
+    rng = np.random.default_rng(seed)
+    answers, inputs = [], {name: [] for name in PIPELINES}
+    for i, d in enumerate(digits):
+        app.clear()
+        strokes = pendigits.fit_to_canvas(d.strokes, gui.CANVAS_WIDTH, gui.CANVAS_HEIGHT, rng)
+        pendigits.replay(app, strokes)
+        digit, _ = app.predict()
+        answers.append(-1 if digit is None else digit)
+        for name, read in zip(PIPELINES, (preprocess, plain_input, reference_input)):
+            try:
+                inputs[name].append(read(app.image))
+            except EmptyImageError:     # counted as not recognised: an all-zero input
+                inputs[name].append(np.zeros(784))
+        if (i + 1) % 1000 == 0:
+            print(f"  {i + 1} digits replayed", file=sys.stderr, flush=True)
+    return np.array(answers), {name: np.array(x) for name, x in inputs.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--weights-dir", action="append", metavar="DIR",
+                        help="weights to measure (repeatable; default weights/); the app itself uses the first")
+    parser.add_argument("--pendigits", default=None, metavar="DIR", help="folder of pendigits-orig.tra "
+                        "(default $PENDIGITS_DIR or ../shared/pendigits)")
+    parser.add_argument("--limit", type=int, default=None, help="replay only the first N digits")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random places and sizes (default 0)")
+    args = parser.parse_args(argv)
+    dirs = args.weights_dir or [weights.DEFAULT_WEIGHTS_DIR]
+    try:
+        digits = pendigits.load(args.pendigits)[:args.limit]
+        nets = [weights.load_weights(d) for d in dirs]
+    except (pendigits.PendigitsError, weights.WeightsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    labels = np.array([d.label for d in digits])
+
+    xvfb = start_xvfb() if not os.environ.get("DISPLAY") else None
+    try:
+        import tkinter as tk
+        import gui
+        root = tk.Tk()
+        app = gui.DigitApp(root, weights_dir=dirs[0])
+        start = time.perf_counter()
+        answers, inputs = replay_all(digits, app, args.seed)
+        seconds = time.perf_counter() - start
+        root.destroy()
+    finally:
+        if xvfb:
+            xvfb.terminate()
+            xvfb.wait()
+
+    print(f"{len(digits)} pendigits digits from {len({d.writer for d in digits})} writers replayed onto the "
+          f"{gui.CANVAS_WIDTH}x{gui.CANVAS_HEIGHT} canvas through DigitApp's handlers in {seconds:.0f} s (seed {args.seed})")
+    print(f"{'weights':40s} {'pipeline':38s} recognised")
+    for directory, (Theta1, Theta2) in zip(dirs, nets):
+        for name in PIPELINES:
+            predicted = prediction.predict(Theta1, Theta2, inputs[name])
+            if name == PIPELINES[0]:
+                predicted[inputs[name].max(axis=1) == 0] = -1       # the app refused these
+                if directory == dirs[0]:    # the app's own answers, from its own handlers
+                    assert np.array_equal(predicted, answers), "the app and the benchmark disagree"
+            print(f"{os.path.relpath(directory):40s} {name:38s} {100 * np.mean(predicted == labels):6.2f} %")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""The drawing app, for real: a Tk window on a private Xvfb display, driven by real events."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+import pendigits  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="Xvfb is not installed (apt-get install xvfb)")
+
+
+@pytest.fixture(scope="module")
+def display():
+    """A private Xvfb server on a free display number; $DISPLAY points at it meanwhile."""
+    read, write = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as f:
+        number = f.readline().strip()
+    assert number, "Xvfb did not start"
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = ":" + number
+    yield os.environ["DISPLAY"]
+    proc.terminate()
+    proc.wait()
+    if old is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = old
+
+
+@pytest.fixture
+def root(display):
+    import tkinter as tk
+    root = tk.Tk()
+    root.geometry("+0+0")
+    yield root
+    root.destroy()
+
+
+@pytest.fixture
+def app(root):
+    import gui
+    app = gui.DigitApp(root)
+    assert app.weights_error is None, app.weights_error
+    root.update()
+    return app
+
+
+def shown(app):
+    return app.answer.cget("text"), app.message.cget("text")
+
+
+def polyline(points, x0, y0, side, step=4):
+    """Unit-box corner points -> canvas pixels every `step` pixels along the lines."""
+    out = []
+    for (ax, ay), (bx, by) in zip(points[:-1], points[1:]):
+        n = max(1, int(np.hypot(bx - ax, by - ay) * side / step))
+        for t in np.linspace(0, 1, n, endpoint=False):
+            out.append((round(x0 + (ax + t * (bx - ax)) * side), round(y0 + (ay + t * (by - ay)) * side)))
+    out.append((round(x0 + points[-1][0] * side), round(y0 + points[-1][1] * side)))
+    return np.array(out)
+
+
+SEVEN = [(0.15, 0.05), (0.85, 0.05), (0.35, 0.95)]
+
+
+# Pen digits replayed through the bound handlers ------------------------------------------------
+
+def test_replayed_pen_digits_are_recognised(app):
+    try:
+        digits = pendigits.load()
+    except pendigits.PendigitsError as e:
+        pytest.skip(f"pendigits data not available: {e}")
+    chosen = digits[::25]                       # 300 digits, every writer, every digit
+    rng = np.random.default_rng(1)
+    import gui
+    right = 0
+    for d in chosen:
+        app.clear()
+        pendigits.replay(app, pendigits.fit_to_canvas(d.strokes, gui.CANVAS_WIDTH, gui.CANVAS_HEIGHT, rng))
+        # The release of the last stroke already predicted: the window shows the answer.
+        answer, _ = shown(app)
+        right += answer == str(d.label)
+    rate = right / len(chosen)
+    assert rate >= 0.95, f"only {rate:.1%} of {len(chosen)} pen digits recognised"
+
+
+def test_drawing_goes_into_the_offscreen_image(app):
+    assert np.asarray(app.image).max() == 0
+    pendigits.replay(app, [polyline(SEVEN, 100, 40, 200)])
+    ink = np.asarray(app.image) > 0
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    # The strokes lie where they were drawn (plus half the brush), nowhere else.
+    assert 100 - app.brush <= cols[0] <= 130 - app.brush // 2 and 270 <= cols[-1] <= 270 + app.brush
+    assert 40 - app.brush <= rows[0] < 40 and 230 <= rows[-1] <= 230 + app.brush
+    assert len(app.canvas.find_all()) > 10     # and on the visible canvas too
+
+
+def test_predict_returns_digit_and_ten_probabilities(app):
+    pendigits.replay(app, [polyline(SEVEN, 100, 40, 200)])
+    digit, probs = app.predict()
+    assert digit == 7
+    assert probs.shape == (10,) and abs(probs.sum() - 1) < 1e-9 and np.argmax(probs) == digit
+    answer, message = shown(app)
+    assert answer == "7" and f"{probs[7]:.0%}" in message
+    assert len(app.bars.find_all()) == 20      # ten labels and ten bars
+
+
+def test_enter_predicts_and_escape_clears(app):
+    # Draw without releasing (no live prediction), then press Enter.
+    app.canvas.event_generate("<Button-1>", x=200, y=30)
+    for x, y in polyline([(0.5, 0.0), (0.5, 1.0)], 150, 30, 230)[1:]:
+        app.canvas.event_generate("<B1-Motion>", x=x, y=y, state=0x100)
+    assert shown(app)[0] == ""
+    app.canvas.event_generate("<Return>")
+    assert shown(app)[0] == "1"
+    app.canvas.event_generate("<Escape>")
+    assert shown(app)[0] == "" and np.asarray(app.image).max() == 0 and not app.canvas.find_all()
+
+
+def test_empty_canvas_is_not_a_digit(app):
+    assert app.predict() == (None, None)
+    answer, message = shown(app)
+    assert answer == "" and "empty" in message
+    app.canvas.event_generate("<Button-1>", x=50, y=50)        # a click: only a dot
+    app.canvas.event_generate("<ButtonRelease-1>", x=50, y=50)
+    assert app.predict() == (None, None) and "too small" in shown(app)[1]
+
+
+# The real pointer, moved by xdotool -------------------------------------------------------------
+
+@pytest.mark.skipif(not shutil.which("xdotool"), reason="xdotool is not installed (apt-get install xdotool)")
+def test_real_pointer_draws_a_digit(app, root):
+    root.update()
+    ox, oy = app.canvas.winfo_rootx(), app.canvas.winfo_rooty()
+    cmd = ["xdotool"]
+    points = polyline(SEVEN, 90, 40, 210, step=8)
+    cmd += ["mousemove", str(ox + points[0][0]), str(oy + points[0][1]), "sleep", "0.05", "mousedown", "1"]
+    for x, y in points[1:]:
+        cmd += ["mousemove", str(ox + x), str(oy + y), "sleep", "0.01"]
+    cmd += ["mouseup", "1"]
+    proc = subprocess.Popen(cmd)
+    deadline = time.monotonic() + 20
+    while proc.poll() is None and time.monotonic() < deadline:
+        root.update()                   # handle the events while the pointer moves
+        time.sleep(0.002)
+    assert proc.wait(timeout=5) == 0
+    for _ in range(50):                 # the last events, up to the release and its prediction
+        root.update()
+        time.sleep(0.01)
+    answer, message = shown(app)
+    assert answer == "7", message
+    # Escape from the real keyboard clears the window.
+    subprocess.run(["xdotool", "key", "Escape"], check=True)
+    for _ in range(50):
+        root.update()
+        time.sleep(0.01)
+    assert shown(app)[0] == "" and not app.canvas.find_all()
+
+
+# Weights missing or broken ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("contents, expected", [
+    (None, "not found"),
+    (("hello world\n", "1 2\n"), "not a text matrix"),
+    (("1 2 3\n", "1 2\n"), "expected hidden x 785"),
+])
+def test_bad_weights_are_reported_not_crashed_on(root, tmp_path, contents, expected):
+    import gui
+    if contents:
+        (tmp_path / "Theta1.txt").write_text(contents[0])
+        (tmp_path / "Theta2.txt").write_text(contents[1])
+    app = gui.DigitApp(root, weights_dir=str(tmp_path))
+    root.update()
+    message = shown(app)[1]
+    assert expected in message and "python main.py" in message
+    pendigits.replay(app, [polyline(SEVEN, 100, 40, 200)])      # drawing still works...
+    assert app.predict() == (None, None)                        # ...but there is no answer
+    assert expected in shown(app)[1]
+    app.clear()
+    assert expected in shown(app)[1]
+
+
+def test_window_opens_without_weights_and_no_traceback(display, tmp_path):
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "gui.py"), "--weights-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)
+        assert proc.poll() is None, proc.communicate()      # still running: the window is up
+        found = subprocess.run(["xdotool", "search", "--name", "Digit recogniser"], capture_output=True, text=True) \
+            if shutil.which("xdotool") else None
+        if found is not None:
+            assert found.stdout.strip(), "no window named 'Digit recogniser'"
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    assert "Traceback" not in err
+
+
+def test_importing_gui_opens_no_window():
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)            # with no display, making a window would fail loudly
+    code = "import gui, tkinter; assert tkinter._default_root is None; print('ok')"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

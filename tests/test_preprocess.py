@@ -1,0 +1,112 @@
+"""The MNIST-style preparation of drawn digits, on synthetic images with known answers."""
+import os
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import preprocess  # noqa: E402
+from preprocess import EmptyImageError, preprocess as prep  # noqa: E402
+
+# A "2" as a polyline in a unit box (x right, y down).
+TWO = [(0.1, 0.25), (0.3, 0.05), (0.7, 0.05), (0.9, 0.25), (0.85, 0.45), (0.1, 0.95), (0.95, 0.95)]
+
+
+def draw(points, box, size=(350, 290), width=16):
+    """Draw the unit-box polyline into box (x0, y0, side) of a black image, white round strokes."""
+    x0, y0, side = box
+    image = Image.new("L", size, 0)
+    d = ImageDraw.Draw(image)
+    xy = [(x0 + px * side, y0 + py * side) for px, py in points]
+    d.line(xy, fill=255, width=width, joint="curve")
+    r = width / 2
+    for x, y in (xy[0], xy[-1]):
+        d.ellipse((x - r, y - r, x + r, y + r), fill=255)
+    return image
+
+
+def centre_of_mass(x):
+    img = x.reshape(28, 28)
+    rows, cols = np.indices(img.shape)
+    return (rows * img).sum() / img.sum(), (cols * img).sum() / img.sum()
+
+
+def test_output_is_784_values_in_0_1():
+    x = prep(draw(TWO, (100, 50, 150)))
+    assert x.shape == (784,) and x.dtype == np.float64
+    assert x.min() >= 0 and x.max() <= 1 and x.max() > 0.9
+
+
+def test_small_in_a_corner_and_large_in_the_centre_give_the_same_input():
+    small = prep(draw(TWO, (5, 5, 60)))          # top-left corner, a fifth of the canvas
+    large = prep(draw(TWO, (60, 20, 250)))       # centre, most of the canvas
+    far = prep(draw(TWO, (280, 220, 60)))        # bottom-right corner
+    assert np.abs(small - large).mean() < 0.03
+    assert np.abs(far - large).mean() < 0.03
+    # ...whereas a different digit in the same place is far from it.
+    seven = prep(draw([(0.1, 0.05), (0.9, 0.05), (0.4, 0.95)], (60, 20, 250)))
+    assert np.abs(seven - large).mean() > 0.1
+
+
+def test_longer_side_is_20_pixels_and_centre_of_mass_is_the_centre():
+    for box in ((5, 5, 60), (60, 20, 250), (200, 100, 120)):
+        x = prep(draw(TWO, box)).reshape(28, 28)
+        rows = np.flatnonzero(x.max(axis=1) > 0.1)
+        cols = np.flatnonzero(x.max(axis=0) > 0.1)
+        assert 19 <= max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) <= 21
+        r, c = centre_of_mass(x)
+        assert abs(r - 14) <= 0.5 and abs(c - 14) <= 0.5
+
+
+def test_a_tall_thin_digit_keeps_its_aspect_ratio():
+    one = prep(draw([(0.5, 0.0), (0.5, 1.0)], (150, 20, 240))).reshape(28, 28)
+    cols = np.flatnonzero(one.max(axis=0) > 0.1)
+    assert cols[-1] - cols[0] + 1 <= 6         # not stretched to a 20x20 block
+
+
+def test_pen_width_is_evened_out():
+    # The same digit with a thin and a thick pen: after preparation the strokes match.
+    thin = prep(draw(TWO, (60, 20, 250), width=6))
+    thick = prep(draw(TWO, (60, 20, 250), width=40))
+    assert np.abs(thin - thick).mean() < 0.04
+    # Without evening, they differ much more: the evening is what makes them equal.
+    a = preprocess.prepare(preprocess.to_array(draw(TWO, (60, 20, 250), width=6)), stroke=None)
+    b = preprocess.prepare(preprocess.to_array(draw(TWO, (60, 20, 250), width=40)), stroke=None)
+    assert np.abs(a - b).mean() > 2 * np.abs(thin - thick).mean()
+
+
+def test_stroke_width_is_about_mnists():
+    x = prep(draw(TWO, (60, 20, 250), width=6))
+    ink = x.sum()
+    assert 60 < ink < 140          # MNIST digits hold about 100 (median) of ink
+
+
+def test_empty_image_is_refused():
+    with pytest.raises(EmptyImageError, match="empty"):
+        prep(Image.new("L", (350, 290), 0))
+    assert issubclass(EmptyImageError, ValueError)
+
+
+def test_faint_noise_is_not_a_digit():
+    rng = np.random.default_rng(0)
+    noise = Image.fromarray(rng.integers(0, 30, size=(290, 350), dtype=np.uint8))
+    with pytest.raises(EmptyImageError):
+        prep(noise)
+
+
+def test_a_dot_is_refused():
+    image = Image.new("L", (350, 290), 0)
+    ImageDraw.Draw(image).ellipse((100, 100, 116, 116), fill=255)
+    with pytest.raises(EmptyImageError, match="too small"):
+        prep(image)
+
+
+def test_any_mode_and_size():
+    rgb = draw(TWO, (60, 20, 250)).convert("RGB")
+    assert np.allclose(prep(rgb), prep(draw(TWO, (60, 20, 250))))
+    tiny = draw(TWO, (4, 4, 20), size=(28, 28), width=2)       # an MNIST-sized picture
+    x = prep(tiny)
+    assert x.shape == (784,) and np.abs(x - prep(draw(TWO, (60, 20, 250)))).mean() < 0.06
