@@ -1,7 +1,21 @@
-"""Forward propagation: what the trained network says about new images."""
+"""Forward propagation: what the trained network says about new images.
+
+Run as a script it reads digits from image files, or a Kaggle test.csv:
+
+    python prediction.py IMAGE [IMAGE ...] [--weights-dir DIR]
+    python prediction.py --csv test.csv --out submission.csv [--weights-dir DIR]
+"""
+import argparse
+import sys
+
 import numpy as np
 
+import image_files
+import kaggle_csv
+import weights
 from activations import sigmoid
+from errors import DataError
+from preprocess import EmptyImageError
 
 
 def predict_proba(Theta1, Theta2, X):
@@ -18,3 +32,86 @@ def predict_proba(Theta1, Theta2, X):
 def predict(Theta1, Theta2, X):
     """Predicted digit for each row of X (pixels scaled to [0, 1]), as in the reference."""
     return np.argmax(predict_proba(Theta1, Theta2, X), axis=1)
+
+
+# Command line ------------------------------------------------------------------------------
+
+CHUNK = 4096    # images per forward pass when predicting a whole CSV: bounds the memory used
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description="Recognise handwritten digits in image files (PNG, JPEG, BMP, GIF; dark ink "
+                    "on light paper or light on dark, any size), or write a Kaggle submission "
+                    "for the Digit Recognizer competition's test.csv.",
+        epilog="examples:  python prediction.py digit.png scan.jpg\n"
+               "           python prediction.py --csv test.csv --out submission.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("images", nargs="*", metavar="IMAGE", help="image files of one digit each")
+    parser.add_argument("--csv", metavar="TEST_CSV",
+                        help="Kaggle test.csv (header pixel0..pixel783) to predict instead of images")
+    parser.add_argument("--out", metavar="SUBMISSION_CSV",
+                        help="where --csv writes the submission (ImageId,Label)")
+    parser.add_argument("--weights-dir", default=weights.DEFAULT_WEIGHTS_DIR, metavar="DIR",
+                        help="folder holding Theta1.txt and Theta2.txt (default weights/)")
+    args = parser.parse_args(argv)
+    if args.csv is None and args.out is not None:
+        parser.error("--out needs --csv: give the test.csv to predict")
+    if args.csv is not None and args.out is None:
+        parser.error("--csv needs --out: give the file to write the submission to")
+    if args.csv is not None and args.images:
+        parser.error("give either image files or --csv, not both")
+    if args.csv is None and not args.images:
+        parser.error("give at least one image file, or --csv test.csv --out submission.csv")
+    return args
+
+
+def confidence(outputs):
+    """Share of the winning unit in the ten sigmoid outputs (as the drawing app shows it)."""
+    return float(np.max(outputs) / np.sum(outputs))
+
+
+def predict_files(Theta1, Theta2, paths):
+    """Print the digit in each image file; a bad file gets an error line. Returns how many failed."""
+    failed = 0
+    for path in paths:
+        try:
+            x = image_files.load_digit(path)
+        except (image_files.ImageFileError, EmptyImageError) as e:
+            message = str(e) if str(e).startswith(str(path)) else f"{path}: {e}"
+            sys.stdout.flush()      # keep the lines in file order when both go to a terminal
+            print(f"error: {message}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        outputs = predict_proba(Theta1, Theta2, x)[0]
+        print(f"{path}: {int(np.argmax(outputs))} ({confidence(outputs):.0%} sure)", flush=True)
+    return failed
+
+
+def predict_csv(Theta1, Theta2, csv_path, out_path):
+    """Predict every image of a Kaggle test.csv and write the submission file."""
+    X = kaggle_csv.read_test_csv(csv_path)
+    labels = np.concatenate([predict(Theta1, Theta2, X[i:i + CHUNK] / 255.0)
+                             for i in range(0, X.shape[0], CHUNK)])
+    kaggle_csv.write_submission(out_path, labels)
+    print(f"Wrote {labels.size} predictions to {out_path}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        Theta1, Theta2 = weights.load_weights(args.weights_dir)
+        if args.csv is not None:
+            predict_csv(Theta1, Theta2, args.csv, args.out)
+            return 0
+        return 1 if predict_files(Theta1, Theta2, args.images) else 0
+    except (DataError, weights.WeightsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

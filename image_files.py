@@ -1,0 +1,90 @@
+"""Reading a picture of a digit from an image file, ready for the network.
+
+A file may hold a scan or photo (dark ink on light paper) or a screenshot of the drawing
+canvas (light ink on dark), in any size and colour. `load_digit(path)` makes it look like
+the canvas -- grey, light ink on a black background -- and then prepares it exactly as the
+drawing app does, with `preprocess.preprocess`.
+"""
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+import preprocess
+from errors import DataError
+
+MAX_SIDE = 1024     # larger photos are shrunk first: strokes survive, and it is much faster
+MIN_CONTRAST = 32   # ink must differ from the paper by this many grey levels (of 255)
+BORDER = 0.05       # the outer 5% of each side is taken to be paper
+
+
+class ImageFileError(DataError):
+    """The file cannot be read as an image."""
+
+
+def load_digit(path):
+    """The digit in image file `path` as the network's input: float64 (784,) in [0, 1].
+
+    Raises ImageFileError when the file cannot be read as an image and
+    preprocess.EmptyImageError (a ValueError) when it holds no ink.
+    """
+    return preprocess.preprocess(light_on_dark(read_grey(path)))
+
+
+def read_grey(path):
+    """The image in `path` as a greyscale (mode 'L') Pillow image; transparency composited away."""
+    try:
+        with Image.open(path) as image:
+            image.seek(0)                        # an animated GIF: its first frame
+            image = ImageOps.exif_transpose(image)   # photos taken with the phone turned
+            image.load()
+            if max(image.size) > MAX_SIDE:
+                image.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
+            return _flatten(image)
+    except FileNotFoundError:
+        raise ImageFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImageFileError(f"{path}: is a folder, not an image file") from None
+    except UnidentifiedImageError:
+        raise ImageFileError(f"{path}: not an image file Pillow can read "
+                             "(use PNG, JPEG, BMP or GIF)") from None
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
+        # Truncated or corrupt data, unreadable file, absurd dimensions...
+        raise ImageFileError(f"{path}: cannot read the image ({e})") from None
+
+
+def _flatten(image):
+    """Greyscale version of `image`, with transparent parts filled with the paper's colour."""
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        alpha = np.asarray(rgba.getchannel("A"))
+        grey = rgba.convert("L")
+        opaque = np.asarray(grey)[alpha > 127]
+        # The transparent part is the paper: make it contrast with what is drawn on it
+        # (white behind dark strokes, black behind light ones).
+        paper = 255 if opaque.size and np.median(opaque) < 128 else 0
+        background = Image.new("L", image.size, paper)
+        background.paste(grey, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("L")
+
+
+def light_on_dark(grey):
+    """Turn a grey image into the canvas's look: light ink on black, ink stretched to white.
+
+    The paper's level is the median of the border; the ink is whatever differs from it. If
+    more pixels are much darker than the paper than much lighter, the ink is dark and the
+    image is inverted. Raises preprocess.EmptyImageError when nothing stands out.
+    """
+    a = np.asarray(grey, dtype=np.float64)
+    h, w = a.shape
+    bh, bw = max(1, round(h * BORDER)), max(1, round(w * BORDER))
+    border = np.concatenate([a[:bh].ravel(), a[-bh:].ravel(), a[:, :bw].ravel(), a[:, -bw:].ravel()])
+    paper = np.median(border)
+    darker = np.count_nonzero(a < paper - MIN_CONTRAST)
+    lighter = np.count_nonzero(a > paper + MIN_CONTRAST)
+    ink = paper - a if darker > lighter else a - paper
+    # Levels: the paper (and the grain or JPEG noise just around its level) becomes black.
+    ink = np.clip(ink - MIN_CONTRAST / 2, 0, None)
+    peak = ink.max(initial=0.0)
+    if peak < MIN_CONTRAST / 2:
+        raise preprocess.EmptyImageError("the image is empty: there is no digit to recognise")
+    return Image.fromarray(np.round(ink * (255 / peak)).astype(np.uint8))
