@@ -32,12 +32,30 @@ def non_negative_float(text):
     return value
 
 
+def fraction(text):
+    try:
+        value = eval_fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1 such as 0.2 or 1/7, got {text}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def eval_fraction(text):
+    """'0.25' or '1/7' as a float."""
+    numerator, _, denominator = text.partition("/")
+    return float(numerator) / float(denominator) if denominator else float(numerator)
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         description="Train the digit network on MNIST (the reference recipe by default) and save its weights.")
     parser.add_argument("--data", metavar="PATH",
                         help="mnist-original.mat, or a folder with the four MNIST IDX files "
                              "(default: data/mnist-original.mat, downloaded and made if missing)")
+    parser.add_argument("--test-fraction", type=fraction, default=1 / 7, metavar="F",
+                        help="the last F of the images are held out for testing (default 1/7: MNIST's 10,000 of 70,000)")
     parser.add_argument("--maxiter", type=positive_int, default=100, help="L-BFGS-B iterations (default 100)")
     parser.add_argument("--lambda", dest="lamb", type=non_negative_float, default=0.1,
                         help="regularisation strength lambda (default 0.1)")
@@ -66,7 +84,7 @@ def print_evaluation(y_test, test_pred, y_train, train_pred):
 
 def run(args):
     X, y = dataset.load_mnist(args.data)
-    X_train, y_train, X_test, y_test = dataset.train_test_split(X, y)
+    X_train, y_train, X_test, y_test = dataset.train_test_split(X, y, X.shape[0] - round(X.shape[0] * args.test_fraction))
     print(f"Training on {X_train.shape[0]} images, testing on {X_test.shape[0]}: "
           f"{X.shape[1]}-{args.hidden}-10 network, lambda {args.lamb}, {args.maxiter} iterations, "
           f"{args.dtype}, seed {args.seed}", flush=True)

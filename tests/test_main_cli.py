@@ -1,0 +1,140 @@
+"""The training command, run as a user runs it: a subprocess with arguments."""
+import gzip
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from idx import idx_bytes
+from weights import load_weights
+
+
+def run_main(repo_root, *args, timeout=600):
+    return subprocess.run([sys.executable, str(repo_root / "main.py"), *args], cwd=repo_root,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def write_idx(folder, X_train, y_train, X_test, y_test):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, array in (("train-images-idx3-ubyte", X_train.reshape(-1, 28, 28)), ("train-labels-idx1-ubyte", y_train),
+                        ("t10k-images-idx3-ubyte", X_test.reshape(-1, 28, 28)), ("t10k-labels-idx1-ubyte", y_test)):
+        (folder / (name + ".gz")).write_bytes(gzip.compress(idx_bytes(array)))
+    return folder
+
+
+def synthetic_digits(n, seed):
+    """Learnable fake digits: class k is a bright bar on rows 2k..2k+3, plus noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n)
+    X = rng.integers(0, 60, (n, 28, 28))
+    for i, label in enumerate(y):
+        X[i, 2 * label + 4:2 * label + 8, 6:22] = rng.integers(180, 256)
+    return X.reshape(n, 784).astype(np.uint8), y.astype(np.uint8)
+
+
+def one_line_error(result):
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--maxiter", "0"], "--maxiter"),
+    (["--maxiter", "ten"], "--maxiter"),
+    (["--lambda", "-1"], "--lambda"),
+    (["--hidden", "0"], "--hidden"),
+    (["--dtype", "float16"], "--dtype"),
+    (["--test-fraction", "1.5"], "--test-fraction"),
+    (["--test-fraction", "1/0"], "--test-fraction"),
+    (["--no-such-option"], "unrecognized"),
+])
+def test_bad_options_exit_with_one_line(repo_root, args, words):
+    result = run_main(repo_root, *args)
+    assert result.returncode == 2
+    assert words in result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("make_path, words", [
+    (lambda tmp: tmp / "missing.mat", "not found"),
+    (lambda tmp: (tmp / "junk.mat").write_text("junk") and tmp / "junk.mat", "not a readable MATLAB"),
+    (lambda tmp: tmp, "lacks"),
+])
+def test_bad_data_paths_exit_with_one_line(repo_root, tmp_path, make_path, words):
+    result = run_main(repo_root, "--data", str(make_path(tmp_path)), "--weights-dir", str(tmp_path / "w"))
+    assert words in one_line_error(result)
+    assert not (tmp_path / "w").exists()
+
+
+def test_unwritable_weights_dir_is_one_line(repo_root, tmp_path):
+    X, y = synthetic_digits(300, 0)
+    data = write_idx(tmp_path / "data", X[:250], y[:250], X[250:], y[250:])
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the weights folder should go")
+    result = run_main(repo_root, "--data", str(data), "--hidden", "5", "--maxiter", "2", "--weights-dir", str(blocker / "w"))
+    assert str(blocker) in one_line_error(result)
+    assert blocker.read_text().startswith("a file")
+
+
+def test_end_to_end_on_synthetic_digits(repo_root, tmp_path):
+    X, y = synthetic_digits(1400, 1)
+    data = write_idx(tmp_path / "data", X[:1200], y[:1200], X[1200:], y[1200:])
+    result = run_main(repo_root, "--data", str(data), "--hidden", "12", "--maxiter", "40", "--seed", "3",
+                      "--weights-dir", str(tmp_path / "w"))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "iteration   40" in out
+    test_accuracy = float(out.split("Test Set Accuracy: ")[1].split()[0])
+    assert test_accuracy > 95
+    Theta1, Theta2 = load_weights(tmp_path / "w")
+    assert Theta1.shape == (12, 785) and Theta2.shape == (10, 13)
+    # The saved weights are the ones evaluated: predicting with them gives the printed accuracy.
+    from prediction import predict
+    assert np.mean(predict(Theta1, Theta2, X[1200:] / 255) == y[1200:]) * 100 == pytest.approx(test_accuracy)
+
+
+def test_same_seed_same_weights(repo_root, tmp_path):
+    X, y = synthetic_digits(300, 2)
+    data = write_idx(tmp_path / "data", X[:250], y[:250], X[250:], y[250:])
+    for name in ("a", "b"):
+        assert run_main(repo_root, "--data", str(data), "--hidden", "4", "--maxiter", "5",
+                        "--weights-dir", str(tmp_path / name)).returncode == 0
+    for file in ("Theta1.txt", "Theta2.txt"):
+        assert (tmp_path / "a" / file).read_text() == (tmp_path / "b" / file).read_text()
+
+
+def test_ctrl_c_saves_what_it_has(repo_root, tmp_path):
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 256, (6000, 784)).astype(np.uint8)
+    y = rng.integers(0, 10, 6000).astype(np.uint8)  # random labels: training never converges early
+    data = write_idx(tmp_path / "data", X[:5000], y[:5000], X[5000:], y[5000:])
+    process = subprocess.Popen([sys.executable, str(repo_root / "main.py"), "--data", str(data), "--hidden", "30",
+                                "--maxiter", "100000", "--weights-dir", str(tmp_path / "w")],
+                               cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("iteration    3"):
+            process.send_signal(signal.SIGINT)
+            break
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "stopped early" in out and "Test Set Accuracy" in out
+    Theta1, Theta2 = load_weights(tmp_path / "w")
+    assert Theta1.shape == (30, 785)
+    assert not [p for p in os.listdir(tmp_path / "w") if p.endswith(".part")]
+
+
+def test_real_mnist_subset_reaches_known_accuracy(repo_root, tmp_path, mnist_dir):
+    """A few thousand real digits, a few dozen iterations: well above chance, as on the full set."""
+    import dataset
+    X, y = dataset.load_mnist(str(mnist_dir))
+    data = write_idx(tmp_path / "data", X[:5000], y[:5000], X[60000:61000], y[60000:61000])
+    result = run_main(repo_root, "--data", str(data), "--test-fraction", "1/6", "--maxiter", "40",
+                      "--weights-dir", str(tmp_path / "w"))
+    assert result.returncode == 0, result.stderr
+    test_accuracy = float(result.stdout.split("Test Set Accuracy: ")[1].split()[0])
+    assert test_accuracy > 85
