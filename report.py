@@ -6,6 +6,7 @@ need it; figures are drawn with the non-interactive Agg canvas, without pyplot, 
 or display is ever involved.
 """
 import os
+import sys
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -20,6 +21,10 @@ GALLERY_COLUMNS = 10
 
 
 def _figure(width, height):
+    import matplotlib
+    if "matplotlib.pyplot" not in sys.modules:
+        # Some plot types import pyplot; make sure it never looks for a display.
+        matplotlib.use("Agg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
@@ -182,7 +187,7 @@ def format_confusion_matrix(counts):
     lines = [head, "-" * len(head)]
     for i in range(n):
         row = " ".join(f"{c:>{width}}" if c else f"{'.':>{width}}" for c in counts[i])
-        lines.append(f"{i:>11} {row}  {100 * recall[i]:6.1f}")
+        lines.append(f"{i:>11} {row}  {100 * recall[i]:8.1f}")
     lines.append("-" * len(head))
     lines.append(f"{'precision %':>11} " + " ".join(f"{100 * p:>{width}.1f}" for p in precision))
     return "\n".join(lines)
