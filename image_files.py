@@ -64,6 +64,11 @@ def _flatten(image):
         background = Image.new("L", image.size, paper)
         background.paste(grey, mask=rgba.getchannel("A"))
         return background
+    if image.mode.startswith("I") or image.mode == "F":
+        # 16-bit or float greys: Pillow's own conversion to 8 bits clips rather than scales.
+        a = np.asarray(image, dtype=np.float64)
+        top = 1.0 if image.mode == "F" and a.max(initial=0) <= 1 else 255.0 if a.max(initial=0) <= 255 else 65535.0
+        return Image.fromarray(np.clip(np.round(a * (255 / top)), 0, 255).astype(np.uint8))
     return image.convert("L")
 
 

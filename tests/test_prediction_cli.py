@@ -104,6 +104,11 @@ def save_variants(folder, digit):
     p = folder / f"alpha_{digit}.png"
     rgba.save(p)
     paths.append(p)
+    # A 16-bit grey PNG, dark on light, with a faint ink (Pillow would clip it to white).
+    a = np.asarray(render(digit, 58, canvas=(90, 70), ink=0, paper=255), dtype=np.float64)
+    p = folder / f"deep_{digit}.png"
+    Image.fromarray(np.round(20000 + a * 100).astype(np.uint16)).save(p)
+    paths.append(p)
     # A palette GIF, light on dark.
     p = folder / f"palette_{digit}.gif"
     render(digit, 90, canvas=(150, 160)).convert("P").save(p)
