@@ -104,6 +104,7 @@ def main(argv=None):
         import gui
         root = tk.Tk()
         app = gui.DigitApp(root, weights_dir=dirs[0])
+        root.update()                   # map the window: Tk delivers mouse events only to mapped windows
         start = time.perf_counter()
         answers, inputs = replay_all(digits, app, args.seed)
         seconds = time.perf_counter() - start

@@ -1,0 +1,77 @@
+"""Distorted training copies: shapes, order, reproducibility, and that copies look like prepared drawings."""
+import os
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from augment import augment  # noqa: E402
+
+
+def mnist_like(points, width=2):
+    """A 28x28 uint8 MNIST-style digit: polyline in the central 20x20 box."""
+    image = Image.new("L", (28, 28), 0)
+    ImageDraw.Draw(image).line([(4 + 20 * x, 4 + 20 * y) for x, y in points], fill=255, width=width)
+    return np.asarray(image).ravel()
+
+
+SEVEN = mnist_like([(0.1, 0.05), (0.9, 0.05), (0.4, 0.95)])
+ZERO = mnist_like([(0.5, 0), (0.9, 0.3), (0.9, 0.7), (0.5, 1), (0.1, 0.7), (0.1, 0.3), (0.5, 0)])
+IMAGES = np.array([SEVEN, ZERO, SEVEN])
+LABELS = np.array([7, 0, 7])
+
+
+def test_originals_first_then_copies_with_their_labels():
+    out, labels = augment(IMAGES, LABELS, 2, np.random.default_rng(0))
+    assert out.shape == (9, 784) and out.dtype == np.uint8
+    assert np.array_equal(out[:3], IMAGES)
+    assert np.array_equal(labels, [7, 0, 7] * 3)
+
+
+def test_no_copies_is_the_input():
+    out, labels = augment(IMAGES, LABELS, 0, np.random.default_rng(0))
+    assert np.array_equal(out, IMAGES) and np.array_equal(labels, LABELS)
+
+
+def test_same_seed_same_copies_and_copies_differ():
+    a, _ = augment(IMAGES, LABELS, 2, np.random.default_rng(5))
+    b, _ = augment(IMAGES, LABELS, 2, np.random.default_rng(5))
+    c, _ = augment(IMAGES, LABELS, 2, np.random.default_rng(6))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    # Each copy is a distortion: not the original, and the two copies of one image differ.
+    assert not np.array_equal(a[3], a[0]) and not np.array_equal(a[3], a[6])
+
+
+def test_copies_are_prepared_like_drawings_and_still_resemble_the_digit():
+    out, _ = augment(np.array([SEVEN] * 20 + [ZERO] * 20), np.array([7] * 20 + [0] * 20), 1,
+                     np.random.default_rng(0))
+    copies = out[40:].reshape(-1, 28, 28).astype(np.float64) / 255
+    for img in copies:
+        rows, cols = np.indices(img.shape)
+        com = (rows * img).sum() / img.sum(), (cols * img).sum() / img.sum()
+        assert abs(com[0] - 14) <= 0.55 and abs(com[1] - 14) <= 0.55   # whole-pixel shift, uint8
+        ink_r, ink_c = np.flatnonzero(img.max(1) > 0.1), np.flatnonzero(img.max(0) > 0.1)
+        assert 19 <= max(ink_r[-1] - ink_r[0], ink_c[-1] - ink_c[0]) + 1 <= 21
+    # A distorted 7 is nearer the original 7s' copies' mean than the 0s' (distortions are mild).
+    sevens, zeros = copies[:20].reshape(20, -1), copies[20:].reshape(20, -1)
+    assert np.abs(sevens - sevens.mean(0)).mean() < np.abs(sevens - zeros.mean(0)).mean()
+
+
+def test_a_blank_image_is_kept_as_it_is():
+    blank = np.zeros((1, 784), dtype=np.uint8)
+    out, _ = augment(blank, np.array([3]), 1, np.random.default_rng(0))
+    assert np.array_equal(out, np.zeros((2, 784), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("images, labels, copies", [
+    (np.zeros((3, 100), np.uint8), LABELS, 1),
+    (IMAGES, LABELS[:2], 1),
+    (IMAGES, LABELS, -1),
+    (IMAGES, LABELS, 1.5),
+])
+def test_bad_arguments_are_refused(images, labels, copies):
+    with pytest.raises(ValueError):
+        augment(images, labels, copies, np.random.default_rng(0))
