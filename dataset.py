@@ -9,6 +9,7 @@ import os
 import numpy as np
 import scipy.io
 
+import kaggle_csv
 import mnist_download
 from atomic import atomic_write
 from errors import DataError
@@ -116,7 +117,7 @@ def make_mat(data_dir=DATA_DIR):
 
 
 def load_mnist(path=None):
-    """MNIST images (n, 784) uint8 and labels (n,) from `path` (a .mat or a folder of IDX files).
+    """Images (n, 784) uint8 and labels (n,) from `path`: a .mat, a folder of IDX files, or a Kaggle CSV.
 
     With no path: data/mnist-original.mat, made first (downloading the IDX files) if missing.
     """
@@ -128,6 +129,8 @@ def load_mnist(path=None):
         return make_mat(DATA_DIR)
     if os.path.isdir(path):
         return load_idx_folder(path)
+    if str(path).lower().endswith(".csv"):
+        return kaggle_csv.read_train_csv(path)
     if not os.path.exists(path):
         raise DataError(f"{path} not found; --data takes mnist-original.mat or a folder of MNIST IDX files")
     return load_mat(path)

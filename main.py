@@ -6,22 +6,41 @@ first 60,000 images for training and the last 10,000 for testing, weights unifor
 and precision, and writes weights/Theta1.txt and weights/Theta2.txt.
 """
 import argparse
+import os
 import sys
 import time
 
 import numpy as np
 
 import dataset
+import report
 from errors import DataError
+from kfold import stratified_kfold
 from metrics import accuracy, confusion_matrix, precision_recall
 from train import predict_images, train
 from weights import DEFAULT_WEIGHTS_DIR, WeightsError, save_weights
+
+DEFAULT_REPORT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report")
 
 
 def positive_int(text):
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
+
+
+def at_least_two(text):
+    value = int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"needs at least 2 folds, got {text}")
     return value
 
 
@@ -52,8 +71,9 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         description="Train the digit network on MNIST (the reference recipe by default) and save its weights.")
     parser.add_argument("--data", metavar="PATH",
-                        help="mnist-original.mat, or a folder with the four MNIST IDX files "
-                             "(default: data/mnist-original.mat, downloaded and made if missing)")
+                        help="mnist-original.mat, a folder with the four MNIST IDX files, or a Kaggle "
+                             "Digit Recognizer train.csv (default: data/mnist-original.mat, downloaded "
+                             "and made if missing)")
     parser.add_argument("--test-fraction", type=fraction, default=1 / 7, metavar="F",
                         help="the last F of the images are held out for testing (default 1/7: MNIST's 10,000 of 70,000)")
     parser.add_argument("--maxiter", type=positive_int, default=100, help="L-BFGS-B iterations (default 100)")
@@ -65,6 +85,15 @@ def parse_args(argv):
                         help="precision of the matrix products (default float64; float32 is about twice as fast)")
     parser.add_argument("--weights-dir", default=DEFAULT_WEIGHTS_DIR, metavar="DIR",
                         help="where Theta1.txt and Theta2.txt are written (default weights/)")
+    parser.add_argument("--augment", type=non_negative_int, default=0, metavar="N",
+                        help="add N distorted copies of every training image (rotated, slanted, stretched, "
+                             "thicker or thinner strokes: how drawings differ from MNIST); default 0")
+    parser.add_argument("--kfold", type=at_least_two, metavar="K",
+                        help="instead of one training run: K-fold cross-validation on the training images "
+                             "(stratified, shuffled with the seed); prints each fold's accuracy; saves no weights")
+    parser.add_argument("--report-dir", default=DEFAULT_REPORT_DIR, metavar="DIR",
+                        help="where the pictures of the run are written (default report/)")
+    parser.add_argument("--no-report", action="store_true", help="write no pictures")
     return parser.parse_args(argv)
 
 
@@ -77,22 +106,76 @@ def print_evaluation(y_test, test_pred, y_train, train_pred):
     print(f"Precision (test set, mean over the 10 digits): {precision.mean():.4f}")
     print(f"  (the reference printed training accuracy, {train_accuracy:.4f} here, as its 'precision')")
     print(f"Misclassified test images: {int(np.sum(test_pred != y_test))} of {y_test.size}")
-    print("digit  precision  recall  test images")
-    for digit in range(counts.shape[0]):
-        print(f"{digit:5d}  {precision[digit]:9.4f}  {recall[digit]:6.4f}  {counts[digit].sum():11d}")
+    print("Confusion matrix of the test set (rows: true digit, columns: predicted):")
+    print(report.format_confusion_matrix(counts))
+
+
+def write_pictures(args, **pictures):
+    """The run's report PNGs; a missing plotting library costs the pictures, not the run."""
+    if args.no_report:
+        return
+    try:
+        paths = report.write_report(args.report_dir, **pictures)
+    except ImportError as e:
+        print(f"warning: no report pictures ({e}); install them with: pip install matplotlib", file=sys.stderr)
+        return
+    print(f"Report: {', '.join(paths)}")
+
+
+def training_options(args):
+    return dict(hidden_size=args.hidden, lamb=args.lamb, maxiter=args.maxiter, dtype=np.dtype(args.dtype))
+
+
+def augmented(args, X_train, y_train):
+    if not args.augment:
+        return X_train, y_train
+    from augment import augment  # needs the drawing preprocessing; only loaded when asked for
+    start = time.perf_counter()
+    X_fit, y_fit = augment(X_train, y_train, args.augment, np.random.default_rng([args.seed, 1]))
+    print(f"Augmented: {X_fit.shape[0]} training images ({args.augment} distorted copies of each) "
+          f"in {time.perf_counter() - start:.0f} s", flush=True)
+    return X_fit, y_fit
+
+
+def run_kfold(args, X_train, y_train):
+    """Cross-validation: one network per fold, validated on the fold it did not see."""
+    folds = stratified_kfold(y_train, args.kfold, np.random.default_rng([args.seed, 2]))
+    accuracies, out_of_fold = [], np.empty_like(y_train)
+    for k, (fit_idx, val_idx) in enumerate(folds, 1):
+        print(f"Fold {k} of {args.kfold}: training on {fit_idx.size} images, validating on {val_idx.size}", flush=True)
+        X_fit, y_fit = augmented(args, X_train[fit_idx], y_train[fit_idx])
+        Theta1, Theta2, _, interrupted = train(X_fit, y_fit, rng=np.random.default_rng(args.seed), report=None,
+                                               **training_options(args))
+        if interrupted:
+            print("Interrupted: cross-validation abandoned.", file=sys.stderr)
+            return 130
+        out_of_fold[val_idx] = predict_images(Theta1, Theta2, X_train[val_idx])
+        accuracies.append(accuracy(y_train[val_idx], out_of_fold[val_idx]))
+        print(f"Fold {k} accuracy: {100 * accuracies[-1]:.2f} %", flush=True)
+    mean, std = 100 * np.mean(accuracies), 100 * np.std(accuracies, ddof=1)
+    print(f"Cross-validated accuracy over {args.kfold} folds: {mean:.2f} +- {std:.2f} % (mean +- standard deviation)")
+    print(f"Misclassified training images (each judged by the network that did not see it): "
+          f"{int(np.sum(out_of_fold != y_train))} of {y_train.size}")
+    write_pictures(args, costs=None, y_true=y_train, y_pred=out_of_fold, test_images=X_train,
+                   fold_accuracies=accuracies)
+    return 0
 
 
 def run(args):
     X, y = dataset.load_mnist(args.data)
-    X_train, y_train, X_test, y_test = dataset.train_test_split(X, y, X.shape[0] - round(X.shape[0] * args.test_fraction))
-    print(f"Training on {X_train.shape[0]} images, testing on {X_test.shape[0]}: "
+    n_train = X.shape[0] - round(X.shape[0] * args.test_fraction)
+    X_train, y_train, X_test, y_test = dataset.train_test_split(X, y, n_train)
+    if args.kfold:
+        return run_kfold(args, X_train, y_train)
+    X_fit, y_fit = augmented(args, X_train, y_train)
+    print(f"Training on {X_fit.shape[0]} images, testing on {X_test.shape[0]}: "
           f"{X.shape[1]}-{args.hidden}-10 network, lambda {args.lamb}, {args.maxiter} iterations, "
           f"{args.dtype}, seed {args.seed}", flush=True)
     start = time.perf_counter()
-    Theta1, Theta2, costs, interrupted = train(
-        X_train, y_train, hidden_size=args.hidden, lamb=args.lamb, maxiter=args.maxiter,
-        dtype=np.dtype(args.dtype), rng=np.random.default_rng(args.seed), report=lambda line: print(line, flush=True))
+    Theta1, Theta2, costs, interrupted = train(X_fit, y_fit, rng=np.random.default_rng(args.seed),
+                                               report=lambda line: print(line, flush=True), **training_options(args))
     seconds = time.perf_counter() - start
+    del X_fit, y_fit
     if interrupted:
         if not costs:
             print("Interrupted before the first iteration finished: nothing saved.", file=sys.stderr)
@@ -100,9 +183,11 @@ def run(args):
         print(f"Interrupted: stopped early after {len(costs)} iterations; evaluating and saving those weights.")
     else:
         print(f"Trained in {seconds:.1f} s ({len(costs)} iterations)")
-    print_evaluation(y_test, predict_images(Theta1, Theta2, X_test), y_train, predict_images(Theta1, Theta2, X_train))
+    test_pred = predict_images(Theta1, Theta2, X_test)
+    print_evaluation(y_test, test_pred, y_train, predict_images(Theta1, Theta2, X_train))
     save_weights(args.weights_dir, Theta1, Theta2)
-    print(f"Weights saved to {args.weights_dir}/Theta1.txt and Theta2.txt")
+    print(f"Weights saved to {os.path.join(args.weights_dir, 'Theta1.txt')} and Theta2.txt")
+    write_pictures(args, costs=costs, y_true=y_test, y_pred=test_pred, test_images=X_test)
     return 130 if interrupted else 0
 
 
@@ -110,7 +195,7 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         return run(args)
-    except (DataError, WeightsError) as e:
+    except (DataError, WeightsError, ValueError) as e:  # ValueError: e.g. too few images per class for --kfold
         print(f"error: {e}", file=sys.stderr)
         return 1
     except OSError as e:  # e.g. the weights folder cannot be written

@@ -76,7 +76,7 @@ def test_unwritable_weights_dir_is_one_line(repo_root, tmp_path):
     data = write_idx(tmp_path / "data", X[:250], y[:250], X[250:], y[250:])
     blocker = tmp_path / "file"
     blocker.write_text("a file where the weights folder should go")
-    result = run_main(repo_root, "--data", str(data), "--hidden", "5", "--maxiter", "2", "--weights-dir", str(blocker / "w"))
+    result = run_main(repo_root, "--data", str(data), "--hidden", "5", "--maxiter", "2", "--no-report", "--weights-dir", str(blocker / "w"))
     assert str(blocker) in one_line_error(result)
     assert blocker.read_text().startswith("a file")
 
@@ -84,7 +84,7 @@ def test_unwritable_weights_dir_is_one_line(repo_root, tmp_path):
 def test_end_to_end_on_synthetic_digits(repo_root, tmp_path):
     X, y = synthetic_digits(1400, 1)
     data = write_idx(tmp_path / "data", X[:1200], y[:1200], X[1200:], y[1200:])
-    result = run_main(repo_root, "--data", str(data), "--hidden", "12", "--maxiter", "40", "--seed", "3",
+    result = run_main(repo_root, "--data", str(data), "--hidden", "12", "--maxiter", "40", "--seed", "3", "--no-report",
                       "--weights-dir", str(tmp_path / "w"))
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -102,7 +102,7 @@ def test_same_seed_same_weights(repo_root, tmp_path):
     X, y = synthetic_digits(300, 2)
     data = write_idx(tmp_path / "data", X[:250], y[:250], X[250:], y[250:])
     for name in ("a", "b"):
-        assert run_main(repo_root, "--data", str(data), "--hidden", "4", "--maxiter", "5",
+        assert run_main(repo_root, "--data", str(data), "--hidden", "4", "--maxiter", "5", "--no-report",
                         "--weights-dir", str(tmp_path / name)).returncode == 0
     for file in ("Theta1.txt", "Theta2.txt"):
         assert (tmp_path / "a" / file).read_text() == (tmp_path / "b" / file).read_text()
@@ -114,7 +114,7 @@ def test_ctrl_c_saves_what_it_has(repo_root, tmp_path):
     y = rng.integers(0, 10, 6000).astype(np.uint8)  # random labels: training never converges early
     data = write_idx(tmp_path / "data", X[:5000], y[:5000], X[5000:], y[5000:])
     process = subprocess.Popen([sys.executable, str(repo_root / "main.py"), "--data", str(data), "--hidden", "30",
-                                "--maxiter", "100000", "--weights-dir", str(tmp_path / "w")],
+                                "--maxiter", "100000", "--no-report", "--weights-dir", str(tmp_path / "w")],
                                cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in process.stdout:
         if line.startswith("iteration    3"):
@@ -133,8 +133,61 @@ def test_real_mnist_subset_reaches_known_accuracy(repo_root, tmp_path, mnist_dir
     import dataset
     X, y = dataset.load_mnist(str(mnist_dir))
     data = write_idx(tmp_path / "data", X[:5000], y[:5000], X[60000:61000], y[60000:61000])
-    result = run_main(repo_root, "--data", str(data), "--test-fraction", "1/6", "--maxiter", "40",
+    result = run_main(repo_root, "--data", str(data), "--test-fraction", "1/6", "--maxiter", "40", "--no-report",
                       "--weights-dir", str(tmp_path / "w"))
     assert result.returncode == 0, result.stderr
     test_accuracy = float(result.stdout.split("Test Set Accuracy: ")[1].split()[0])
     assert test_accuracy > 85
+
+
+def write_kaggle_csv(path, X, y):
+    header = "label," + ",".join(f"pixel{i}" for i in range(784))
+    rows = [",".join(map(str, [label, *pixels])) for label, pixels in zip(y, X)]
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+def test_kaggle_csv_with_test_fraction_and_report(repo_root, tmp_path):
+    X, y = synthetic_digits(700, 6)
+    csv = write_kaggle_csv(tmp_path / "train.csv", X, y)
+    result = run_main(repo_root, "--data", str(csv), "--test-fraction", "0.2", "--hidden", "10", "--maxiter", "30",
+                      "--weights-dir", str(tmp_path / "w"), "--report-dir", str(tmp_path / "report"))
+    assert result.returncode == 0, result.stderr
+    assert "Training on 560 images, testing on 140" in result.stdout
+    assert float(result.stdout.split("Test Set Accuracy: ")[1].split()[0]) > 90
+    assert "Misclassified test images:" in result.stdout and " of 140" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == \
+        ["confusion_matrix.png", "misclassified.png", "training_curve.png"]
+
+
+def test_kfold_prints_each_fold_and_saves_no_weights(repo_root, tmp_path):
+    X, y = synthetic_digits(600, 7)
+    data = write_idx(tmp_path / "data", X[:500], y[:500], X[500:], y[500:])
+    result = run_main(repo_root, "--data", str(data), "--test-fraction", "1/6", "--kfold", "3", "--hidden", "8",
+                      "--maxiter", "25", "--weights-dir", str(tmp_path / "w"), "--report-dir", str(tmp_path / "r"))
+    assert result.returncode == 0, result.stderr
+    fold_accuracies = [float(line.split(": ")[1].split()[0]) for line in result.stdout.splitlines()
+                       if line.startswith("Fold ") and "accuracy" in line]
+    assert len(fold_accuracies) == 3 and min(fold_accuracies) > 80
+    summary = result.stdout.split("Cross-validated accuracy over 3 folds: ")[1]
+    mean, std = float(summary.split()[0]), float(summary.split()[2])
+    assert mean == pytest.approx(np.mean(fold_accuracies), abs=0.01)
+    assert std == pytest.approx(np.std(fold_accuracies, ddof=1), abs=0.01)
+    assert (tmp_path / "r" / "fold_accuracies.png").exists()
+    assert not (tmp_path / "w").exists()
+
+
+def test_kfold_with_too_few_examples_is_one_line(repo_root, tmp_path):
+    X, y = synthetic_digits(60, 8)
+    data = write_idx(tmp_path / "data", X[:50], y[:50], X[50:], y[50:])
+    assert "folds" in one_line_error(run_main(repo_root, "--data", str(data), "--test-fraction", "1/6", "--kfold", "40"))
+
+
+def test_augment_multiplies_the_training_images(repo_root, tmp_path):
+    X, y = synthetic_digits(240, 9)
+    data = write_idx(tmp_path / "data", X[:200], y[:200], X[200:], y[200:])
+    result = run_main(repo_root, "--data", str(data), "--test-fraction", "1/6", "--augment", "2", "--hidden", "6",
+                      "--maxiter", "3", "--no-report", "--weights-dir", str(tmp_path / "w"))
+    assert result.returncode == 0, result.stderr
+    assert "Training on 600 images, testing on 40" in result.stdout
+    assert "Report:" not in result.stdout
