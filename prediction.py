@@ -41,8 +41,8 @@ CHUNK = 4096    # images per forward pass when predicting a whole CSV: bounds th
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        description="Recognise handwritten digits in image files (PNG, JPEG, BMP, GIF; dark ink "
-                    "on light paper or light on dark, any size), or write a Kaggle submission "
+        description="Recognise handwritten digits in image files (PNG, JPEG, BMP, GIF; dark ink\n"
+                    "on light paper or light on dark, any size), or write a Kaggle submission\n"
                     "for the Digit Recognizer competition's test.csv.",
         epilog="examples:  python prediction.py digit.png scan.jpg\n"
                "           python prediction.py --csv test.csv --out submission.csv",
