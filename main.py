@@ -17,7 +17,8 @@ import report
 from errors import DataError
 from kfold import stratified_kfold
 from metrics import accuracy, confusion_matrix, precision_recall
-from train import predict_images, train
+from prediction import predict_pixels
+from train import train
 from weights import DEFAULT_WEIGHTS_DIR, WeightsError, save_weights
 
 DEFAULT_REPORT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report")
@@ -149,7 +150,7 @@ def run_kfold(args, X_train, y_train):
         if interrupted:
             print("Interrupted: cross-validation abandoned.", file=sys.stderr)
             return 130
-        out_of_fold[val_idx] = predict_images(Theta1, Theta2, X_train[val_idx])
+        out_of_fold[val_idx] = predict_pixels(Theta1, Theta2, X_train[val_idx])
         accuracies.append(accuracy(y_train[val_idx], out_of_fold[val_idx]))
         print(f"Fold {k} accuracy: {100 * accuracies[-1]:.2f} %", flush=True)
     mean, std = 100 * np.mean(accuracies), 100 * np.std(accuracies, ddof=1)
@@ -183,8 +184,8 @@ def run(args):
         print(f"Interrupted: stopped early after {len(costs)} iterations; evaluating and saving those weights.")
     else:
         print(f"Trained in {seconds:.1f} s ({len(costs)} iterations)")
-    test_pred = predict_images(Theta1, Theta2, X_test)
-    print_evaluation(y_test, test_pred, y_train, predict_images(Theta1, Theta2, X_train))
+    test_pred = predict_pixels(Theta1, Theta2, X_test)
+    print_evaluation(y_test, test_pred, y_train, predict_pixels(Theta1, Theta2, X_train))
     save_weights(args.weights_dir, Theta1, Theta2)
     print(f"Weights saved to {os.path.join(args.weights_dir, 'Theta1.txt')} and Theta2.txt")
     write_pictures(args, costs=costs, y_true=y_test, y_pred=test_pred, test_images=X_test)

@@ -34,10 +34,14 @@ def predict(Theta1, Theta2, X):
     return np.argmax(predict_proba(Theta1, Theta2, X), axis=1)
 
 
+def predict_pixels(Theta1, Theta2, images, batch_size=4096):
+    """Predicted digits for raw 0..255 pixel rows, scaled by / 255 (as the reference did) a batch at
+    a time, so that no float copy of all the images is ever made."""
+    return np.concatenate([predict(Theta1, Theta2, images[i:i + batch_size] / 255.0)
+                           for i in range(0, images.shape[0], batch_size)])
+
+
 # Command line ------------------------------------------------------------------------------
-
-CHUNK = 4096    # images per forward pass when predicting a whole CSV: bounds the memory used
-
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
@@ -91,8 +95,7 @@ def predict_files(Theta1, Theta2, paths):
 def predict_csv(Theta1, Theta2, csv_path, out_path):
     """Predict every image of a Kaggle test.csv and write the submission file."""
     X = kaggle_csv.read_test_csv(csv_path)
-    labels = np.concatenate([predict(Theta1, Theta2, X[i:i + CHUNK] / 255.0)
-                             for i in range(0, X.shape[0], CHUNK)])
+    labels = predict_pixels(Theta1, Theta2, X)
     kaggle_csv.write_submission(out_path, labels)
     print(f"Wrote {labels.size} predictions to {out_path}")
 

@@ -5,11 +5,9 @@ import numpy as np
 from scipy.optimize import minimize
 
 from model import CostFunction, roll, unroll
-from prediction import predict
 from rand_initialise import initialise
 
-PIXEL_MAX = 255  # the reference scales pixels by X / 255
-PIXEL_SCALE = 1 / PIXEL_MAX
+PIXEL_SCALE = 1 / 255  # the reference trained on X / 255 (CostFunction divides by 1 / scale)
 
 
 def initial_params(input_size, hidden_size, num_labels, rng):
@@ -45,9 +43,3 @@ def train(images, labels, hidden_size=100, lamb=0.1, maxiter=100, dtype=np.float
         interrupted = True
     Theta1, Theta2 = roll(state["x"], input_size, hidden_size, num_labels)
     return Theta1.copy(), Theta2.copy(), state["costs"], interrupted
-
-
-def predict_images(Theta1, Theta2, images, batch_size=10000):
-    """Predicted labels for uint8 images, scaled in batches so no float copy of them all is made."""
-    return np.concatenate([predict(Theta1, Theta2, images[i:i + batch_size] / PIXEL_MAX)
-                           for i in range(0, images.shape[0], batch_size)])
