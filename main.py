@@ -77,11 +77,11 @@ def parse_args(argv):
                              "and made if missing)")
     parser.add_argument("--test-fraction", type=fraction, default=1 / 7, metavar="F",
                         help="the last F of the images are held out for testing (default 1/7: MNIST's 10,000 of 70,000)")
-    parser.add_argument("--maxiter", type=positive_int, default=100, help="L-BFGS-B iterations (default 100)")
-    parser.add_argument("--lambda", dest="lamb", type=non_negative_float, default=0.1,
+    parser.add_argument("--maxiter", type=positive_int, default=100, metavar="N", help="L-BFGS-B iterations (default 100)")
+    parser.add_argument("--lambda", dest="lamb", type=non_negative_float, default=0.1, metavar="L",
                         help="regularisation strength lambda (default 0.1)")
-    parser.add_argument("--hidden", type=positive_int, default=100, help="hidden units (default 100)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random initial weights (default 0)")
+    parser.add_argument("--hidden", type=positive_int, default=100, metavar="N", help="hidden units (default 100)")
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the random initial weights (default 0)")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                         help="precision of the matrix products (default float64; float32 is about twice as fast)")
     parser.add_argument("--weights-dir", default=DEFAULT_WEIGHTS_DIR, metavar="DIR",
