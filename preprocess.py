@@ -18,7 +18,6 @@ CENTRE = 14.0        # where MNIST's centres of mass lie (mean over the training
 INK_LEVEL = 0.25     # a pixel at least this bright (relative to the brightest) counts as ink
 MIN_PEAK = 0.2       # an image whose brightest pixel is darker than this has no ink at all
 MIN_EXTENT = 0.08    # a mark smaller than this fraction of the image's longer side is a dot, not a digit
-BLUR = 0.0           # Gaussian blur (sigma, in 28x28 pixels) to soften edges like MNIST's
 WORK = 200           # the ink is redrawn at this size (longer side) to even out stroke widths
 STROKE = 0.14        # stroke width as a fraction of the digit's longer side (None: leave strokes be)
 
@@ -99,19 +98,24 @@ def scale_to_box(crop, box=BOX):
 def centre_by_mass(patch, side=SIDE, centre=CENTRE):
     """Place `patch` in a side x side field with its centre of mass at (centre, centre).
 
-    The shift is a whole number of pixels, as in MNIST, so no extra blur is added.
+    The whole-pixel part of the move is a copy; the remaining fraction of a pixel is a
+    linear interpolation, so that a digit's input does not jump by a pixel when its
+    centre of mass crosses a half-pixel.
     """
     h, w = patch.shape
     total = patch.sum()
     rows, cols = np.indices(patch.shape)
     com_r, com_c = (rows * patch).sum() / total, (cols * patch).sum() / total
-    top, left = int(round(centre - com_r)), int(round(centre - com_c))
-    field = np.zeros((side, side))
+    dr, dc = centre - com_r, centre - com_c
+    top, left = int(np.floor(dr)), int(np.floor(dc))
+    field = np.zeros((side + 1, side + 1))     # one spare row and column for the fraction
     # Copy the part of the patch that falls inside the field (all of it, but for odd shapes).
     r0, c0 = max(top, 0), max(left, 0)
-    r1, c1 = min(top + h, side), min(left + w, side)
+    r1, c1 = min(top + h, side + 1), min(left + w, side + 1)
     field[r0:r1, c0:c1] = patch[r0 - top:r1 - top, c0 - left:c1 - left]
-    return field
+    fr, fc = dr - top, dc - left                # fractions in [0, 1)
+    field = ndimage.shift(field, (fr, fc), order=1, mode="constant")
+    return field[:side, :side]
 
 
 def preprocess(image):
@@ -134,8 +138,4 @@ def prepare(a, stroke=STROKE, work=WORK):
     patch = scale_to_box(crop)
     if patch.sum() <= 0:
         raise EmptyImageError("the image is empty: there is no digit to recognise")
-    field = centre_by_mass(patch)
-    if BLUR:
-        field = ndimage.gaussian_filter(field, BLUR)
-        field /= field.max()
-    return field.ravel()
+    return centre_by_mass(patch).ravel()
