@@ -65,6 +65,9 @@ def one_hot(y, num_labels, dtype=np.float64):
     return Y
 
 
+BLOCK_ROWS = 8192  # examples per block of the cost function's sums (see CostFunction.__call__)
+
+
 class CostFunction:
     """Cost and gradient of the network on one fixed training set.
 
@@ -78,7 +81,7 @@ class CostFunction:
     """
 
     def __init__(self, X, y, input_layer_size, hidden_layer_size, num_labels, lamb,
-                 dtype=np.float64, scale=1.0):
+                 dtype=np.float64, scale=1.0, block_rows=BLOCK_ROWS):
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != input_layer_size:
             raise ValueError(f"X has shape {X.shape}, expected (m, {input_layer_size})")
@@ -90,6 +93,7 @@ class CostFunction:
         self.m = X.shape[0]
         if self.m == 0:
             raise ValueError("X has no examples")
+        self.block_rows = block_rows
         self.A1 = add_bias_column(X, self.dtype, scale)
         self.Y = one_hot(y, num_labels, self.dtype)
         if self.Y.shape[0] != self.m:
@@ -100,41 +104,59 @@ class CostFunction:
         Theta1_64, Theta2_64 = roll(np.asarray(nn_params, dtype=np.float64), *self.sizes)
         Theta1 = Theta1_64.astype(self.dtype, copy=False)
         Theta2 = Theta2_64.astype(self.dtype, copy=False)
-        # Theta2 = [bias b2 | weights W2]. The reference appends a column of ones to a2 and
-        # multiplies by Theta2; adding b2 instead is the same sum without copying a2.
-        b2, W2 = Theta2[:, 0], np.ascontiguousarray(Theta2[:, 1:])
 
-        # Forward pass.
-        z2 = self.A1 @ Theta1.T                      # (m, hidden)
-        a2 = sigmoid(z2, out=z2)                     # in place: z2 itself is not needed again
-        z3 = a2 @ W2.T + b2                          # (m, labels)
-        a3 = sigmoid(z3)
+        # Sum the cost and gradient over blocks of examples: the same sums as over all m at
+        # once, but the (examples x hidden) temporaries stay a few MB instead of ~50 MB each.
+        data_cost = 0.0
+        Theta1_grad, Theta2_grad = np.zeros(Theta1.shape), np.zeros(Theta2.shape)
+        for start in range(0, m, self.block_rows):
+            rows = slice(start, start + self.block_rows)
+            cost, grad1, grad2 = block_cost_and_gradient(self.A1[rows], self.Y[rows], Theta1, Theta2)
+            data_cost += cost
+            Theta1_grad += grad1
+            Theta2_grad += grad2
 
-        # Cross-entropy: -y log(a3) - (1 - y) log(1 - a3) = y softplus(-z3) + (1 - y) softplus(z3)
-        # = softplus(z3) - y z3. Finite even where a3 rounds to exactly 0 or 1.
-        Y = self.Y
-        data_cost = np.sum(softplus(z3), dtype=np.float64) - np.sum(Y * z3, dtype=np.float64)
         reg_cost = np.sum(Theta1_64[:, 1:] ** 2) + np.sum(Theta2_64[:, 1:] ** 2)
         J = data_cost / m + lamb / (2 * m) * reg_cost
-
-        # Backward pass, with sigmoid'(z2) = a2 * (1 - a2).
-        delta3 = a3 - Y                              # (m, labels)
-        delta2 = delta3 @ W2                         # (m, hidden)
-        delta2 *= a2
-        a2_complement = np.subtract(1, a2)
-        delta2 *= a2_complement
-        del a2_complement
-
-        Theta1_grad = (delta2.T @ self.A1).astype(np.float64)
-        Theta2_grad = np.empty(Theta2.shape)
-        Theta2_grad[:, 0] = delta3.sum(axis=0, dtype=np.float64)   # the bias unit's activation is 1
-        Theta2_grad[:, 1:] = delta3.T @ a2
         Theta1_grad /= m
         Theta2_grad /= m
         # Regularisation gradient, leaving the bias columns out (without touching Theta).
         Theta1_grad[:, 1:] += lamb / m * Theta1_64[:, 1:]
         Theta2_grad[:, 1:] += lamb / m * Theta2_64[:, 1:]
         return float(J), unroll(Theta1_grad, Theta2_grad)
+
+
+def block_cost_and_gradient(A1, Y, Theta1, Theta2):
+    """Forward and backward pass over some examples: A1 = [1, X] (rows: examples), Y one-hot.
+
+    Returns the summed cross-entropy (float64) and the summed, unregularised, unaveraged
+    gradients of Theta1 and Theta2.
+    """
+    # Theta2 = [bias b2 | weights W2]. The reference appends a column of ones to a2 and
+    # multiplies by Theta2; adding b2 instead is the same sum without copying a2.
+    b2, W2 = Theta2[:, 0], Theta2[:, 1:]
+
+    # Forward pass.
+    z2 = A1 @ Theta1.T                           # (examples, hidden)
+    a2 = sigmoid(z2, out=z2)                     # in place: z2 itself is not needed again
+    z3 = a2 @ W2.T + b2                          # (examples, labels)
+    a3 = sigmoid(z3)
+
+    # Cross-entropy: -y log(a3) - (1 - y) log(1 - a3) = y softplus(-z3) + (1 - y) softplus(z3)
+    # = softplus(z3) - y z3. Finite even where a3 rounds to exactly 0 or 1.
+    cost = np.sum(softplus(z3), dtype=np.float64) - np.sum(Y * z3, dtype=np.float64)
+
+    # Backward pass, with sigmoid'(z2) = a2 * (1 - a2).
+    delta3 = a3 - Y                              # (examples, labels)
+    delta2 = delta3 @ W2                         # (examples, hidden)
+    delta2 *= a2
+    delta2 *= 1 - a2
+
+    Theta1_grad = delta2.T @ A1
+    Theta2_grad = np.empty(Theta2.shape, dtype=np.float64)
+    Theta2_grad[:, 0] = delta3.sum(axis=0, dtype=np.float64)   # the bias unit's activation is 1
+    Theta2_grad[:, 1:] = delta3.T @ a2
+    return cost, Theta1_grad, Theta2_grad
 
 
 def neural_network(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lamb):
