@@ -87,11 +87,18 @@ def main(argv=None):
     parser.add_argument("--pendigits", default=None, metavar="DIR", help="folder of pendigits-orig.tra "
                         "(default $PENDIGITS_DIR or ../shared/pendigits)")
     parser.add_argument("--limit", type=int, default=None, help="replay only the first N digits")
+    parser.add_argument("--writers", default=None, metavar="A-B",
+                        help="replay only the digits of writers A..B (1-30), e.g. to leave out writers "
+                             "whose digits were used in training")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random places and sizes (default 0)")
     args = parser.parse_args(argv)
     dirs = args.weights_dir or [weights.DEFAULT_WEIGHTS_DIR]
     try:
-        digits = pendigits.load(args.pendigits)[:args.limit]
+        digits = pendigits.load(args.pendigits)
+        if args.writers:
+            first, last = (int(w) for w in args.writers.split("-"))
+            digits = [d for d in digits if first <= d.writer <= last]
+        digits = digits[:args.limit]
         nets = [weights.load_weights(d) for d in dirs]
     except (pendigits.PendigitsError, weights.WeightsError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -141,3 +141,14 @@ def test_bad_labels_are_refused(bad_y, message):
 def test_wrong_parameter_count_is_refused():
     with pytest.raises(ValueError, match="expected"):
         neural_network(np.zeros(10), 4, 2, 3, np.zeros((3, 4)), np.array([0, 1, 2]), 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blocks_of_examples_sum_to_the_whole(dtype):
+    rng = np.random.default_rng(5)
+    params, X, y = random_problem(rng, 12, 6, 4, 50)
+    whole = CostFunction(X, y, 12, 6, 4, 0.3, dtype=dtype, block_rows=50)(params)
+    blocked = CostFunction(X, y, 12, 6, 4, 0.3, dtype=dtype, block_rows=7)(params)  # 7 blocks, last one short
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    assert blocked[0] == pytest.approx(whole[0], rel=tolerance)
+    np.testing.assert_allclose(blocked[1], whole[1], rtol=tolerance, atol=tolerance * np.abs(whole[1]).max())
