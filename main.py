@@ -14,6 +14,7 @@ import numpy as np
 
 import dataset
 import report
+from cli import run_reporting_errors, whole_number
 from errors import DataError
 from kfold import stratified_kfold
 from metrics import accuracy, confusion_matrix, precision_recall
@@ -22,27 +23,6 @@ from train import train
 from weights import DEFAULT_WEIGHTS_DIR, WeightsError, save_weights
 
 DEFAULT_REPORT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report")
-
-
-def positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
-
-
-def non_negative_int(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
-    return value
-
-
-def at_least_two(text):
-    value = int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"needs at least 2 folds, got {text}")
-    return value
 
 
 def non_negative_float(text):
@@ -77,19 +57,19 @@ def parse_args(argv):
                              "and made if missing)")
     parser.add_argument("--test-fraction", type=fraction, default=1 / 7, metavar="F",
                         help="the last F of the images are held out for testing (default 1/7: MNIST's 10,000 of 70,000)")
-    parser.add_argument("--maxiter", type=positive_int, default=100, metavar="N", help="L-BFGS-B iterations (default 100)")
+    parser.add_argument("--maxiter", type=whole_number(1), default=100, metavar="N", help="L-BFGS-B iterations (default 100)")
     parser.add_argument("--lambda", dest="lamb", type=non_negative_float, default=0.1, metavar="L",
                         help="regularisation strength lambda (default 0.1)")
-    parser.add_argument("--hidden", type=positive_int, default=100, metavar="N", help="hidden units (default 100)")
+    parser.add_argument("--hidden", type=whole_number(1), default=100, metavar="N", help="hidden units (default 100)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the random initial weights (default 0)")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                         help="precision of the matrix products (default float64; float32 is about twice as fast)")
     parser.add_argument("--weights-dir", default=DEFAULT_WEIGHTS_DIR, metavar="DIR",
                         help="where Theta1.txt and Theta2.txt are written (default weights/)")
-    parser.add_argument("--augment", type=non_negative_int, default=0, metavar="N",
+    parser.add_argument("--augment", type=whole_number(0), default=0, metavar="N",
                         help="add N distorted copies of every training image (rotated, slanted, stretched, "
                              "thicker or thinner strokes: how drawings differ from MNIST); default 0")
-    parser.add_argument("--kfold", type=at_least_two, metavar="K",
+    parser.add_argument("--kfold", type=whole_number(2), metavar="K",
                         help="instead of one training run: K-fold cross-validation on the training images "
                              "(stratified, shuffled with the seed); prints each fold's accuracy; saves no weights")
     parser.add_argument("--report-dir", default=DEFAULT_REPORT_DIR, metavar="DIR",
@@ -193,18 +173,8 @@ def run(args):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except (DataError, WeightsError, ValueError) as e:  # ValueError: e.g. too few images per class for --kfold
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:  # e.g. the weights folder cannot be written
-        print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
+    # ValueError too: e.g. more folds than images of some digit.
+    return run_reporting_errors(run, parse_args(argv), expected=(DataError, WeightsError, ValueError))
 
 
 if __name__ == "__main__":

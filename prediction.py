@@ -14,7 +14,7 @@ import image_files
 import kaggle_csv
 import weights
 from activations import sigmoid
-from errors import DataError
+from cli import run_reporting_errors
 from preprocess import EmptyImageError
 
 
@@ -100,20 +100,16 @@ def predict_csv(Theta1, Theta2, csv_path, out_path):
     print(f"Wrote {labels.size} predictions to {out_path}")
 
 
+def run(args):
+    Theta1, Theta2 = weights.load_weights(args.weights_dir)
+    if args.csv is not None:
+        predict_csv(Theta1, Theta2, args.csv, args.out)
+        return 0
+    return 1 if predict_files(Theta1, Theta2, args.images) else 0
+
+
 def main(argv=None):
-    args = parse_args(argv)
-    try:
-        Theta1, Theta2 = weights.load_weights(args.weights_dir)
-        if args.csv is not None:
-            predict_csv(Theta1, Theta2, args.csv, args.out)
-            return 0
-        return 1 if predict_files(Theta1, Theta2, args.images) else 0
-    except (DataError, weights.WeightsError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
+    return run_reporting_errors(run, parse_args(argv))
 
 
 if __name__ == "__main__":
