@@ -106,3 +106,47 @@ def replay(app, strokes, update=False):
         canvas.event_generate("<ButtonRelease-1>", x=x, y=y, state=0x100)
         if update:
             canvas.update()
+
+
+def distort(strokes, rng, max_rotation=np.radians(12), max_shear=0.25, stretch=(0.8, 1.2)):
+    """The strokes rotated, slanted and stretched at random about their centre (tablet coordinates)."""
+    angle = rng.uniform(-max_rotation, max_rotation)
+    c, s = np.cos(angle), np.sin(angle)
+    matrix = np.diag(rng.uniform(*stretch, size=2)) @ np.array([[1, rng.uniform(-max_shear, max_shear)], [0, 1]]) \
+        @ np.array([[c, -s], [s, c]])
+    centre = np.concatenate(strokes).mean(axis=0)
+    return [(p - centre) @ matrix.T + centre for p in strokes]
+
+
+def render(strokes, width, height, brush):
+    """A Pillow image of `strokes` (canvas pixels) drawn exactly as the app draws into its image."""
+    from PIL import Image, ImageDraw
+    from gui import draw_segment
+    image = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(image)
+    for s in strokes:
+        draw_segment(draw, *s[0], *s[0], brush)
+        for (x0, y0), (x1, y1) in zip(s[:-1], s[1:]):
+            draw_segment(draw, x0, y0, x1, y1, brush)
+    return image
+
+
+def training_images(digits, copies, rng, width=350, height=290, brushes=(8, 30)):
+    """Pen digits as network inputs, `copies` random drawings of each: (uint8 (n, 784), labels (n,)).
+
+    Each copy is distorted (`distort`), placed at a random size (20-90 % of the canvas height)
+    and drawn with a random brush, then prepared by `preprocess` as the app prepares a drawing.
+    Train only on writers you do not measure on: the benchmark's figures are otherwise worthless.
+    """
+    from preprocess import EmptyImageError, preprocess
+    images, labels = [], []
+    for _ in range(copies):
+        for d in digits:
+            strokes = fit_to_canvas(distort(d.strokes, rng), width, height, rng, size_range=(0.2, 0.9))
+            try:
+                x = preprocess(render(strokes, width, height, int(rng.integers(*brushes))))
+            except EmptyImageError:
+                continue
+            images.append(np.round(x * 255).astype(np.uint8))
+            labels.append(d.label)
+    return np.array(images).reshape(-1, 784), np.array(labels, dtype=np.int64)
