@@ -80,7 +80,8 @@ def test_replayed_pen_digits_are_recognised(app):
         digits = pendigits.load()
     except pendigits.PendigitsError as e:
         pytest.skip(f"pendigits data not available: {e}")
-    chosen = digits[::25]                       # 300 digits, every writer, every digit
+    # Writers 16-30 only: the shipped weights learnt from writers 1-15. 300 digits, all ten kinds.
+    chosen = [d for d in digits if d.writer > 15][::12]
     rng = np.random.default_rng(1)
     import gui
     right = 0
