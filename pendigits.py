@@ -81,8 +81,8 @@ def fit_to_canvas(strokes, width, height, rng, size_range=(0.45, 0.8), margin=12
     scale = rng.uniform(*size_range) * height / extent[1]
     scale = min(scale, (width - 2 * margin) / extent[0], (height - 2 * margin) / extent[1])
     size = extent * scale
-    x0 = rng.uniform(margin, width - margin - size[0])
-    y0 = rng.uniform(margin, height - margin - size[1])
+    x0 = rng.uniform(margin, max(margin, width - margin - size[0]))    # max(): float rounding
+    y0 = rng.uniform(margin, max(margin, height - margin - size[1]))
     placed = []
     for s in strokes:
         x = x0 + (s[:, 0] - lo[0]) * scale
