@@ -110,7 +110,7 @@ class DigitApp:
         self.image = Image.new("L", (CANVAS_WIDTH, CANVAS_HEIGHT), 0)
         self.draw = ImageDraw.Draw(self.image)
         self.last = None
-        self._show(None, None, self.weights_error or "Draw a digit with the mouse.")
+        self._show(None, None, self.weights_error or "Draw a digit with the mouse. Enter: predict, Escape: clear.")
 
     def predict(self):
         """Read the drawing: returns (digit, ten probabilities), or (None, None) if there is none.
