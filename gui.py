@@ -124,7 +124,8 @@ class DigitApp:
         try:
             x = preprocess(self.image)
         except EmptyImageError as e:
-            self._show(None, None, str(e)[0].upper() + str(e)[1:] + ".")
+            message = str(e)
+            self._show(None, None, message[:1].upper() + message[1:] + ".")
             return None, None
         out = prediction.predict_proba(self.Theta1, self.Theta2, x)[0]
         probs = out / out.sum()
