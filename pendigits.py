@@ -4,7 +4,9 @@ The file `pendigits-orig.tra` holds 7,494 digits from 30 writers, each a list of
 sampled from a tablet: integer (x, y) points in a 500x500 box with y growing upwards.
 `load` reads them; `fit_to_canvas` puts one at a random place and size on a canvas
 (y growing downwards, as on screen); `replay` draws it through a DigitApp's own mouse
-handlers with real Tk events, the way a person's mouse would.
+handlers with real Tk events, the way a person's mouse would. `training_images` makes
+network inputs of pen digits for training (writers 1-15 for the shipped weights, so that
+writers 16-30 stay a fair test).
 """
 import os
 from dataclasses import dataclass
