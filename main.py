@@ -18,6 +18,7 @@ from cli import run_reporting_errors, whole_number
 from errors import DataError
 from kfold import stratified_kfold
 from metrics import accuracy, confusion_matrix, precision_recall
+from pendigits import PendigitsError
 from prediction import predict_pixels
 from train import train
 from weights import DEFAULT_WEIGHTS_DIR, WeightsError, save_weights
@@ -69,6 +70,14 @@ def parse_args(argv):
     parser.add_argument("--augment", type=whole_number(0), default=0, metavar="N",
                         help="add N distorted copies of every training image (rotated, slanted, stretched, "
                              "thicker or thinner strokes: how drawings differ from MNIST); default 0")
+    parser.add_argument("--pen-digits", metavar="FILE",
+                        help="also train on real pen-written digits (UCI pendigits-orig.tra), each drawn "
+                             "the way the drawing app draws strokes")
+    parser.add_argument("--pen-writers", type=whole_number(1), default=15, metavar="N",
+                        help="with --pen-digits: use writers 1..N only, so the others stay a fair test (default 15)")
+    parser.add_argument("--pen-copies", type=whole_number(1), default=8, metavar="K",
+                        help="with --pen-digits: K drawings of each pen digit, at random places, sizes, "
+                             "slants and brush widths (default 8)")
     parser.add_argument("--kfold", type=whole_number(2), metavar="K",
                         help="instead of one training run: K-fold cross-validation on the training images "
                              "(stratified, shuffled with the seed); prints each fold's accuracy; saves no weights")
@@ -108,13 +117,22 @@ def training_options(args):
 
 
 def augmented(args, X_train, y_train):
-    if not args.augment:
-        return X_train, y_train
-    from augment import augment  # needs the drawing preprocessing; only loaded when asked for
-    start = time.perf_counter()
-    X_fit, y_fit = augment(X_train, y_train, args.augment, np.random.default_rng([args.seed, 1]))
-    print(f"Augmented: {X_fit.shape[0]} training images ({args.augment} distorted copies of each) "
-          f"in {time.perf_counter() - start:.0f} s", flush=True)
+    """The training images, plus distorted copies (--augment) and pen drawings (--pen-digits)."""
+    X_fit, y_fit = X_train, y_train
+    if args.augment:
+        from augment import augment  # needs the drawing preprocessing; only loaded when asked for
+        start = time.perf_counter()
+        X_fit, y_fit = augment(X_train, y_train, args.augment, np.random.default_rng([args.seed, 1]))
+        print(f"Augmented: {X_fit.shape[0]} training images ({args.augment} distorted copies of each) "
+              f"in {time.perf_counter() - start:.0f} s", flush=True)
+    if args.pen_digits:
+        import pendigits
+        start = time.perf_counter()
+        digits = [d for d in pendigits.load(args.pen_digits) if d.writer <= args.pen_writers]
+        X_pen, y_pen = pendigits.training_images(digits, args.pen_copies, np.random.default_rng([args.seed, 3]))
+        X_fit, y_fit = np.concatenate([X_fit, X_pen]), np.concatenate([y_fit, y_pen])
+        print(f"Pen digits: {X_pen.shape[0]} drawings of {len(digits)} digits by writers 1-{args.pen_writers} "
+              f"in {time.perf_counter() - start:.0f} s", flush=True)
     return X_fit, y_fit
 
 
@@ -143,6 +161,8 @@ def run_kfold(args, X_train, y_train):
 
 
 def run(args):
+    if args.pen_digits and not os.path.exists(args.pen_digits):  # say so before minutes of work, not after
+        raise DataError(f"{args.pen_digits} not found; --pen-digits takes UCI's pendigits-orig.tra or its folder")
     X, y = dataset.load_mnist(args.data)
     n_train = X.shape[0] - round(X.shape[0] * args.test_fraction)
     X_train, y_train, X_test, y_test = dataset.train_test_split(X, y, n_train)
@@ -174,7 +194,7 @@ def run(args):
 
 def main(argv=None):
     # ValueError too: e.g. more folds than images of some digit.
-    return run_reporting_errors(run, parse_args(argv), expected=(DataError, WeightsError, ValueError))
+    return run_reporting_errors(run, parse_args(argv), expected=(DataError, WeightsError, PendigitsError, ValueError))
 
 
 if __name__ == "__main__":

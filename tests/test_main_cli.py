@@ -191,3 +191,19 @@ def test_augment_multiplies_the_training_images(repo_root, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Training on 600 images, testing on 40" in result.stdout
     assert "Report:" not in result.stdout
+
+
+def test_pen_digits_join_the_training_images(repo_root, tmp_path, pendigits_file):
+    X, y = synthetic_digits(240, 10)
+    data = write_idx(tmp_path / "data", X[:200], y[:200], X[200:], y[200:])
+    result = run_main(repo_root, "--data", str(data), "--test-fraction", "1/6", "--pen-digits", str(pendigits_file),
+                      "--pen-writers", "1", "--pen-copies", "1", "--hidden", "6", "--maxiter", "3", "--no-report",
+                      "--weights-dir", str(tmp_path / "w"))
+    assert result.returncode == 0, result.stderr
+    n_pen = int(result.stdout.split("Pen digits: ")[1].split()[0])
+    assert 200 < n_pen < 300  # one drawing of each of writer 1's ~250 digits
+    assert f"Training on {200 + n_pen} images" in result.stdout
+
+
+def test_missing_pen_digits_file_is_one_line(repo_root, tmp_path):
+    assert "--pen-digits" in one_line_error(run_main(repo_root, "--pen-digits", str(tmp_path / "nope.tra")))
