@@ -1,8 +1,12 @@
 """Training the network: the reference recipe's optimisation, with progress and a clean Ctrl-C."""
+import contextlib
+import os
 import time
 
 import numpy as np
+import scipy
 from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
 
 from model import CostFunction, roll, unroll
 from rand_initialise import initialise
@@ -13,6 +17,29 @@ PIXEL_SCALE = 1 / 255  # the reference trained on X / 255 (CostFunction divides 
 def initial_params(input_size, hidden_size, num_labels, rng):
     """Both layers' random initial weights as one vector, as the reference built them."""
     return unroll(initialise(hidden_size, input_size, rng=rng), initialise(num_labels, hidden_size, rng=rng))
+
+
+@contextlib.contextmanager
+def optimizer_blas_single_threaded():
+    """Run SciPy's own BLAS (not NumPy's) on one thread for the duration.
+
+    SciPy's wheels bring an OpenBLAS of their own, beside NumPy's. L-BFGS-B's vector work
+    is tiny, but each BLAS call it makes wakes SciPy's threads, which then spin and take
+    the cores from NumPy's matrix products: on 2 cores that made training about 40 % slower.
+    Where NumPy and SciPy share one BLAS there is nothing to do.
+    """
+    scipy_dir = os.path.dirname(scipy.__file__)  # a prefix of both scipy/ and scipy.libs/
+    controller = ThreadpoolController()
+    own = [lib for lib in controller.lib_controllers
+           if lib.filepath and os.path.realpath(lib.filepath).startswith(os.path.realpath(scipy_dir))]
+    previous = [lib.num_threads for lib in own]
+    for lib in own:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, threads in zip(own, previous):
+            lib.set_num_threads(threads)
 
 
 def train(images, labels, hidden_size=100, lamb=0.1, maxiter=100, dtype=np.float64, rng=None,
@@ -38,7 +65,8 @@ def train(images, labels, hidden_size=100, lamb=0.1, maxiter=100, dtype=np.float
 
     interrupted = False
     try:
-        minimize(cost, x0, method="L-BFGS-B", jac=True, options={"maxiter": maxiter}, callback=after_iteration)
+        with optimizer_blas_single_threaded():
+            minimize(cost, x0, method="L-BFGS-B", jac=True, options={"maxiter": maxiter}, callback=after_iteration)
     except KeyboardInterrupt:
         interrupted = True
     Theta1, Theta2 = roll(state["x"], input_size, hidden_size, num_labels)
