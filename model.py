@@ -94,7 +94,12 @@ class CostFunction:
         if self.m == 0:
             raise ValueError("X has no examples")
         self.block_rows = block_rows
-        self.A1 = add_bias_column(X, self.dtype, scale)
+        # Inputs that are 0 in every example (MNIST: 67 corner pixels of 784) add nothing to any
+        # product, so their columns are left out of A1: about 9 % less work, the same sums.
+        # Their weights' gradient is then the regularisation term alone.
+        used_pixels = np.flatnonzero(np.any(X != 0, axis=0))
+        self.columns = np.concatenate(([0], used_pixels + 1))  # of Theta1: bias, then used inputs
+        self.A1 = add_bias_column(X[:, used_pixels], self.dtype, scale)
         self.Y = one_hot(y, num_labels, self.dtype)
         if self.Y.shape[0] != self.m:
             raise ValueError(f"X has {self.m} examples but y has {self.Y.shape[0]} labels")
@@ -107,14 +112,17 @@ class CostFunction:
 
         # Sum the cost and gradient over blocks of examples: the same sums as over all m at
         # once, but the (examples x hidden) temporaries stay a few MB instead of ~50 MB each.
+        Theta1_used = Theta1[:, self.columns]
         data_cost = 0.0
-        Theta1_grad, Theta2_grad = np.zeros(Theta1.shape), np.zeros(Theta2.shape)
+        Theta1_used_grad, Theta2_grad = np.zeros(Theta1_used.shape), np.zeros(Theta2.shape)
         for start in range(0, m, self.block_rows):
             rows = slice(start, start + self.block_rows)
-            cost, grad1, grad2 = block_cost_and_gradient(self.A1[rows], self.Y[rows], Theta1, Theta2)
+            cost, grad1, grad2 = block_cost_and_gradient(self.A1[rows], self.Y[rows], Theta1_used, Theta2)
             data_cost += cost
-            Theta1_grad += grad1
+            Theta1_used_grad += grad1
             Theta2_grad += grad2
+        Theta1_grad = np.zeros(Theta1.shape)
+        Theta1_grad[:, self.columns] = Theta1_used_grad
 
         reg_cost = np.sum(Theta1_64[:, 1:] ** 2) + np.sum(Theta2_64[:, 1:] ** 2)
         J = data_cost / m + lamb / (2 * m) * reg_cost

@@ -152,3 +152,18 @@ def test_blocks_of_examples_sum_to_the_whole(dtype):
     tolerance = 1e-12 if dtype == np.float64 else 1e-5
     assert blocked[0] == pytest.approx(whole[0], rel=tolerance)
     np.testing.assert_allclose(blocked[1], whole[1], rtol=tolerance, atol=tolerance * np.abs(whole[1]).max())
+
+
+def test_inputs_that_are_always_zero_are_handled_exactly():
+    # MNIST's corner pixels are 0 in every image; CostFunction leaves their columns out of the
+    # products. Cost and gradient must still be those of the full network, weights included.
+    rng = np.random.default_rng(11)
+    params, X, y = random_problem(rng, 20, 8, 10, 60)
+    X[:, [0, 3, 4, 19]] = 0
+    J, grad = CostFunction(X, y, 20, 8, 10, 0.7)(params)
+    J_loop, grad_loop = looped_cost_and_gradient(params, 20, 8, 10, X, y, 0.7)
+    assert J == pytest.approx(J_loop, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_loop, rtol=1e-10, atol=1e-13)
+    Theta1_grad, _ = roll(grad, 20, 8, 10)
+    Theta1, _ = roll(params, 20, 8, 10)
+    np.testing.assert_allclose(Theta1_grad[:, 1 + 3], 0.7 / 60 * Theta1[:, 1 + 3])  # regularisation only
