@@ -16,8 +16,6 @@ Needs a display: without $DISPLAY it starts its own Xvfb.
 """
 import argparse
 import os
-import shutil
-import subprocess
 import sys
 import time
 
@@ -27,24 +25,18 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pendigits  # noqa: E402
 import prediction  # noqa: E402
+import virtual_display  # noqa: E402
 import weights  # noqa: E402
 from preprocess import EmptyImageError, prepare, preprocess, to_array  # noqa: E402
 
 
 def start_xvfb():
-    """Start Xvfb on a free display; returns the process (its display is in $DISPLAY)."""
-    if not shutil.which("Xvfb"):
-        sys.exit("error: no $DISPLAY and Xvfb is not installed (apt-get install xvfb)")
-    read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as f:
-        number = f.readline().strip()
-    if not number:
-        proc.kill()
-        sys.exit("error: Xvfb did not start")
-    os.environ["DISPLAY"] = ":" + number
+    """Start a private Xvfb and point $DISPLAY at it; returns the process."""
+    try:
+        proc, display = virtual_display.start_xvfb()
+    except virtual_display.XvfbError as e:
+        sys.exit(f"error: no $DISPLAY and {e}")
+    os.environ["DISPLAY"] = display
     return proc
 
 

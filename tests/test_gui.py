@@ -12,6 +12,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 import pendigits  # noqa: E402
+from virtual_display import start_xvfb  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="Xvfb is not installed (apt-get install xvfb)")
 
@@ -19,15 +20,9 @@ pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="Xvfb is not in
 @pytest.fixture(scope="module")
 def display():
     """A private Xvfb server on a free display number; $DISPLAY points at it meanwhile."""
-    read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as f:
-        number = f.readline().strip()
-    assert number, "Xvfb did not start"
+    proc, number = start_xvfb("800x600x24")
     old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = ":" + number
+    os.environ["DISPLAY"] = number
     yield os.environ["DISPLAY"]
     proc.terminate()
     proc.wait()
