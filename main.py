@@ -116,8 +116,21 @@ def training_options(args):
     return dict(hidden_size=args.hidden, lamb=args.lamb, maxiter=args.maxiter, dtype=np.dtype(args.dtype))
 
 
-def augmented(args, X_train, y_train):
-    """The training images, plus distorted copies (--augment) and pen drawings (--pen-digits)."""
+def pen_drawings(args):
+    """Drawings of the pen digits of writers 1..--pen-writers (--pen-digits), or None."""
+    if not args.pen_digits:
+        return None
+    import pendigits
+    start = time.perf_counter()
+    digits = [d for d in pendigits.load(args.pen_digits) if d.writer <= args.pen_writers]
+    X_pen, y_pen = pendigits.training_images(digits, args.pen_copies, np.random.default_rng([args.seed, 3]))
+    print(f"Pen digits: {X_pen.shape[0]} drawings of {len(digits)} digits by writers 1-{args.pen_writers} "
+          f"in {time.perf_counter() - start:.0f} s", flush=True)
+    return X_pen, y_pen
+
+
+def augmented(args, X_train, y_train, pen=None):
+    """The training images, plus distorted copies (--augment) and the pen drawings, if any."""
     X_fit, y_fit = X_train, y_train
     if args.augment:
         from augment import augment  # needs the drawing preprocessing; only loaded when asked for
@@ -125,14 +138,8 @@ def augmented(args, X_train, y_train):
         X_fit, y_fit = augment(X_train, y_train, args.augment, np.random.default_rng([args.seed, 1]))
         print(f"Augmented: {X_fit.shape[0]} training images ({args.augment} distorted copies of each) "
               f"in {time.perf_counter() - start:.0f} s", flush=True)
-    if args.pen_digits:
-        import pendigits
-        start = time.perf_counter()
-        digits = [d for d in pendigits.load(args.pen_digits) if d.writer <= args.pen_writers]
-        X_pen, y_pen = pendigits.training_images(digits, args.pen_copies, np.random.default_rng([args.seed, 3]))
-        X_fit, y_fit = np.concatenate([X_fit, X_pen]), np.concatenate([y_fit, y_pen])
-        print(f"Pen digits: {X_pen.shape[0]} drawings of {len(digits)} digits by writers 1-{args.pen_writers} "
-              f"in {time.perf_counter() - start:.0f} s", flush=True)
+    if pen is not None:
+        X_fit, y_fit = np.concatenate([X_fit, pen[0]]), np.concatenate([y_fit, pen[1]])
     return X_fit, y_fit
 
 
@@ -140,9 +147,10 @@ def run_kfold(args, X_train, y_train):
     """Cross-validation: one network per fold, validated on the fold it did not see."""
     folds = stratified_kfold(y_train, args.kfold, np.random.default_rng([args.seed, 2]))
     accuracies, out_of_fold = [], np.empty_like(y_train)
+    pen = pen_drawings(args)  # the same for every fold: drawn once
     for k, (fit_idx, val_idx) in enumerate(folds, 1):
         print(f"Fold {k} of {args.kfold}: training on {fit_idx.size} images, validating on {val_idx.size}", flush=True)
-        X_fit, y_fit = augmented(args, X_train[fit_idx], y_train[fit_idx])
+        X_fit, y_fit = augmented(args, X_train[fit_idx], y_train[fit_idx], pen)
         Theta1, Theta2, _, interrupted = train(X_fit, y_fit, rng=np.random.default_rng(args.seed), report=None,
                                                **training_options(args))
         if interrupted:
@@ -168,7 +176,7 @@ def run(args):
     X_train, y_train, X_test, y_test = dataset.train_test_split(X, y, n_train)
     if args.kfold:
         return run_kfold(args, X_train, y_train)
-    X_fit, y_fit = augmented(args, X_train, y_train)
+    X_fit, y_fit = augmented(args, X_train, y_train, pen_drawings(args))
     print(f"Training on {X_fit.shape[0]} images, testing on {X_test.shape[0]}: "
           f"{X.shape[1]}-{args.hidden}-10 network, lambda {args.lamb}, {args.maxiter} iterations, "
           f"{args.dtype}, seed {args.seed}", flush=True)
