@@ -127,8 +127,7 @@ class DigitApp:
             message = str(e)
             self._show(None, None, message[:1].upper() + message[1:] + ".")
             return None, None
-        out = prediction.predict_proba(self.Theta1, self.Theta2, x)[0]
-        probs = out / out.sum()
+        probs = prediction.output_shares(prediction.predict_proba(self.Theta1, self.Theta2, x)[0])
         digit = int(np.argmax(probs))
         self._show(digit, probs, f"It is a {digit} ({probs[digit]:.0%} sure).")
         return digit, probs

@@ -70,9 +70,14 @@ def parse_args(argv):
     return args
 
 
+def output_shares(outputs):
+    """The ten sigmoid outputs divided by their sum, to read as probabilities (the app's bars)."""
+    return outputs / np.sum(outputs)
+
+
 def confidence(outputs):
     """Share of the winning unit in the ten sigmoid outputs (as the drawing app shows it)."""
-    return float(np.max(outputs) / np.sum(outputs))
+    return float(np.max(output_shares(outputs)))
 
 
 def predict_files(Theta1, Theta2, paths):
