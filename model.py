@@ -16,7 +16,45 @@ and memory went.
 """
 import numpy as np
 
-from activations import sigmoid, softplus
+
+def sigmoid(z, out=None):
+    """1 / (1 + exp(-z)), evaluated as 0.5 * tanh(z / 2) + 0.5.
+
+    The same function, but tanh never overflows (no warnings at z = -1000). `out` may be `z`
+    itself.
+    """
+    out = np.multiply(z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def softplus(z):
+    """log(1 + exp(z)) = -log(sigmoid(-z)) = -log(1 - sigmoid(z)), finite for every finite z.
+
+    Written as max(z, 0) + log1p(exp(-|z|)): exp never overflows and nothing is lost to
+    rounding where the sigmoid saturates (softplus(1000) is 1000, not inf).
+    """
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def output_layer(Theta1, Theta2, X):
+    """z3 = a2 Theta2', the output units before their sigmoid, shape (m, labels).
+
+    a1 = [1, X] for inputs X (m, n) scaled to [0, 1];  a2 = [1, sigmoid(a1 Theta1')].
+    """
+    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    a2 = sigmoid(X @ Theta1[:, 1:].T + Theta1[:, 0])
+    return a2 @ Theta2[:, 1:].T + Theta2[:, 0]
+
+
+def feed_forward(Theta1, Theta2, X):
+    """The network's output units a3 = sigmoid(z3), shape (m, labels): forward propagation.
+
+    Each output is in (0, 1), one independent sigmoid per digit, so a row need not sum to 1.
+    """
+    return sigmoid(output_layer(Theta1, Theta2, X))
 
 
 def unroll(Theta1, Theta2):

@@ -1,4 +1,8 @@
-"""Training the network: the reference recipe's optimisation, with progress and a clean Ctrl-C."""
+"""Training by L-BFGS-B, the reference recipe's optimiser: progress lines and a clean stop.
+
+The parameters are flattened into one vector only here, at the edge where SciPy needs one
+(`base.pack` / `base.unpack`, as scikit-learn's MLP does).
+"""
 import contextlib
 import os
 import time
@@ -8,15 +12,8 @@ import scipy
 from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
 
-from model import CostFunction, roll, unroll
-from rand_initialise import initialise
-
-PIXEL_SCALE = 1 / 255  # the reference trained on X / 255 (CostFunction divides by 1 / scale)
-
-
-def initial_params(input_size, hidden_size, num_labels, rng):
-    """Both layers' random initial weights as one vector, as the reference built them."""
-    return unroll(initialise(hidden_size, input_size, rng=rng), initialise(num_labels, hidden_size, rng=rng))
+from digits.constants import PIXEL_SCALE
+from digits.nets.base import pack, unpack
 
 
 @contextlib.contextmanager
@@ -42,17 +39,26 @@ def optimizer_blas_single_threaded():
             lib.set_num_threads(threads)
 
 
-def train(images, labels, hidden_size=100, lamb=0.1, maxiter=100, dtype=np.float64, rng=None,
-          num_labels=10, report=print):
-    """Fit the network to uint8 `images` (m, 784) with L-BFGS-B, as the reference did.
+def train(net, images, labels, lamb=0.1, maxiter=100, dtype=np.float64, report=print):
+    """Fit `net` to uint8 `images` (m, 784) and `labels` with L-BFGS-B, starting from its params.
 
-    Returns (Theta1, Theta2, costs, interrupted): `costs` holds the cost after each iteration;
-    on Ctrl-C training stops, and the weights of the last completed iteration are returned
-    with interrupted=True. `report` receives one progress line per iteration (None: silence).
+    Uses the network's fast `objective(images, labels, lamb, dtype)` where it has one, else its
+    `loss` on all the images. On return `net.params` hold the weights of the last completed
+    iteration. Returns (costs, interrupted): the cost after each iteration, and whether
+    training was stopped early by Ctrl-C or SIGTERM (a KeyboardInterrupt). `report` receives
+    one progress line per iteration (None: silence).
     """
-    input_size = images.shape[1]
-    cost = CostFunction(images, labels, input_size, hidden_size, num_labels, lamb, dtype=dtype, scale=PIXEL_SCALE)
-    x0 = initial_params(input_size, hidden_size, num_labels, rng)
+    like = {name: p.copy() for name, p in net.params.items()}
+    if hasattr(net, "objective"):
+        objective = net.objective(images, labels, lamb, dtype)
+    else:
+        X = np.asarray(images) * PIXEL_SCALE
+
+        def objective(vector):
+            net.params = unpack(vector, like)
+            J, grads = net.loss(X, labels, lamb)
+            return J, pack(grads)
+    x0 = pack(like)
     state = {"x": x0, "costs": []}
     start = time.perf_counter()
 
@@ -66,8 +72,9 @@ def train(images, labels, hidden_size=100, lamb=0.1, maxiter=100, dtype=np.float
     interrupted = False
     try:
         with optimizer_blas_single_threaded():
-            minimize(cost, x0, method="L-BFGS-B", jac=True, options={"maxiter": maxiter}, callback=after_iteration)
+            minimize(objective, x0, method="L-BFGS-B", jac=True, options={"maxiter": maxiter},
+                     callback=after_iteration)
     except KeyboardInterrupt:
         interrupted = True
-    Theta1, Theta2 = roll(state["x"], input_size, hidden_size, num_labels)
-    return Theta1.copy(), Theta2.copy(), state["costs"], interrupted
+    net.params = {name: p.copy() for name, p in unpack(state["x"], like).items()}
+    return state["costs"], interrupted

@@ -1,0 +1,13 @@
+"""Numbers and folders the whole project shares, defined once."""
+import os
+
+SIDE = 28                   # MNIST images are SIDE x SIDE pixels
+PIXELS = SIDE * SIDE        # 784 inputs
+NUM_LABELS = 10             # the digits 0..9
+PIXEL_SCALE = 1 / 255       # the reference trained on pixels / 255
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA_DIR = os.path.join(REPO, "data")               # MNIST is downloaded here
+WEIGHTS_DIR = os.path.join(REPO, "weights")         # what `python main.py` trains (git-ignored)
+PRETRAINED_DIR = os.path.join(WEIGHTS_DIR, "pretrained")   # shipped networks, one folder each
+REPORT_DIR = os.path.join(REPO, "report")           # pictures of a run (git-ignored)

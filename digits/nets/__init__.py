@@ -1,0 +1,89 @@
+"""The networks: the contract (`base.Network`), the kinds, their trainers and their files.
+
+A new kind of network plugs in by subclassing `Network` in a file of its own and adding one
+line to `KINDS` below (best first: the apps read with the first pretrained kind found).
+"""
+import os
+
+from digits.constants import PRETRAINED_DIR, WEIGHTS_DIR
+from digits.errors import WeightsError
+from digits.nets.base import Network
+from digits.nets.mlp import MLP
+
+KINDS = {
+    "mlp": MLP,
+}
+
+
+def kind_class(kind):
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise WeightsError(f"unknown kind of network '{kind}'; choose one of {', '.join(KINDS)}") from None
+
+
+def kinds_in(folder):
+    """The kinds of network saved in `folder`, in KINDS order."""
+    return [kind for kind, cls in KINDS.items() if os.path.isdir(folder) and cls.saved_in(folder)]
+
+
+def restore_advice(folder):
+    """What to do about a missing or broken network in `folder`: the exact command."""
+    folder = os.path.abspath(folder)
+    if folder.startswith(os.path.abspath(PRETRAINED_DIR) + os.sep):
+        rel = os.path.relpath(folder, os.path.dirname(os.path.dirname(os.path.abspath(PRETRAINED_DIR))))
+        return f"restore the shipped network with: git checkout -- {rel}"
+    if folder == os.path.abspath(WEIGHTS_DIR):
+        return "train one with: python main.py (or read with a pretrained network: --model)"
+    return f"train one with: python main.py --weights-dir {folder}"
+
+
+def load_network(folder, kind=None):
+    """The network saved in `folder`; `kind` picks one where the folder holds several.
+
+    Raises WeightsError with one clear line (what is wrong, and the command that fixes it).
+    """
+    folder = os.fspath(folder)
+    advice = restore_advice(folder)
+    if not os.path.exists(folder):
+        raise WeightsError(f"{folder} not found; {advice}")
+    if not os.path.isdir(folder):
+        raise WeightsError(f"{folder} is a file; give the folder that holds the network")
+    found = kinds_in(folder)
+    if kind is None:
+        if not found:
+            raise WeightsError(f"no network in {folder} (no {', '.join(_file_names())}); {advice}")
+        if len(found) > 1:
+            raise WeightsError(f"{folder} holds several networks ({', '.join(found)}); choose one with --model")
+        kind = found[0]
+    return kind_class(kind).load(folder, advice=advice)
+
+
+def _file_names():
+    return [name for cls in KINDS.values() for name in getattr(cls, "FILES", ())] or ["network files"]
+
+
+def pretrained_dir(kind):
+    return os.path.join(PRETRAINED_DIR, kind)
+
+
+def load_pretrained(kind=None):
+    """A shipped network: the best one (first in KINDS that is shipped), or the given kind."""
+    kinds = [kind] if kind else [k for k in KINDS if os.path.isdir(pretrained_dir(k))]
+    if not kinds:
+        raise WeightsError(f"no pretrained network in {PRETRAINED_DIR}; restore them with: "
+                           "git checkout -- weights/pretrained")
+    kind_class(kinds[0])
+    return load_network(pretrained_dir(kinds[0]), kinds[0])
+
+
+def choices(trained_dir=WEIGHTS_DIR):
+    """What the apps offer to read with: (label, folder, kind) for each pretrained network,
+    best first, then each network the user trained into `trained_dir`."""
+    out = [(f"pretrained {k.upper()}", pretrained_dir(k), k) for k in KINDS if os.path.isdir(pretrained_dir(k))]
+    out += [(f"your {k.upper()} ({os.path.basename(os.path.normpath(trained_dir))}/)", trained_dir, k)
+            for k in kinds_in(trained_dir)]
+    return out
+
+
+__all__ = ["KINDS", "Network", "MLP", "load_network", "load_pretrained", "choices", "kinds_in", "kind_class"]
