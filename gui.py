@@ -1,80 +1,121 @@
-"""Draw a digit with the mouse and let the trained network read it: `python gui.py`.
+"""Draw a digit with the mouse and let a network read it: `python gui.py`.
 
 Every stroke goes both onto the Tk canvas (what the user sees) and into an off-screen
 Pillow image of the same size (what the network reads). The app never reads the screen:
 a screen grab would also catch any window lying over the canvas, fails on Wayland and
 on scaled displays, and leaks whatever else is on screen.
 
+It reads with the best pretrained network unless told otherwise, shows which network reads,
+and switches in one click to another one (the other pretrained ones, and the network you
+trained with `python main.py`, when there is one). It also shows the 28x28 picture the
+network actually read, so you can see why a drawing fails.
+
 Keys: Enter predicts, Escape clears. A prediction is also made whenever a stroke ends.
 """
-import argparse
 import sys
-import tkinter as tk
 
-import numpy as np
-from PIL import Image, ImageDraw
+try:
+    import argparse
+    import tkinter as tk
 
-import prediction
-import weights
-from preprocess import EmptyImageError, preprocess
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageTk
 
-CANVAS_WIDTH, CANVAS_HEIGHT = 350, 290      # the reference's canvas
-BRUSH = 16                                  # stroke width in canvas pixels
-BAR_WIDTH, BAR_HEIGHT = 350, 110
+    from digits import nets, recognise
+    from digits.errors import WeightsError
+    from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH, draw_segment
+except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
+    sys.exit(130)
 
-
-def draw_segment(draw, x0, y0, x1, y1, width=BRUSH):
-    """Draw a round-ended line of `width` into a Pillow ImageDraw, as Tk draws it on screen."""
-    r = width / 2
-    if (x0, y0) != (x1, y1):
-        draw.line((x0, y0, x1, y1), fill=255, width=width)
-    # Round caps at both ends give the round joins a pen leaves between segments.
-    draw.ellipse((x0 - r, y0 - r, x0 + r, y0 + r), fill=255)
-    draw.ellipse((x1 - r, y1 - r, x1 + r, y1 + r), fill=255)
+BAR_WIDTH, BAR_HEIGHT = 250, 110
+INPUT_ZOOM = 4                  # the 28x28 input is shown 4x enlarged
+BG, FG = "grey15", "white"
 
 
 class DigitApp:
-    """The drawing window's contents, inside any Tk `root` (a test can make and drive one)."""
+    """The drawing window's contents, inside any Tk `root` (a test can make and drive one).
 
-    def __init__(self, root, weights_dir=weights.DEFAULT_WEIGHTS_DIR, brush=BRUSH):
+    With no `weights_dir` it reads with the best pretrained network, as `python gui.py` does;
+    `weights_dir` reads with the network saved there instead.
+    """
+
+    def __init__(self, root, weights_dir=None, brush=BRUSH):
         self.root = root
         self.brush = brush
         self.last = None
+        self.network = None
+        self.weights_error = None
         root.title("Digit recogniser")
-        root.configure(bg="grey15")
+        root.configure(bg=BG)
+        # Content centred in the window, whatever its size; never smaller than the content.
+        root.columnconfigure(0, weight=1)
+        root.rowconfigure(0, weight=1)
+        frame = tk.Frame(root, bg=BG)
+        frame.grid(row=0, column=0)
 
-        self.canvas = tk.Canvas(root, width=CANVAS_WIDTH, height=CANVAS_HEIGHT, bg="black",
+        self.canvas = tk.Canvas(frame, width=CANVAS_WIDTH, height=CANVAS_HEIGHT, bg="black",
                                 highlightthickness=0, cursor="pencil")
         self.canvas.grid(row=0, column=0, columnspan=2, padx=8, pady=8)
         self.canvas.bind("<Button-1>", self.on_press)
         self.canvas.bind("<B1-Motion>", self.on_motion)
         self.canvas.bind("<ButtonRelease-1>", self.on_release)
 
-        tk.Button(root, text="Clear", width=12, command=self.clear).grid(row=1, column=0, pady=4)
-        tk.Button(root, text="Prediction", width=12, command=self.predict).grid(row=1, column=1, pady=4)
+        tk.Button(frame, text="Clear", width=12, command=self.clear).grid(row=1, column=0, pady=4)
+        tk.Button(frame, text="Prediction", width=12, command=self.predict).grid(row=1, column=1, pady=4)
 
-        self.answer = tk.Label(root, text="", font=("Helvetica", 40, "bold"), width=3,
-                               fg="white", bg="grey15")
-        self.answer.grid(row=2, column=0, columnspan=2)
-        self.message = tk.Label(root, text="", font=("Helvetica", 12), fg="white", bg="grey15",
+        # Which network reads: one click to switch.
+        self.choices = nets.choices()
+        if weights_dir is not None:
+            self.choices = [(f"network in {weights_dir}", weights_dir, None)]
+        chooser = tk.Frame(frame, bg=BG)
+        chooser.grid(row=2, column=0, columnspan=2, pady=2)
+        tk.Label(chooser, text="Reading with:", fg=FG, bg=BG).pack(side=tk.LEFT)
+        self.network_name = tk.StringVar(root)
+        labels = [label for label, _, _ in self.choices] or ["no network"]
+        self.network_menu = tk.OptionMenu(chooser, self.network_name, *labels, command=self.use_network)
+        self.network_menu.configure(highlightthickness=0)
+        self.network_menu.pack(side=tk.LEFT, padx=4)
+
+        self.answer = tk.Label(frame, text="", font=("Helvetica", 40, "bold"), width=3, fg=FG, bg=BG)
+        self.answer.grid(row=3, column=0, columnspan=2)
+        self.message = tk.Label(frame, text="", font=("Helvetica", 12), fg=FG, bg=BG,
                                 wraplength=CANVAS_WIDTH, justify="center")
-        self.message.grid(row=3, column=0, columnspan=2, padx=8)
-        self.bars = tk.Canvas(root, width=BAR_WIDTH, height=BAR_HEIGHT, bg="grey15", highlightthickness=0)
-        self.bars.grid(row=4, column=0, columnspan=2, padx=8, pady=8)
+        self.message.grid(row=4, column=0, columnspan=2, padx=8)
+        self.bars = tk.Canvas(frame, width=BAR_WIDTH, height=BAR_HEIGHT, bg=BG, highlightthickness=0)
+        self.bars.grid(row=5, column=0, padx=8, pady=8)
+        side = 28 * INPUT_ZOOM
+        self.input_view = tk.Label(frame, bg="black", width=side, height=side, bd=0,
+                                   image=self._photo(np.zeros((28, 28))))
+        self.input_view.grid(row=5, column=1, padx=8, pady=8)
+        root.update_idletasks()
+        root.minsize(root.winfo_reqwidth(), root.winfo_reqheight())
 
         root.bind("<Return>", lambda event: self.predict())
         root.bind("<KP_Enter>", lambda event: self.predict())
         root.bind("<Escape>", lambda event: self.clear())
 
-        try:
-            self.Theta1, self.Theta2 = weights.load_weights(weights_dir)
-            self.weights_error = None
-        except weights.WeightsError as e:
-            self.Theta1 = self.Theta2 = None
-            self.weights_error = f"Cannot recognise digits: {e}"
-        self.clear()
+        self.use_network(labels[0])
 
-    # Drawing -------------------------------------------------------------------------------
+    # Which network reads ---------------------------------------------------------------------
+
+    def use_network(self, label):
+        """Read with the network of that label from the chooser (or say why it cannot)."""
+        self.network_name.set(label)
+        found = [(folder, kind) for name, folder, kind in self.choices if name == label]
+        try:
+            if not found:
+                nets.load_pretrained()       # says what is missing and how to restore it
+            self.network = nets.load_network(*found[0])
+            self.weights_error = None
+        except WeightsError as e:
+            self.network = None
+            self.weights_error = f"Cannot recognise digits: {e}"
+        if hasattr(self, "image"):
+            self.predict() if np.asarray(self.image).any() else self.clear()
+        else:
+            self.clear()
+
+    # Drawing ---------------------------------------------------------------------------------
 
     def on_press(self, event):
         self.last = (event.x, event.y)
@@ -102,7 +143,7 @@ class DigitApp:
                                     capstyle=tk.ROUND, joinstyle=tk.ROUND)
         draw_segment(self.draw, x0, y0, x1, y1, self.brush)
 
-    # Buttons -------------------------------------------------------------------------------
+    # Buttons ---------------------------------------------------------------------------------
 
     def clear(self):
         """Wipe the drawing and the answer."""
@@ -110,39 +151,36 @@ class DigitApp:
         self.image = Image.new("L", (CANVAS_WIDTH, CANVAS_HEIGHT), 0)
         self.draw = ImageDraw.Draw(self.image)
         self.last = None
-        self._show(None, None, self.weights_error or "Draw a digit with the mouse. Enter: predict, Escape: clear.")
+        self._show(None, None, None,
+                   self.weights_error or "Draw a digit with the mouse. Enter: predict, Escape: clear.")
 
     def predict(self):
-        """Read the drawing: returns (digit, ten probabilities), or (None, None) if there is none.
-
-        The network's ten outputs are independent sigmoids; they are shown (and returned)
-        divided by their sum so they read as probabilities.
-        """
-        if self.weights_error:
-            self._show(None, None, self.weights_error)
+        """Read the drawing: returns (digit, ten probabilities), or (None, None) if there is none."""
+        if self.network is None:
+            self._show(None, None, None, self.weights_error)
             return None, None
-        try:
-            x = preprocess(self.image)
-        except EmptyImageError as e:
-            message = str(e)
-            self._show(None, None, message[:1].upper() + message[1:] + ".")
-            return None, None
-        probs = prediction.output_shares(prediction.predict_proba(self.Theta1, self.Theta2, x)[0])
-        digit = int(np.argmax(probs))
-        self._show(digit, probs, f"It is a {digit} ({probs[digit]:.0%} sure).")
-        return digit, probs
+        reading = recognise.read_drawing(self.image, self.network)
+        self._show(reading.digit, reading.probabilities, reading.image, reading.message)
+        return reading.digit, reading.probabilities
 
-    # Display -------------------------------------------------------------------------------
+    # Display ---------------------------------------------------------------------------------
 
-    def _show(self, digit, probs, message):
+    def _photo(self, image28):
+        pixels = np.round(np.clip(image28, 0, 1) * 255).astype(np.uint8)
+        picture = Image.fromarray(pixels).resize((28 * INPUT_ZOOM, 28 * INPUT_ZOOM), Image.NEAREST)
+        self._input_photo = ImageTk.PhotoImage(picture, master=self.root)    # keep a reference
+        return self._input_photo
+
+    def _show(self, digit, probs, image28, message):
         self.answer.configure(text="" if digit is None else str(digit))
         self.message.configure(text=message)
+        self.input_view.configure(image=self._photo(np.zeros((28, 28)) if image28 is None else image28))
         self.bars.delete("all")
         slot = BAR_WIDTH / 10
         top, bottom = 8, BAR_HEIGHT - 20
         for d in range(10):
             x = d * slot + slot / 2
-            self.bars.create_text(x, BAR_HEIGHT - 10, text=str(d), fill="white", font=("Helvetica", 11))
+            self.bars.create_text(x, BAR_HEIGHT - 10, text=str(d), fill=FG, font=("Helvetica", 11))
             if probs is not None:
                 h = (bottom - top) * float(probs[d])
                 colour = "#4caf50" if d == digit else "#888888"
@@ -151,9 +189,10 @@ class DigitApp:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Draw a digit; the network says which it is.")
-    parser.add_argument("--weights-dir", default=weights.DEFAULT_WEIGHTS_DIR,
-                        help="folder holding Theta1.txt and Theta2.txt (default: %(default)s)")
+    parser = argparse.ArgumentParser(description="Draw a digit; a network says which it is.")
+    parser.add_argument("--weights-dir", metavar="DIR",
+                        help="read with the network saved in DIR (default: the best pretrained network; "
+                             "the window offers the others)")
     args = parser.parse_args(argv)
     try:
         root = tk.Tk()
@@ -161,7 +200,10 @@ def main(argv=None):
         print(f"gui.py: cannot open a window ({e}); is there a display?", file=sys.stderr)
         return 1
     DigitApp(root, weights_dir=args.weights_dir)
-    root.mainloop()
+    try:
+        root.mainloop()
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

@@ -5,25 +5,26 @@ first 60,000 images for training and the last 10,000 for testing, weights unifor
 [-0.15, 0.15], lambda 0.1, L-BFGS-B for 100 iterations. It prints test and training accuracy
 and precision, and writes weights/Theta1.txt and weights/Theta2.txt.
 """
-import argparse
-import os
 import sys
-import time
 
-import numpy as np
+try:
+    import argparse
+    import os
+    import time
 
-import dataset
-import report
-from cli import run_reporting_errors, whole_number
-from errors import DataError
-from kfold import stratified_kfold
-from metrics import accuracy, confusion_matrix, precision_recall
-from pendigits import PendigitsError
-from prediction import predict_pixels
-from train import train
-from weights import DEFAULT_WEIGHTS_DIR, WeightsError, save_weights
+    import numpy as np
 
-DEFAULT_REPORT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report")
+    from digits.cli import exit_code, run_reporting_errors, whole_number
+    from digits.constants import REPORT_DIR, WEIGHTS_DIR
+    from digits.data import mnist
+    from digits.errors import DataError, OutputError
+    from digits.files import check_output_dir
+    from digits.nets import MLP, lbfgs
+    from digits.reporting import pictures
+    from digits.reporting.kfold import stratified_kfold
+    from digits.reporting.metrics import accuracy, confusion_matrix, precision_recall
+except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
+    sys.exit(130)
 
 
 def non_negative_float(text):
@@ -65,8 +66,9 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the random initial weights (default 0)")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                         help="precision of the matrix products (default float64; float32 is about twice as fast)")
-    parser.add_argument("--weights-dir", default=DEFAULT_WEIGHTS_DIR, metavar="DIR",
-                        help="where Theta1.txt and Theta2.txt are written (default weights/)")
+    parser.add_argument("--weights-dir", default=WEIGHTS_DIR, metavar="DIR",
+                        help="where Theta1.txt and Theta2.txt are written (default weights/; the shipped "
+                             "networks in weights/pretrained/ are never overwritten by default)")
     parser.add_argument("--augment", type=whole_number(0), default=0, metavar="N",
                         help="add N distorted copies of every training image (rotated, slanted, stretched, "
                              "thicker or thinner strokes: how drawings differ from MNIST); default 0")
@@ -81,7 +83,7 @@ def parse_args(argv):
     parser.add_argument("--kfold", type=whole_number(2), metavar="K",
                         help="instead of one training run: K-fold cross-validation on the training images "
                              "(stratified, shuffled with the seed); prints each fold's accuracy; saves no weights")
-    parser.add_argument("--report-dir", default=DEFAULT_REPORT_DIR, metavar="DIR",
+    parser.add_argument("--report-dir", default=REPORT_DIR, metavar="DIR",
                         help="where the pictures of the run are written (default report/)")
     parser.add_argument("--no-report", action="store_true", help="write no pictures")
     return parser.parse_args(argv)
@@ -97,33 +99,38 @@ def print_evaluation(y_test, test_pred, y_train, train_pred):
     print(f"  (the reference printed training accuracy, {train_accuracy:.4f} here, as its 'precision')")
     print(f"Misclassified test images: {int(np.sum(test_pred != y_test))} of {y_test.size}")
     print("Confusion matrix of the test set (rows: true digit, columns: predicted):")
-    print(report.format_confusion_matrix(counts))
+    print(pictures.format_confusion_matrix(counts))
 
 
-def write_pictures(args, **pictures):
+def write_pictures(args, **figures):
     """The run's report PNGs; a missing plotting library costs the pictures, not the run."""
     if args.no_report:
         return
     try:
-        paths = report.write_report(args.report_dir, **pictures)
+        paths = pictures.write_report(args.report_dir, **figures)
     except ImportError as e:
         print(f"warning: no report pictures ({e}); install them with: pip install matplotlib", file=sys.stderr)
         return
     print(f"Report: {', '.join(paths)}")
 
 
-def training_options(args):
-    return dict(hidden_size=args.hidden, lamb=args.lamb, maxiter=args.maxiter, dtype=np.dtype(args.dtype))
+def fit(args, X_fit, y_fit, report):
+    """A network trained on X_fit, y_fit with the recipe the options describe: (net, costs, interrupted)."""
+    net = MLP.random(args.hidden, np.random.default_rng(args.seed))
+    costs, interrupted = lbfgs.train(net, X_fit, y_fit, lamb=args.lamb, maxiter=args.maxiter,
+                                     dtype=np.dtype(args.dtype), report=report)
+    return net, costs, interrupted
 
 
 def pen_drawings(args):
     """Drawings of the pen digits of writers 1..--pen-writers (--pen-digits), or None."""
     if not args.pen_digits:
         return None
-    import pendigits
+    from digits.data import pendigits
+    from digits.imaging.distort import pen_training_images
     start = time.perf_counter()
     digits = [d for d in pendigits.load(args.pen_digits) if d.writer <= args.pen_writers]
-    X_pen, y_pen = pendigits.training_images(digits, args.pen_copies, np.random.default_rng([args.seed, 3]))
+    X_pen, y_pen = pen_training_images(digits, args.pen_copies, np.random.default_rng([args.seed, 3]))
     print(f"Pen digits: {X_pen.shape[0]} drawings of {len(digits)} digits by writers 1-{args.pen_writers} "
           f"in {time.perf_counter() - start:.0f} s", flush=True)
     return X_pen, y_pen
@@ -133,7 +140,7 @@ def augmented(args, X_train, y_train, pen=None):
     """The training images, plus distorted copies (--augment) and the pen drawings, if any."""
     X_fit, y_fit = X_train, y_train
     if args.augment:
-        from augment import augment  # needs the drawing preprocessing; only loaded when asked for
+        from digits.imaging.distort import augment  # needs the drawing preparation; only loaded when asked for
         start = time.perf_counter()
         X_fit, y_fit = augment(X_train, y_train, args.augment, np.random.default_rng([args.seed, 1]))
         print(f"Augmented: {X_fit.shape[0]} training images ({args.augment} distorted copies of each) "
@@ -145,18 +152,20 @@ def augmented(args, X_train, y_train, pen=None):
 
 def run_kfold(args, X_train, y_train):
     """Cross-validation: one network per fold, validated on the fold it did not see."""
-    folds = stratified_kfold(y_train, args.kfold, np.random.default_rng([args.seed, 2]))
+    try:
+        folds = stratified_kfold(y_train, args.kfold, np.random.default_rng([args.seed, 2]))
+    except ValueError as e:      # more folds than images of some digit
+        raise DataError(f"--kfold {args.kfold}: {e}") from None
     accuracies, out_of_fold = [], np.empty_like(y_train)
     pen = pen_drawings(args)  # the same for every fold: drawn once
     for k, (fit_idx, val_idx) in enumerate(folds, 1):
         print(f"Fold {k} of {args.kfold}: training on {fit_idx.size} images, validating on {val_idx.size}", flush=True)
         X_fit, y_fit = augmented(args, X_train[fit_idx], y_train[fit_idx], pen)
-        Theta1, Theta2, _, interrupted = train(X_fit, y_fit, rng=np.random.default_rng(args.seed), report=None,
-                                               **training_options(args))
+        net, _, interrupted = fit(args, X_fit, y_fit, report=None)
         if interrupted:
-            print("Interrupted: cross-validation abandoned.", file=sys.stderr)
-            return 130
-        out_of_fold[val_idx] = predict_pixels(Theta1, Theta2, X_train[val_idx])
+            print(f"{interrupted_word(interrupted)}: cross-validation abandoned.", file=sys.stderr)
+            return exit_code(interrupted)
+        out_of_fold[val_idx] = net.predict_pixels(X_train[val_idx])
         accuracies.append(accuracy(y_train[val_idx], out_of_fold[val_idx]))
         print(f"Fold {k} accuracy: {100 * accuracies[-1]:.2f} %", flush=True)
     mean, std = 100 * np.mean(accuracies), 100 * np.std(accuracies, ddof=1)
@@ -168,12 +177,40 @@ def run_kfold(args, X_train, y_train):
     return 0
 
 
+def interrupted_word(interruption):
+    return "Terminated" if exit_code(interruption) == 143 else "Interrupted"
+
+
+def check_outputs(args):
+    """Every output location, checked before any work: a bad one costs a second, not a run."""
+    if args.pen_digits:
+        from digits.data import pendigits
+        pendigits.check_path(args.pen_digits)
+    if not args.kfold:
+        check_output_dir(args.weights_dir, "the weights folder (--weights-dir)")
+    if not args.no_report:
+        check_output_dir(args.report_dir, "the report folder (--report-dir)")
+
+
+def save_network(net, folder):
+    """Save `net` in `folder`; if that fails after all the work, save it somewhere safe and say where."""
+    try:
+        return net.save(folder)
+    except OutputError as e:
+        import tempfile
+        rescue = tempfile.mkdtemp(prefix="digits-weights-")
+        try:
+            net.save(rescue)
+        except OutputError:
+            raise e from None
+        raise OutputError(f"{e}. The trained network was saved in {rescue} instead") from None
+
+
 def run(args):
-    if args.pen_digits and not os.path.exists(args.pen_digits):  # say so before minutes of work, not after
-        raise DataError(f"{args.pen_digits} not found; --pen-digits takes UCI's pendigits-orig.tra or its folder")
-    X, y = dataset.load_mnist(args.data)
+    check_outputs(args)
+    X, y = mnist.load_mnist(args.data)
     n_train = X.shape[0] - round(X.shape[0] * args.test_fraction)
-    X_train, y_train, X_test, y_test = dataset.train_test_split(X, y, n_train)
+    X_train, y_train, X_test, y_test = mnist.train_test_split(X, y, n_train)
     if args.kfold:
         return run_kfold(args, X_train, y_train)
     X_fit, y_fit = augmented(args, X_train, y_train, pen_drawings(args))
@@ -181,28 +218,28 @@ def run(args):
           f"{X.shape[1]}-{args.hidden}-10 network, lambda {args.lamb}, {args.maxiter} iterations, "
           f"{args.dtype}, seed {args.seed}", flush=True)
     start = time.perf_counter()
-    Theta1, Theta2, costs, interrupted = train(X_fit, y_fit, rng=np.random.default_rng(args.seed),
-                                               report=lambda line: print(line, flush=True), **training_options(args))
+    net, costs, interrupted = fit(args, X_fit, y_fit, report=lambda line: print(line, flush=True))
     seconds = time.perf_counter() - start
     del X_fit, y_fit
     if interrupted:
         if not costs:
-            print("Interrupted before the first iteration finished: nothing saved.", file=sys.stderr)
-            return 130
-        print(f"Interrupted: stopped early after {len(costs)} iterations; evaluating and saving those weights.")
+            print(f"{interrupted_word(interrupted)} before the first iteration finished: nothing saved.",
+                  file=sys.stderr)
+            return exit_code(interrupted)
+        print(f"{interrupted_word(interrupted)}: stopped early after {len(costs)} iterations; "
+              "evaluating and saving those weights.")
     else:
         print(f"Trained in {seconds:.1f} s ({len(costs)} iterations)")
-    test_pred = predict_pixels(Theta1, Theta2, X_test)
-    print_evaluation(y_test, test_pred, y_train, predict_pixels(Theta1, Theta2, X_train))
-    save_weights(args.weights_dir, Theta1, Theta2)
-    print(f"Weights saved to {os.path.join(args.weights_dir, 'Theta1.txt')} and Theta2.txt")
+    test_pred = net.predict_pixels(X_test)
+    print_evaluation(y_test, test_pred, y_train, net.predict_pixels(X_train))
+    path = save_network(net, args.weights_dir)
+    print(f"Weights saved to {path} and Theta2.txt")
     write_pictures(args, costs=costs, y_true=y_test, y_pred=test_pred, test_images=X_test)
-    return 130 if interrupted else 0
+    return exit_code(interrupted) if interrupted else 0
 
 
 def main(argv=None):
-    # ValueError too: e.g. more folds than images of some digit.
-    return run_reporting_errors(run, parse_args(argv), expected=(DataError, WeightsError, PendigitsError, ValueError))
+    return run_reporting_errors(run, parse_args(argv))
 
 
 if __name__ == "__main__":

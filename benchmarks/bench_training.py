@@ -1,6 +1,6 @@
 """Speed and memory of training, the reference formulation against this project, in one run.
 
-    python benchmarks/bench_training.py [--data PATH] [--maxiter 100] [--repeats 7]
+    python -m benchmarks.bench_training [--data PATH] [--maxiter 100] [--repeats 7]
 
 1. Per evaluation: the cost and gradient on the 60,000 training images, timed alternately for
    the reference formulation (written out below as the tutorial wrote it: it appends the bias
@@ -21,12 +21,18 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from digits.constants import DATA_DIR, REPO as ROOT
+from digits.data import mnist as dataset
+from digits.nets import MLP
+from digits.nets.base import pack
+from digits.nets.lbfgs import optimizer_blas_single_threaded
+from model import CostFunction
 
-import dataset  # noqa: E402
-from model import CostFunction  # noqa: E402
-from train import initial_params, optimizer_blas_single_threaded  # noqa: E402
+
+def initial_params(input_size, hidden_size, num_labels, rng):
+    """The reference's random initial weights as one vector (the same draws as MLP.random)."""
+    assert (input_size, num_labels) == (784, 10)
+    return pack(MLP.random(hidden_size, rng).params)
 
 
 # ---- The reference formulation, as the tutorial wrote it --------------------------------------
@@ -157,7 +163,7 @@ def mat_file(data):
     """A mnist-original.mat to feed both sides: --data, data/, or one made from ../shared/mnist."""
     if data and data.endswith(".mat"):
         return data
-    default = os.path.join(dataset.DATA_DIR, dataset.MAT_NAME)
+    default = os.path.join(DATA_DIR, dataset.MAT_NAME)
     if not data and os.path.exists(default):
         return default
     folder = data or os.environ.get("MNIST_DIR") or os.path.join(ROOT, "..", "shared", "mnist")

@@ -4,7 +4,7 @@ Pen digits of the writers not used in training (16-30; every 4th digit) are draw
 exactly as the app draws them, with brushes of several widths, and read with and without
 the stroke evening, by each set of weights given.
 
-    python benchmarks/brush_widths.py [--weights-dir DIR ...] [--brushes 6 16 30]
+    python -m benchmarks.brush_widths [--weights-dir DIR ...] [--brushes 6 16 30]
 """
 import argparse
 import os
@@ -12,13 +12,11 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import pendigits  # noqa: E402
-import prediction  # noqa: E402
-import weights  # noqa: E402
-from gui import CANVAS_HEIGHT, CANVAS_WIDTH  # noqa: E402
-from preprocess import STROKE, EmptyImageError, prepare, to_array  # noqa: E402
+from digits import nets
+from digits.data import pendigits
+from digits.errors import EmptyImageError
+from digits.imaging.prepare import STROKE, prepare_array, to_array
+from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas, render
 
 
 def inputs(digits, brush, stroke, seed):
@@ -26,10 +24,9 @@ def inputs(digits, brush, stroke, seed):
     rng = np.random.default_rng(seed)
     rows = []
     for d in digits:
-        image = pendigits.render(pendigits.fit_to_canvas(d.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, rng),
-                                 CANVAS_WIDTH, CANVAS_HEIGHT, brush)
+        image = render(fit_to_canvas(d.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, rng), CANVAS_WIDTH, CANVAS_HEIGHT, brush)
         try:
-            rows.append(prepare(to_array(image), stroke=stroke))
+            rows.append(prepare_array(to_array(image), stroke=stroke))
         except EmptyImageError:
             rows.append(np.zeros(784))   # counted as not recognised
     return np.array(rows)
@@ -37,21 +34,21 @@ def inputs(digits, brush, stroke, seed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--weights-dir", action="append", metavar="DIR", help="repeatable; default weights/")
+    parser.add_argument("--weights-dir", action="append", metavar="DIR", help="repeatable; default the pretrained MLP")
     parser.add_argument("--brushes", type=int, nargs="+", default=[6, 16, 30])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    dirs = args.weights_dir or [weights.DEFAULT_WEIGHTS_DIR]
+    dirs = args.weights_dir or [nets.pretrained_dir("mlp")]
     digits = [d for d in pendigits.load() if d.writer > 15][::4]
     labels = np.array([d.label for d in digits])
-    nets = [weights.load_weights(d) for d in dirs]
+    networks = [nets.load_network(d) for d in dirs]
     print(f"{len(digits)} pen digits of writers 16-30, recognised:")
     print("| brush | " + " | ".join(f"{d}, strokes evened | {d}, as drawn" for d in dirs) + " |")
     print("|---" * (1 + 2 * len(dirs)) + "|")
     for brush in args.brushes:
         X_even, X_plain = inputs(digits, brush, STROKE, args.seed), inputs(digits, brush, None, args.seed)
-        cells = [f"{100 * np.mean(prediction.predict(T1, T2, X) == labels):.1f} %"
-                 for T1, T2 in nets for X in (X_even, X_plain)]
+        cells = [f"{100 * np.mean(net.predict(X) == labels):.1f} %"
+                 for net in networks for X in (X_even, X_plain)]
         print(f"| {brush} px | " + " | ".join(cells) + " |", flush=True)
 
 

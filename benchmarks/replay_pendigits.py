@@ -10,7 +10,7 @@ and the reference's (the whole canvas squeezed to 28x28).
 Figures are given for all digits and for writers 1-15 and 16-30 apart: the shipped weights
 learnt from drawings of writers 1-15, so only writers 16-30 measure them fairly.
 
-    python benchmarks/replay_pendigits.py [--weights-dir DIR ...] [--limit N] [--writers A-B] [--seed S]
+    python -m benchmarks.replay_pendigits [--weights-dir DIR ...] [--limit N] [--writers A-B] [--seed S]
 
 Needs a display: without $DISPLAY it starts its own Xvfb.
 """
@@ -21,13 +21,13 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import pendigits  # noqa: E402
-import prediction  # noqa: E402
-import virtual_display  # noqa: E402
-import weights  # noqa: E402
-from preprocess import EmptyImageError, prepare, preprocess, to_array  # noqa: E402
+from digits import nets
+from digits.data import pendigits
+from digits.errors import EmptyImageError, UserInputError
+from digits.imaging.prepare import prepare_array, prepare_image, to_array
+from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas
+from digits.testing import xvfb as virtual_display
+from digits.testing.replay import replay
 
 
 def start_xvfb():
@@ -47,29 +47,27 @@ def reference_input(image):
 
 def plain_input(image):
     """The plain MNIST preparation: crop, longer side to 20, centre by mass; strokes as drawn."""
-    return prepare(to_array(image), stroke=None)
+    return prepare_array(to_array(image), stroke=None)
 
 
-# The shipped weights learnt from writers 1..15's digits (see pendigits.training_images):
+# The shipped MLP learnt from writers 1..15's digits (see distort.pen_training_images):
 # only writers 16..30 are a fair test of them.
 TRAIN_WRITERS = 15
 
-PIPELINES = ("app (preprocess.preprocess)", "plain MNIST preparation", "reference (canvas squeezed to 28x28)")
+PIPELINES = ("app (prepare_image)", "plain MNIST preparation", "reference (canvas squeezed to 28x28)")
 
 
 def replay_all(digits, app, seed):
     """Draw every digit on the app. Returns the app's own answers (-1: refused) and, for each
     pipeline, the network inputs it makes of the app's off-screen image ((m, 784) arrays)."""
-    import gui
     rng = np.random.default_rng(seed)
     answers, inputs = [], {name: [] for name in PIPELINES}
     for i, d in enumerate(digits):
         app.clear()
-        strokes = pendigits.fit_to_canvas(d.strokes, gui.CANVAS_WIDTH, gui.CANVAS_HEIGHT, rng)
-        pendigits.replay(app, strokes)
+        replay(app, fit_to_canvas(d.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, rng))
         digit, _ = app.predict()
         answers.append(-1 if digit is None else digit)
-        for name, read in zip(PIPELINES, (preprocess, plain_input, reference_input)):
+        for name, read in zip(PIPELINES, (prepare_image, plain_input, reference_input)):
             try:
                 inputs[name].append(read(app.image))
             except EmptyImageError:     # counted as not recognised: an all-zero input
@@ -82,7 +80,7 @@ def replay_all(digits, app, seed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--weights-dir", action="append", metavar="DIR",
-                        help="weights to measure (repeatable; default weights/); the app itself uses the first")
+                        help="networks to measure (repeatable; default the pretrained MLP); the app itself uses the first")
     parser.add_argument("--pendigits", default=None, metavar="DIR", help="folder of pendigits-orig.tra "
                         "(default $PENDIGITS_DIR or ../shared/pendigits)")
     parser.add_argument("--limit", type=int, default=None, help="replay only the first N digits")
@@ -91,15 +89,15 @@ def main(argv=None):
                              "whose digits were used in training")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random places and sizes (default 0)")
     args = parser.parse_args(argv)
-    dirs = args.weights_dir or [weights.DEFAULT_WEIGHTS_DIR]
+    dirs = args.weights_dir or [nets.pretrained_dir("mlp")]
     try:
         digits = pendigits.load(args.pendigits)
         if args.writers:
             first, last = (int(w) for w in args.writers.split("-"))
             digits = [d for d in digits if first <= d.writer <= last]
         digits = digits[:args.limit]
-        nets = [weights.load_weights(d) for d in dirs]
-    except (pendigits.PendigitsError, weights.WeightsError) as e:
+        networks = [nets.load_network(d) for d in dirs]
+    except UserInputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     labels = np.array([d.label for d in digits])
@@ -121,16 +119,16 @@ def main(argv=None):
             xvfb.wait()
 
     print(f"{len(digits)} pendigits digits from {len({d.writer for d in digits})} writers replayed onto the "
-          f"{gui.CANVAS_WIDTH}x{gui.CANVAS_HEIGHT} canvas through DigitApp's handlers in {seconds:.0f} s (seed {args.seed})")
+          f"{CANVAS_WIDTH}x{CANVAS_HEIGHT} canvas through DigitApp's handlers in {seconds:.0f} s (seed {args.seed})")
     writers = np.array([d.writer for d in digits])
     groups = [("all", np.ones(len(digits), bool)),
               (f"writers 1-{TRAIN_WRITERS}", writers <= TRAIN_WRITERS),
               (f"writers {TRAIN_WRITERS + 1}-30", writers > TRAIN_WRITERS)]
     groups = [(name, mask) for name, mask in groups if mask.any()]
     print(f"{'weights':28s} {'pipeline':38s}" + "".join(f"{name:>15s}" for name, _ in groups))
-    for directory, (Theta1, Theta2) in zip(dirs, nets):
+    for directory, net in zip(dirs, networks):
         for name in PIPELINES:
-            predicted = prediction.predict(Theta1, Theta2, inputs[name])
+            predicted = net.predict(inputs[name])
             if name == PIPELINES[0]:
                 predicted[inputs[name].max(axis=1) == 0] = -1       # the app refused these
                 if directory == dirs[0]:    # the app's own answers, from its own handlers

@@ -1,9 +1,22 @@
-"""What the command-line tools share: argument types, and errors shown as one line."""
+"""What the command-line tools share: argument types, signals, and errors shown as one line."""
 import argparse
+import signal
 import sys
 
-from errors import DataError
-from weights import WeightsError
+from digits.errors import UserInputError
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would raise KeyboardInterrupt, so both stop work the same way."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def exit_code(interruption):
+    """130 for Ctrl-C, 143 for SIGTERM (the shell's 128 + signal number)."""
+    return 128 + (signal.SIGTERM if isinstance(interruption, Terminated) else signal.SIGINT)
 
 
 def whole_number(minimum):
@@ -17,16 +30,31 @@ def whole_number(minimum):
     return parse
 
 
-def run_reporting_errors(run, args, expected=(DataError, WeightsError)):
-    """run(args), turning the errors a user can cause into one `error:` line and an exit code."""
+def positive_float(text):
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def run_reporting_errors(run, args):
+    """run(args), turning the errors a user can cause into one `error:` line and an exit code.
+
+    SIGTERM is turned into `Terminated` (a KeyboardInterrupt) for the duration, so that the
+    commands stop on it as they stop on Ctrl-C: what is finished is saved, nothing half-written.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         return run(args)
-    except expected as e:
+    except UserInputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    except OSError as e:  # e.g. a folder that cannot be written
-        print(f"error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        print("Terminated." if isinstance(e, Terminated) else "Interrupted.", file=sys.stderr)
+        return exit_code(e)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -38,18 +38,38 @@ def atomic_write(path, mode="wb"):
 
 
 def check_output_dir(folder, what="the output folder"):
-    """Create `folder` if needed and make sure a file can be written in it; OutputError if not."""
-    folder = os.fspath(folder)
+    """Make sure files can be written in `folder`, or in the folder that will be made there.
+
+    Nothing is created: a missing folder is checked through its nearest existing parent.
+    Raises OutputError saying what is wrong.
+    """
+    folder = os.path.abspath(os.fspath(folder))
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise OutputError(f"{what} {folder} is a file, not a folder; give a folder")
+    existing = folder
+    while not os.path.exists(existing):
+        parent = os.path.dirname(existing)
+        if parent == existing:
+            break
+        existing = parent
+    if not os.path.isdir(existing):
+        raise OutputError(f"cannot make {what} {folder}: {existing} is a file; give another folder")
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test.", suffix=".part")
+        fd, probe = tempfile.mkstemp(dir=existing, prefix=".write-test.", suffix=".part")
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
         reason = "permission denied" if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else (e.strerror or str(e))
         raise OutputError(f"cannot write into {what} {folder}: {reason}; choose a folder you can write to") from None
+    return folder
+
+
+def make_output_dir(folder, what="the output folder"):
+    """Create `folder` if needed; OutputError (one line, saying why) if that fails."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot make {what} {folder}: {e.strerror or e}") from None
     return folder
 
 

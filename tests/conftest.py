@@ -1,6 +1,5 @@
 """Shared fixtures: where the real data lives, and the repository root."""
 import os
-import sys
 from pathlib import Path
 
 # One BLAS thread per test process: the tests' arrays are small, and on a busy 2-core machine
@@ -10,7 +9,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the project is a set of top-level modules, not a package
 
 
 def shared_dir(env_var, name):

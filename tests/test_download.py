@@ -10,11 +10,11 @@ import threading
 import numpy as np
 import pytest
 
-import dataset
 import main
-import mnist_download
-from errors import DataError
-from idx import idx_bytes
+from digits.data import download as mnist_download
+from digits.data import mnist as dataset
+from digits.data.idx import idx_bytes
+from digits.errors import DataError
 
 QUIET = lambda name: (lambda received, total: None)  # noqa: E731  no progress output in tests
 

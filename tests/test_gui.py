@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
 
-import pendigits  # noqa: E402
-from virtual_display import start_xvfb  # noqa: E402
+from digits.data import pendigits
+from digits.errors import PendigitsError
+from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas
+from digits.testing.replay import replay
+from digits.testing.xvfb import start_xvfb
 
 pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="Xvfb is not installed (apt-get install xvfb)")
 
@@ -73,16 +75,15 @@ SEVEN = [(0.15, 0.05), (0.85, 0.05), (0.35, 0.95)]
 def test_replayed_pen_digits_are_recognised(app):
     try:
         digits = pendigits.load()
-    except pendigits.PendigitsError as e:
+    except PendigitsError as e:
         pytest.skip(f"pendigits data not available: {e}")
     # Writers 16-30 only: the shipped weights learnt from writers 1-15. 300 digits, all ten kinds.
     chosen = [d for d in digits if d.writer > 15][::12]
     rng = np.random.default_rng(1)
-    import gui
     right = 0
     for d in chosen:
         app.clear()
-        pendigits.replay(app, pendigits.fit_to_canvas(d.strokes, gui.CANVAS_WIDTH, gui.CANVAS_HEIGHT, rng))
+        replay(app, fit_to_canvas(d.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, rng))
         # The release of the last stroke already predicted: the window shows the answer.
         answer, _ = shown(app)
         right += answer == str(d.label)
@@ -93,7 +94,7 @@ def test_replayed_pen_digits_are_recognised(app):
 def test_drawing_goes_into_the_offscreen_image(app):
     assert np.asarray(app.image).max() == 0
     points = polyline(SEVEN, 100, 40, 200)
-    pendigits.replay(app, [points])
+    replay(app, [points])
     ink = np.asarray(app.image) > 0
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     # The strokes lie where they were drawn, half the brush either side, and nowhere else.
@@ -105,7 +106,7 @@ def test_drawing_goes_into_the_offscreen_image(app):
 
 
 def test_predict_returns_digit_and_ten_probabilities(app):
-    pendigits.replay(app, [polyline(SEVEN, 100, 40, 200)])
+    replay(app, [polyline(SEVEN, 100, 40, 200)])
     digit, probs = app.predict()
     assert digit == 7
     assert probs.shape == (10,) and abs(probs.sum() - 1) < 1e-9 and np.argmax(probs) == digit
@@ -185,7 +186,7 @@ def test_bad_weights_are_reported_not_crashed_on(root, tmp_path, contents, expec
     root.update()
     message = shown(app)[1]
     assert expected in message and "python main.py" in message
-    pendigits.replay(app, [polyline(SEVEN, 100, 40, 200)])      # drawing still works...
+    replay(app, [polyline(SEVEN, 100, 40, 200)])      # drawing still works...
     assert app.predict() == (None, None)                        # ...but there is no answer
     assert expected in shown(app)[1]
     app.clear()

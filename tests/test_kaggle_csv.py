@@ -5,10 +5,9 @@ import sys
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import kaggle_csv  # noqa: E402
-from errors import DataError  # noqa: E402
+from digits.data import kaggle_csv
+from digits.errors import DataError
 
 TRAIN_HEADER = "label," + ",".join(f"pixel{i}" for i in range(784))
 TEST_HEADER = ",".join(f"pixel{i}" for i in range(784))

@@ -5,9 +5,8 @@ import sys
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from kfold import stratified_kfold  # noqa: E402
+from digits.reporting.kfold import stratified_kfold
 
 
 def unbalanced_labels(seed=0):

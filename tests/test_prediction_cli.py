@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-import idx
-import preprocess
+from digits.data import idx
+from digits.imaging import prepare as preprocess
 
 FONT_SIZES = (40, 56, 72, 96)
 
@@ -25,13 +25,13 @@ TRAIN = """
 import sys
 import numpy as np, scipy.optimize
 from model import CostFunction, roll
-from weights import save_weights
+from digits.nets import MLP
 data = np.load(sys.argv[1])
 hidden, maxiter = int(sys.argv[3]), int(sys.argv[4])
 cost = CostFunction(data["X"], data["y"], 784, hidden, 10, lamb=0.5)
 p0 = np.random.default_rng(0).uniform(-0.12, 0.12, hidden * 785 + 10 * (hidden + 1))
 result = scipy.optimize.minimize(cost, p0, jac=True, method="L-BFGS-B", options={"maxiter": maxiter})
-save_weights(sys.argv[2], *roll(result.x, 784, hidden, 10))
+MLP(*roll(result.x, 784, hidden, 10)).save(sys.argv[2])
 """
 
 
@@ -74,7 +74,7 @@ def font_weights(repo_root, tmp_path_factory):
         for size in FONT_SIZES:
             for stroke in (1, 3):
                 for offset in ((0, 0), (-9, 6)):
-                    X.append(preprocess.preprocess(render(digit, size, offset=offset, stroke=stroke)))
+                    X.append(preprocess.prepare_image(render(digit, size, offset=offset, stroke=stroke)))
                     y.append(digit)
     folder = tmp_path_factory.mktemp("font_weights") / "weights"
     return train_network(repo_root, np.array(X), np.array(y), hidden=20, maxiter=150, folder=folder)
@@ -195,7 +195,7 @@ def write_test_csv(path, X):
 
 def test_csv_to_submission(repo_root, font_weights, tmp_path):
     digits = np.array([4, 0, 9, 2, 7, 1, 8, 3, 6, 5, 5, 2])
-    X = np.array([np.round(255 * preprocess.preprocess(render(d, 66, offset=(3, -2)))) for d in digits]).astype(int)
+    X = np.array([np.round(255 * preprocess.prepare_image(render(d, 66, offset=(3, -2)))) for d in digits]).astype(int)
     test_csv, submission = tmp_path / "test.csv", tmp_path / "submission.csv"
     write_test_csv(test_csv, X)
     result = run_cli(repo_root, "--csv", test_csv, "--out", submission, "--weights-dir", font_weights)

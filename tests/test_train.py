@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from threadpoolctl import ThreadpoolController
 
-from train import optimizer_blas_single_threaded, train
+from digits.nets import MLP
+from digits.nets.lbfgs import optimizer_blas_single_threaded, train
 
 
 def test_scipy_blas_runs_on_one_thread_while_training_and_numpys_is_untouched():
@@ -30,8 +31,9 @@ def test_train_reports_each_iteration_and_lowers_the_cost():
     images = rng.integers(0, 256, (200, 784)).astype(np.uint8)
     labels = np.arange(200) % 10
     lines = []
-    Theta1, Theta2, costs, interrupted = train(images, labels, hidden_size=5, maxiter=8, rng=rng, report=lines.append)
-    assert Theta1.shape == (5, 785) and Theta2.shape == (10, 6)
+    net = MLP.random(5, rng)
+    costs, interrupted = train(net, images, labels, maxiter=8, report=lines.append)
+    assert net.params["Theta1"].shape == (5, 785) and net.params["Theta2"].shape == (10, 6)
     assert not interrupted
     assert len(lines) == len(costs) == 8
     assert lines[0].startswith("iteration    1") and lines[-1].startswith("iteration    8")

@@ -6,8 +6,8 @@ import sys
 import urllib.error
 import urllib.request
 
-from atomic import atomic_write
-from errors import DataError
+from digits.errors import DataError
+from digits.files import atomic_write
 
 # Mirrors holding the original gzipped IDX files, tried in order. MNIST_MIRRORS (URLs separated
 # by spaces) replaces them, e.g. for a local copy.

@@ -13,11 +13,10 @@ import warnings
 
 import numpy as np
 
-from atomic import atomic_write
-from errors import DataError
+from digits.constants import NUM_LABELS, PIXELS
+from digits.errors import DataError
+from digits.files import atomic_write
 
-PIXELS = 784
-NUM_LABELS = 10
 PIXEL_COLUMNS = tuple(f"pixel{i}" for i in range(PIXELS))
 TRAIN_HEADER = ("label",) + PIXEL_COLUMNS
 TEST_HEADER = PIXEL_COLUMNS

@@ -9,23 +9,20 @@ import os
 import numpy as np
 import scipy.io
 
-import kaggle_csv
-import mnist_download
-from atomic import atomic_write
-from errors import DataError
-from idx import read_idx
+from digits.constants import DATA_DIR, NUM_LABELS, PIXELS, SIDE
+from digits.data import download, kaggle_csv
+from digits.data.idx import read_idx
+from digits.errors import DataError
+from digits.files import atomic_write
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 MAT_NAME = "mnist-original.mat"
-NUM_PIXELS = 784
-NUM_LABELS = 10
 TRAIN_SIZE = 60000  # the reference: the first 60,000 images train, the rest test
 
 
 def check_arrays(X, y, source):
     """DataError unless X is (n, 784) pixels 0..255 and y n labels in 0..9."""
-    if X.ndim != 2 or X.shape[1] != NUM_PIXELS:
-        raise DataError(f"{source}: images have shape {X.shape}, expected (n, {NUM_PIXELS})")
+    if X.ndim != 2 or X.shape[1] != PIXELS:
+        raise DataError(f"{source}: images have shape {X.shape}, expected (n, {PIXELS})")
     if y.shape != (X.shape[0],):
         raise DataError(f"{source}: {X.shape[0]} images but {y.size} labels")
     if X.shape[0] == 0:
@@ -46,8 +43,8 @@ def load_mat(path):
     if missing:
         raise DataError(f"{path} has no {' or '.join(repr(k) for k in missing)} variable; expected the layout of mnist-original.mat")
     data, label = np.asarray(contents["data"]), np.asarray(contents["label"])
-    if data.ndim != 2 or data.shape[0] != NUM_PIXELS:
-        raise DataError(f"{path}: 'data' has shape {data.shape}, expected ({NUM_PIXELS}, n), one image per column")
+    if data.ndim != 2 or data.shape[0] != PIXELS:
+        raise DataError(f"{path}: 'data' has shape {data.shape}, expected ({PIXELS}, n), one image per column")
     if data.dtype != np.uint8:
         if data.size and (data.min() < 0 or data.max() > 255):
             raise DataError(f"{path}: 'data' pixels must be 0..255")
@@ -71,7 +68,7 @@ def save_mat(path, X, y):
 def find_idx_files(folder):
     """Paths of the four MNIST IDX files in `folder`, gzipped or not; DataError naming any missing."""
     paths, missing = {}, []
-    for name in mnist_download.FILES:
+    for name in download.FILES:
         for candidate in (name + ".gz", name, name.replace("-idx", ".idx")):
             if os.path.isfile(os.path.join(folder, candidate)):
                 paths[name] = os.path.join(folder, candidate)
@@ -96,7 +93,7 @@ def load_idx_folder(folder):
             raise DataError(f"{paths[f'{part}-labels-idx1-ubyte']} holds shape {y.shape}, expected (n,) labels")
         if X.shape[0] != y.shape[0]:
             raise DataError(f"{part} files disagree: {X.shape[0]} images but {y.shape[0]} labels")
-        images.append(X.reshape(-1, NUM_PIXELS))
+        images.append(X.reshape(-1, PIXELS))
         labels.append(y)
     X, y = np.concatenate(images), np.concatenate(labels).astype(np.int64)
     check_arrays(X, y, folder)
@@ -106,9 +103,9 @@ def load_idx_folder(folder):
 def make_mat(data_dir=DATA_DIR):
     """Build data_dir/mnist-original.mat from IDX files there, downloading any that are missing."""
     try:
-        mnist_download.download_mnist(data_dir)
+        download.download_mnist(data_dir)
     except DataError as e:
-        files = ", ".join(name + ".gz" for name in mnist_download.FILES)
+        files = ", ".join(name + ".gz" for name in download.FILES)
         raise DataError(
             f"{e}. Offline? Put {files} into {data_dir} (or pass --data FOLDER_OR_MAT) and run again") from None
     X, y = load_idx_folder(data_dir)

@@ -1,17 +1,20 @@
-"""Extra training images: MNIST digits distorted the ways drawn digits differ from them.
+"""Extra training images: MNIST digits distorted the ways drawn digits differ from them, and
+pen-written digits drawn as the apps draw them.
 
 People drawing with a mouse or pen slant and rotate their digits, make them narrow or
 wide, and use a pen that is thick or thin for the digit's size. Each copy of an MNIST
 image gets a random rotation, shear and stretch, and is then prepared exactly as a
-drawing is (`preprocess.prepare`: crop, even strokes of a random width, scale to 20
+drawing is (`prepare.prepare_array`: crop, even strokes of a random width, scale to 20
 pixels, centre by mass), so the network trains on what it will be shown.
 """
 import numpy as np
 from scipy import ndimage
 
-from preprocess import EmptyImageError, prepare
+from digits.constants import PIXELS, SIDE
+from digits.errors import EmptyImageError
+from digits.imaging.prepare import prepare_array, prepare_image
+from digits.imaging.strokes import distort_strokes, fit_to_canvas, render
 
-SIDE = 28
 MAX_ROTATION = np.radians(15)   # pen digits lean by up to about this much
 MAX_SHEAR = 0.3                 # slant
 STRETCH = (0.75, 1.25)          # independent x and y scale: narrow and wide digits
@@ -19,7 +22,7 @@ STROKES = (0.09, 0.18)          # stroke width / digit size, around MNIST's 0.13
 WORK = 84                       # redrawing size for even strokes: enough for 28-pixel sources
 
 
-def distort(image, rng):
+def distort_image(image, rng):
     """One random rotation + shear + stretch of a 28x28 float image about its centre."""
     angle = rng.uniform(-MAX_ROTATION, MAX_ROTATION)
     shear = rng.uniform(-MAX_SHEAR, MAX_SHEAR)
@@ -63,7 +66,27 @@ def variant(pixels, rng):
     """One distorted, drawing-style copy of a uint8 784-pixel image (the original if it fails)."""
     image = pixels.reshape(SIDE, SIDE).astype(np.float64) / 255
     try:
-        x = prepare(distort(image, rng), stroke=rng.uniform(*STROKES), work=WORK)
+        x = prepare_array(distort_image(image, rng), stroke=rng.uniform(*STROKES), work=WORK)
     except EmptyImageError:     # a blank or dot-sized source image: keep it as it is
         return pixels
     return np.round(x * 255).astype(np.uint8)
+
+
+def pen_training_images(digits, copies, rng, width=350, height=290, brushes=(8, 30)):
+    """Pen digits as network inputs, `copies` random drawings of each: (uint8 (n, 784), labels (n,)).
+
+    Each copy is distorted (`distort_strokes`), placed at a random size (20-90 % of the canvas height)
+    and drawn with a random brush, then prepared by `prepare_image` as the app prepares a drawing.
+    Train only on writers you do not measure on: the benchmark's figures are otherwise worthless.
+    """
+    images, labels = [], []
+    for _ in range(copies):
+        for d in digits:
+            strokes = fit_to_canvas(distort_strokes(d.strokes, rng), width, height, rng, size_range=(0.2, 0.9))
+            try:
+                x = prepare_image(render(strokes, width, height, int(rng.integers(*brushes))))
+            except EmptyImageError:
+                continue
+            images.append(np.round(x * 255).astype(np.uint8))
+            labels.append(d.label)
+    return np.array(images).reshape(-1, PIXELS), np.array(labels, dtype=np.int64)

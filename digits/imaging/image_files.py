@@ -3,30 +3,26 @@
 A file may hold a scan or photo (dark ink on light paper) or a screenshot of the drawing
 canvas (light ink on dark), in any size and colour. `load_digit(path)` makes it look like
 the canvas -- grey, light ink on a black background -- and then prepares it exactly as the
-drawing app does, with `preprocess.preprocess`.
+drawing app does, with `prepare.prepare_image`.
 """
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-import preprocess
-from errors import DataError
+from digits.errors import EmptyImageError, ImageFileError
+from digits.imaging import prepare
 
 MAX_SIDE = 1024     # larger photos are shrunk first: strokes survive, and it is much faster
 MIN_CONTRAST = 32   # ink must differ from the paper by this many grey levels (of 255)
 BORDER = 0.05       # the outer 5% of each side is taken to be paper
 
 
-class ImageFileError(DataError):
-    """The file cannot be read as an image."""
-
-
 def load_digit(path):
     """The digit in image file `path` as the network's input: float64 (784,) in [0, 1].
 
     Raises ImageFileError when the file cannot be read as an image and
-    preprocess.EmptyImageError (a ValueError) when it holds no ink.
+    EmptyImageError when it holds no ink.
     """
-    return preprocess.preprocess(light_on_dark(read_grey(path)))
+    return prepare.prepare_image(light_on_dark(read_grey(path)))
 
 
 def read_grey(path):
@@ -77,7 +73,7 @@ def light_on_dark(grey):
 
     The paper's level is the median of the border; the ink is whatever differs from it. If
     more pixels are much darker than the paper than much lighter, the ink is dark and the
-    image is inverted. Raises preprocess.EmptyImageError when nothing stands out.
+    image is inverted. Raises EmptyImageError when nothing stands out.
     """
     a = np.asarray(grey, dtype=np.float64)
     h, w = a.shape
@@ -91,5 +87,5 @@ def light_on_dark(grey):
     ink = np.clip(ink - MIN_CONTRAST / 2, 0, None)
     peak = ink.max(initial=0.0)
     if peak < MIN_CONTRAST / 2:
-        raise preprocess.EmptyImageError("the image is empty: there is no digit to recognise")
+        raise EmptyImageError("the image is empty: there is no digit to recognise")
     return Image.fromarray(np.round(ink * (255 / peak)).astype(np.uint8))

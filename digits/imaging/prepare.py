@@ -9,15 +9,17 @@ Drawings need one step more: a brush has a fixed width, so a small digit gets fa
 and a large one thin strokes, whereas MNIST's strokes are about 14 % of the digit's size
 whatever its size. `even_strokes` redraws the ink with that stroke width before scaling.
 
-`preprocess(image)` takes a Pillow image of a light digit on a dark background, of any
+`prepare_image(image)` takes a Pillow image of a light digit on a dark background, of any
 size and mode, and returns a float64 vector of 784 values in [0, 1] (row-major 28x28).
-It raises EmptyImageError (a ValueError) when there is no digit: no ink, or just a dot.
+It raises EmptyImageError when there is no digit: no ink, or just a dot.
 """
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-SIDE = 28            # the network's input is SIDE x SIDE
+from digits.constants import SIDE
+from digits.errors import EmptyImageError
+
 BOX = 20             # MNIST scaled each digit so its longer side is BOX pixels
 CENTRE = 14.0        # where MNIST's centres of mass lie (mean over the training set: 13.99, 14.00)
 INK_LEVEL = 0.25     # a pixel at least this bright (relative to the brightest) counts as ink
@@ -25,10 +27,6 @@ MIN_PEAK = 0.2       # an image whose brightest pixel is darker than this has no
 MIN_EXTENT = 0.08    # a mark smaller than this fraction of the image's longer side is a dot, not a digit
 WORK = 200           # the ink is redrawn at this size (longer side) to even out stroke widths
 STROKE = 0.14        # stroke width / digit's longer side: MNIST's median (10th-90th percentile 0.10-0.18)
-
-
-class EmptyImageError(ValueError):
-    """The image holds no digit: no ink, or only a mark too small to read."""
 
 
 def to_array(image):
@@ -125,16 +123,16 @@ def centre_by_mass(patch, side=SIDE, centre=CENTRE):
     return field[:side, :side]
 
 
-def preprocess(image):
+def prepare_image(image):
     """A light-on-dark Pillow image of one digit -> float64 array (784,) in [0, 1].
 
-    Raises EmptyImageError (a ValueError) when the image has no ink or only a dot.
+    Raises EmptyImageError when the image has no ink or only a dot.
     """
-    return prepare(to_array(image))
+    return prepare_array(to_array(image))
 
 
-def prepare(a, stroke=STROKE, work=WORK):
-    """`preprocess` for a grey array `a` in [0, 1]; `stroke`, `work` as in `even_strokes`.
+def prepare_array(a, stroke=STROKE, work=WORK):
+    """`prepare_image` for a grey array `a` in [0, 1]; `stroke`, `work` as in `even_strokes`.
 
     stroke=None leaves the strokes as drawn (the plain MNIST preparation).
     """

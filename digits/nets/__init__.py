@@ -46,13 +46,14 @@ def load_network(folder, kind=None):
     folder = os.fspath(folder)
     advice = restore_advice(folder)
     if not os.path.exists(folder):
-        raise WeightsError(f"{folder} not found; {advice}")
+        raise WeightsError(f"no network in {folder}: the folder does not exist "
+                           f"(expected {' or '.join(_file_names())}); {advice}")
     if not os.path.isdir(folder):
         raise WeightsError(f"{folder} is a file; give the folder that holds the network")
     found = kinds_in(folder)
     if kind is None:
         if not found:
-            raise WeightsError(f"no network in {folder} (no {', '.join(_file_names())}); {advice}")
+            raise WeightsError(f"no network in {folder}: {' or '.join(_file_names())} not found; {advice}")
         if len(found) > 1:
             raise WeightsError(f"{folder} holds several networks ({', '.join(found)}); choose one with --model")
         kind = found[0]
@@ -60,7 +61,7 @@ def load_network(folder, kind=None):
 
 
 def _file_names():
-    return [name for cls in KINDS.values() for name in getattr(cls, "FILES", ())] or ["network files"]
+    return [" and ".join(cls.FILES) for cls in KINDS.values()]
 
 
 def pretrained_dir(kind):

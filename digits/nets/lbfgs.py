@@ -44,8 +44,9 @@ def train(net, images, labels, lamb=0.1, maxiter=100, dtype=np.float64, report=p
 
     Uses the network's fast `objective(images, labels, lamb, dtype)` where it has one, else its
     `loss` on all the images. On return `net.params` hold the weights of the last completed
-    iteration. Returns (costs, interrupted): the cost after each iteration, and whether
-    training was stopped early by Ctrl-C or SIGTERM (a KeyboardInterrupt). `report` receives
+    iteration. Returns (costs, interrupted): the cost after each iteration, and the
+    KeyboardInterrupt (Ctrl-C, or digits.cli.Terminated for SIGTERM) that stopped training
+    early, or None. `report` receives
     one progress line per iteration (None: silence).
     """
     like = {name: p.copy() for name, p in net.params.items()}
@@ -69,12 +70,12 @@ def train(net, images, labels, lamb=0.1, maxiter=100, dtype=np.float64, report=p
             report(f"iteration {len(state['costs']):4d}   cost {intermediate_result.fun:.6f}   "
                    f"{time.perf_counter() - start:7.1f} s")
 
-    interrupted = False
+    interrupted = None
     try:
         with optimizer_blas_single_threaded():
             minimize(objective, x0, method="L-BFGS-B", jac=True, options={"maxiter": maxiter},
                      callback=after_iteration)
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as stop:
+        interrupted = stop
     net.params = {name: p.copy() for name, p in unpack(state["x"], like).items()}
     return state["costs"], interrupted

@@ -20,6 +20,7 @@ class MLP(Network):
     """A 784-hidden-10 network of sigmoid units; `MLP(Theta1, Theta2)` or `MLP.random(hidden, rng)`."""
 
     kind = "mlp"
+    FILES = theta_files.NAMES
 
     def __init__(self, Theta1, Theta2):
         super().__init__()

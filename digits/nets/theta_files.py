@@ -21,7 +21,7 @@ import uuid
 import numpy as np
 
 from digits.errors import OutputError, WeightsError
-from digits.files import atomic_write, check_output_dir
+from digits.files import atomic_write, check_output_dir, make_output_dir
 
 NAMES = ("Theta1.txt", "Theta2.txt")
 HEADER = "digits-mlp run "
@@ -52,6 +52,7 @@ def save_thetas(folder, Theta1, Theta2):
     Raises OutputError (nothing changed in `folder`) when they cannot be written.
     """
     check_output_dir(folder, "the weights folder")
+    make_output_dir(folder, "the weights folder")
     run_id = uuid.uuid4().hex[:16]
     parts = [_part_glob(folder, name, run_id) for name in NAMES]
     try:

@@ -11,11 +11,11 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-import metrics
-from atomic import atomic_write
+from digits.constants import NUM_LABELS, SIDE
+from digits.files import atomic_write
+from digits.reporting import metrics
 
 DPI = 110
-SIDE = 28            # MNIST images are SIDE x SIDE
 TILE_SCALE = 3       # gallery digits are shown 3x enlarged
 GALLERY_COLUMNS = 10
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import scipy.io
 
-import dataset
-from errors import DataError
-from idx import idx_bytes, parse_idx, read_idx
-from mnist_download import FILES
+from digits.data import mnist as dataset
+from digits.data.download import FILES
+from digits.data.idx import idx_bytes, parse_idx, read_idx
+from digits.errors import DataError
 
 
 def write_idx_folder(folder, n_train=30, n_test=10, gz=True, seed=0):

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from augment import augment  # noqa: E402
+from digits.imaging.distort import augment
 
 
 def mnist_like(points, width=2):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import preprocess  # noqa: E402
-from preprocess import EmptyImageError, preprocess as prep  # noqa: E402
+from digits.errors import EmptyImageError, UserInputError
+from digits.imaging import prepare as preprocess
+from digits.imaging.prepare import prepare_image as prep
 
 # A "2" as a polyline in a unit box (x right, y down).
 TWO = [(0.1, 0.25), (0.3, 0.05), (0.7, 0.05), (0.9, 0.25), (0.85, 0.45), (0.1, 0.95), (0.95, 0.95)]
@@ -74,15 +74,15 @@ def test_pen_width_is_evened_out():
     thick = prep(draw(TWO, (60, 20, 250), width=40))
     assert np.abs(thin - thick).mean() < 0.04
     # Without evening, they differ much more: the evening is what makes them equal.
-    a = preprocess.prepare(preprocess.to_array(draw(TWO, (60, 20, 250), width=6)), stroke=None)
-    b = preprocess.prepare(preprocess.to_array(draw(TWO, (60, 20, 250), width=40)), stroke=None)
+    a = preprocess.prepare_array(preprocess.to_array(draw(TWO, (60, 20, 250), width=6)), stroke=None)
+    b = preprocess.prepare_array(preprocess.to_array(draw(TWO, (60, 20, 250), width=40)), stroke=None)
     assert np.abs(a - b).mean() > 2 * np.abs(thin - thick).mean()
 
 
 def test_empty_image_is_refused():
     with pytest.raises(EmptyImageError, match="empty"):
         prep(Image.new("L", (350, 290), 0))
-    assert issubclass(EmptyImageError, ValueError)
+    assert issubclass(EmptyImageError, UserInputError)   # shown as one line by the commands
 
 
 def test_faint_noise_is_not_a_digit():

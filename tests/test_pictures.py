@@ -8,10 +8,9 @@ import pytest
 from PIL import Image
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
 
-import metrics  # noqa: E402
-import report  # noqa: E402
+from digits.reporting import metrics
+from digits.reporting import pictures as report
 
 
 def fake_test_set(m=300, wrong=23, seed=0):
@@ -119,7 +118,8 @@ def test_bad_arguments_are_value_errors(tmp_path):
 
 
 def test_matplotlib_is_imported_only_when_a_plot_is_made():
-    code = ("import sys, report, prediction, kaggle_csv, kfold, image_files\n"
+    code = ("import sys, main, prediction\n"
+            "from digits.reporting import pictures as report\n"
             "assert 'matplotlib' not in sys.modules, 'imported too early'\n"
             "import tempfile, os\n"
             "report.plot_fold_accuracies([0.5, 0.6], os.path.join(tempfile.mkdtemp(), 'f.png'))\n"

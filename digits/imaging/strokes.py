@@ -1,0 +1,63 @@
+"""Strokes (lists of points) drawn into a Pillow image exactly as the drawing apps draw them.
+
+The desktop app, the web page's server and the pen-digit training data all draw strokes
+with `draw_segment` / `render`, so a drawing reads the same wherever it was made.
+"""
+import numpy as np
+from PIL import Image, ImageDraw
+
+BRUSH = 16                                  # the apps' stroke width in canvas pixels
+CANVAS_WIDTH, CANVAS_HEIGHT = 350, 290      # the reference's canvas
+
+
+def draw_segment(draw, x0, y0, x1, y1, width=BRUSH):
+    """Draw a round-ended line of `width` into a Pillow ImageDraw, as Tk draws it on screen."""
+    r = width / 2
+    if (x0, y0) != (x1, y1):
+        draw.line((x0, y0, x1, y1), fill=255, width=width)
+    # Round caps at both ends give the round joins a pen leaves between segments.
+    draw.ellipse((x0 - r, y0 - r, x0 + r, y0 + r), fill=255)
+    draw.ellipse((x1 - r, y1 - r, x1 + r, y1 + r), fill=255)
+
+
+def render(strokes, width=CANVAS_WIDTH, height=CANVAS_HEIGHT, brush=BRUSH):
+    """A Pillow image (mode L, white ink on black) of `strokes`, each a sequence of (x, y)
+    canvas pixels, drawn segment by segment as the app draws them while the mouse moves."""
+    image = Image.new("L", (int(width), int(height)), 0)
+    draw = ImageDraw.Draw(image)
+    for s in strokes:
+        draw_segment(draw, *s[0], *s[0], brush)
+        for (x0, y0), (x1, y1) in zip(s[:-1], s[1:]):
+            draw_segment(draw, x0, y0, x1, y1, brush)
+    return image
+
+
+def fit_to_canvas(strokes, width, height, rng, size_range=(0.45, 0.8), margin=12):
+    """Strokes in tablet coordinates (y upwards) scaled and moved onto a width x height canvas
+    (y downwards), at random: the digit's height becomes a random fraction `size_range` of the
+    canvas height (less if it would then be too wide), its place random, `margin` pixels clear
+    of the edges. Returns integer (n, 2) arrays of canvas pixels."""
+    allpts = np.concatenate(strokes)
+    lo, hi = allpts.min(axis=0), allpts.max(axis=0)
+    extent = np.maximum(hi - lo, 1.0)
+    scale = rng.uniform(*size_range) * height / extent[1]
+    scale = min(scale, (width - 2 * margin) / extent[0], (height - 2 * margin) / extent[1])
+    size = extent * scale
+    x0 = rng.uniform(margin, max(margin, width - margin - size[0]))    # max(): float rounding
+    y0 = rng.uniform(margin, max(margin, height - margin - size[1]))
+    placed = []
+    for s in strokes:
+        x = x0 + (s[:, 0] - lo[0]) * scale
+        y = y0 + (hi[1] - s[:, 1]) * scale          # flip: tablet y grows upwards
+        placed.append(np.round(np.column_stack((x, y))).astype(int))
+    return placed
+
+
+def distort_strokes(strokes, rng, max_rotation=np.radians(12), max_shear=0.25, stretch=(0.8, 1.2)):
+    """The strokes rotated, slanted and stretched at random about their centre (tablet coordinates)."""
+    angle = rng.uniform(-max_rotation, max_rotation)
+    c, s = np.cos(angle), np.sin(angle)
+    matrix = np.diag(rng.uniform(*stretch, size=2)) @ np.array([[1, rng.uniform(-max_shear, max_shear)], [0, 1]]) \
+        @ np.array([[c, -s], [s, c]])
+    centre = np.concatenate(strokes).mean(axis=0)
+    return [(p - centre) @ matrix.T + centre for p in strokes]

@@ -1,0 +1,74 @@
+"""The one recognition path: a picture and a network -> the answer.
+
+    picture (drawing, strokes or image file) --prepare--> 28x28 input --network--> Reading
+
+The desktop app (`gui.py`), the image command (`prediction.py`) and the web server all read
+digits through these functions, so the same drawing gets the same answer everywhere.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from digits.constants import SIDE
+from digits.errors import EmptyImageError
+from digits.imaging import image_files, strokes as stroke_drawing
+from digits.imaging.prepare import prepare_image
+
+
+@dataclass
+class Reading:
+    """What a network read in a picture.
+
+    digit: the answer, or None when the picture holds no digit (then `message` says why).
+    probabilities: the ten shares (10,) summing to 1, or None. confidence: the winner's share.
+    image: the 28x28 input (floats in [0, 1]) the network actually read, or None.
+    network: which network read it (its `describe()`).
+    """
+    digit: object
+    probabilities: object
+    confidence: object
+    image: object
+    network: str
+    message: str
+
+
+def recognise(x, network):
+    """Read a prepared input `x` (784 floats in [0, 1]) with `network`."""
+    x = np.asarray(x, dtype=np.float64).reshape(1, SIDE * SIDE)
+    probabilities = network.predict_proba(x)[0]
+    digit = int(np.argmax(probabilities))
+    confidence = float(probabilities[digit])
+    return Reading(digit, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(),
+                   f"It is a {digit} ({confidence:.0%} sure).")
+
+
+def nothing_read(error, network):
+    """The Reading of a picture without a digit: `error` (an EmptyImageError) as the message."""
+    message = str(error)
+    return Reading(None, None, None, None, network.describe(), message[:1].upper() + message[1:] + ".")
+
+
+def read_drawing(image, network):
+    """Read a Pillow image of a light digit on a dark background (a drawing canvas).
+
+    An empty drawing or a lone dot is not an error here: the Reading's digit is None.
+    """
+    try:
+        x = prepare_image(image)
+    except EmptyImageError as e:
+        return nothing_read(e, network)
+    return recognise(x, network)
+
+
+def read_strokes(strokes, width, height, network, brush=stroke_drawing.BRUSH):
+    """Read strokes (sequences of (x, y) canvas pixels) drawn on a width x height canvas,
+    drawn exactly as the desktop app draws them."""
+    return read_drawing(stroke_drawing.render(strokes, width, height, brush), network)
+
+
+def read_file(path, network):
+    """Read the digit in an image file (any size, either polarity: see digits.imaging.image_files).
+
+    Raises ImageFileError when the file cannot be read and EmptyImageError when it holds no ink.
+    """
+    return recognise(image_files.load_digit(path), network)
