@@ -111,6 +111,10 @@ def write_pictures(args, **figures):
     except ImportError as e:
         print(f"warning: no report pictures ({e}); install them with: pip install matplotlib", file=sys.stderr)
         return
+    except OSError as e:     # the network is saved already: the pictures are not worth a failure
+        print(f"warning: no report pictures: cannot write into {args.report_dir}: {e.strerror or e}",
+              file=sys.stderr)
+        return
     print(f"Report: {', '.join(paths)}")
 
 

@@ -59,7 +59,8 @@ def check_output_dir(folder, what="the output folder"):
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        reason = "permission denied" if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else (e.strerror or str(e))
+        reason = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+                  errno.EROFS: "read-only file system"}.get(e.errno, e.strerror or str(e))
         raise OutputError(f"cannot write into {what} {folder}: {reason}; choose a folder you can write to") from None
     return folder
 

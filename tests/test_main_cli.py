@@ -109,7 +109,8 @@ def test_same_seed_same_weights(repo_root, tmp_path):
         np.testing.assert_array_equal(np.loadtxt(tmp_path / "a" / file), np.loadtxt(tmp_path / "b" / file))
 
 
-def test_ctrl_c_saves_what_it_has(repo_root, tmp_path):
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_ctrl_c_and_sigterm_save_what_it_has(repo_root, tmp_path, sig, code):
     rng = np.random.default_rng(5)
     X = rng.integers(0, 256, (6000, 784)).astype(np.uint8)
     y = rng.integers(0, 10, 6000).astype(np.uint8)  # random labels: training never converges early
@@ -119,11 +120,12 @@ def test_ctrl_c_saves_what_it_has(repo_root, tmp_path):
                                cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in process.stdout:
         if line.startswith("iteration    3"):
-            process.send_signal(signal.SIGINT)
+            process.send_signal(sig)
             break
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 130, err
-    assert "stopped early" in out and "Test Set Accuracy" in out
+    assert process.returncode == code, err
+    assert "stopped early" in out and "Test Set Accuracy" in out and "Weights saved" in out
+    assert "Traceback" not in err
     net = load_network(tmp_path / "w"); Theta1, Theta2 = net.params["Theta1"], net.params["Theta2"]
     assert Theta1.shape == (30, 785)
     assert not [p for p in os.listdir(tmp_path / "w") if p.endswith(".part")]

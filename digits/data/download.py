@@ -1,7 +1,11 @@
-"""Fetching the four official MNIST files from public mirrors, checked by SHA-256."""
+"""Fetching the four official MNIST files from public mirrors, checked by SHA-256.
+
+Files already in the data folder are checked the same way before they are used.
+"""
 import gzip
 import hashlib
 import os
+import socket
 import sys
 import urllib.error
 import urllib.request
@@ -25,7 +29,11 @@ SHA256 = {
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 FILES = tuple(SHA256)
-TIMEOUT_SECONDS = 30
+TIMEOUT_SECONDS = 5      # per connection attempt and per read: a dead mirror costs seconds, not minutes
+
+
+class DownloadError(DataError):
+    """No mirror served a correct copy (offline, blocked, or every copy damaged)."""
 
 
 def mirrors():
@@ -80,24 +88,56 @@ def download_file(name, dest_dir, expected_sha256, urls=None, progress_factory=p
         except urllib.error.HTTPError as e:
             failures.append(f"{url}: HTTP {e.code} {e.reason}")
             continue
+        except (TimeoutError, socket.timeout):
+            failures.append(f"{url}: no answer within {TIMEOUT_SECONDS} s")
+            continue
         except (urllib.error.URLError, OSError, ValueError, DataError) as e:
-            # URLError: unreachable host; OSError: timeouts and resets; DataError: bad contents.
-            failures.append(f"{url}: {getattr(e, 'reason', e)}")
+            # URLError: unreachable host; OSError: resets; DataError: bad contents.
+            reason = getattr(e, "reason", e)
+            if isinstance(reason, (TimeoutError, socket.timeout)):
+                reason = f"no answer within {TIMEOUT_SECONDS} s"
+            failures.append(f"{url}: {reason}")
             continue
         path = os.path.join(dest_dir, name + ".gz")
-        with atomic_write(path) as f:
-            f.write(gz_bytes)
+        try:
+            with atomic_write(path) as f:
+                f.write(gz_bytes)
+        except OSError as e:
+            raise DataError(f"cannot write {path}: {e.strerror or e}; make {dest_dir} writable "
+                            "or pass --data FOLDER") from None
         return path
-    raise DataError(f"could not download {name}.gz from any mirror ({'; '.join(failures)})")
+    raise DownloadError(f"could not download {name}.gz from any mirror ({'; '.join(failures)})")
+
+
+def verify_local(path, name, expected_sha256):
+    """DataError, saying which file and what to do, unless `path` holds the official `name`."""
+    try:
+        with open(path, "rb") as f:
+            gz_bytes = f.read()
+    except PermissionError:
+        raise DataError(f"{path}: permission denied; make it readable") from None
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+    try:
+        checked_contents(gz_bytes, name, expected_sha256)
+    except DataError as e:
+        raise DataError(f"{path} is damaged or not the official file ({e}); delete it and run again "
+                        f"to download it afresh: rm {path}") from None
 
 
 def download_mnist(dest_dir, checksums=SHA256, urls=None, progress_factory=print_progress):
-    """Download every MNIST file missing from `dest_dir`; returns their paths, by name."""
-    os.makedirs(dest_dir, exist_ok=True)
+    """Download every MNIST file missing from `dest_dir` and check those already there; returns
+    their paths, by name."""
+    try:
+        os.makedirs(dest_dir, exist_ok=True)
+    except OSError as e:
+        raise DataError(f"cannot make the data folder {dest_dir}: {e.strerror or e}") from None
     paths = {}
     for name, sha in checksums.items():
         path = os.path.join(dest_dir, name + ".gz")
-        if not os.path.exists(path):
+        if os.path.exists(path):
+            verify_local(path, name, sha)
+        else:
             download_file(name, dest_dir, sha, urls, progress_factory)
         paths[name] = path
     return paths

@@ -31,12 +31,41 @@ def check_arrays(X, y, source):
         raise DataError(f"{source}: labels must be whole numbers 0..9, found {y.min()}..{y.max()}")
 
 
+def pixels_as_bytes(data, source):
+    """Pixel values as uint8, or DataError saying what they are instead (never a silent cast).
+
+    Accepts whole numbers 0..255 of any numeric type. Refuses NaN or infinity, fractions, values
+    outside 0..255, and images scaled to [0, 1] (which a cast would turn into black squares).
+    """
+    if data.dtype == np.uint8:
+        return data
+    if not np.issubdtype(data.dtype, np.number) or np.issubdtype(data.dtype, np.complexfloating):
+        raise DataError(f"{source}: pixels are of type {data.dtype}, expected numbers 0..255")
+    if data.size == 0:
+        return data.astype(np.uint8)
+    if not np.all(np.isfinite(data)):
+        raise DataError(f"{source}: some pixels are NaN or infinite; expected grey levels 0..255")
+    low, high = data.min(), data.max()
+    if low < 0 or high > 255:
+        raise DataError(f"{source}: pixels range over {low:g}..{high:g}, expected grey levels 0..255")
+    if not np.array_equal(data, np.round(data)):
+        if high <= 1:
+            raise DataError(f"{source}: pixels are fractions in [0, 1]; this expects grey levels 0..255 "
+                            "(multiply the images by 255 and round them)")
+        raise DataError(f"{source}: pixels are not whole numbers; expected grey levels 0..255")
+    return data.astype(np.uint8)
+
+
 def load_mat(path):
     """Images (n, 784) uint8 and labels (n,) int64 from a file laid out like mnist-original.mat."""
     try:
         contents = scipy.io.loadmat(path)
     except FileNotFoundError:
         raise DataError(f"{path} not found") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied; make it readable") from None
+    except IsADirectoryError:
+        raise DataError(f"{path} is a folder") from None
     except Exception as e:  # scipy raises ValueError, TypeError, MatReadError... for non-.mat files
         raise DataError(f"{path} is not a readable MATLAB .mat file ({e})") from None
     missing = [key for key in ("data", "label") if key not in contents]
@@ -45,11 +74,10 @@ def load_mat(path):
     data, label = np.asarray(contents["data"]), np.asarray(contents["label"])
     if data.ndim != 2 or data.shape[0] != PIXELS:
         raise DataError(f"{path}: 'data' has shape {data.shape}, expected ({PIXELS}, n), one image per column")
-    if data.dtype != np.uint8:
-        if data.size and (data.min() < 0 or data.max() > 255):
-            raise DataError(f"{path}: 'data' pixels must be 0..255")
-        data = data.astype(np.uint8)
+    data = pixels_as_bytes(data, f"{path}: 'data'")
     y = label.ravel()
+    if not np.issubdtype(y.dtype, np.number) or not np.all(np.isfinite(y)):
+        raise DataError(f"{path}: 'label' must hold the digits 0..9, as numbers")
     if label.ndim != 2 or 1 not in label.shape:
         raise DataError(f"{path}: 'label' has shape {label.shape}, expected (1, n)")
     X = data.T  # (n, 784), a view: no copy of the images
@@ -104,12 +132,16 @@ def make_mat(data_dir=DATA_DIR):
     """Build data_dir/mnist-original.mat from IDX files there, downloading any that are missing."""
     try:
         download.download_mnist(data_dir)
-    except DataError as e:
+    except download.DownloadError as e:
         files = ", ".join(name + ".gz" for name in download.FILES)
         raise DataError(
             f"{e}. Offline? Put {files} into {data_dir} (or pass --data FOLDER_OR_MAT) and run again") from None
     X, y = load_idx_folder(data_dir)
-    save_mat(os.path.join(data_dir, MAT_NAME), X, y)
+    try:
+        save_mat(os.path.join(data_dir, MAT_NAME), X, y)
+    except OSError as e:
+        raise DataError(f"cannot write {os.path.join(data_dir, MAT_NAME)}: {e.strerror or e}; "
+                        "make the data folder writable or pass --data FOLDER") from None
     return X, y
 
 
@@ -121,7 +153,11 @@ def load_mnist(path=None):
     if path is None:
         mat = os.path.join(DATA_DIR, MAT_NAME)
         if os.path.exists(mat):
-            return load_mat(mat)
+            try:
+                return load_mat(mat)
+            except DataError as e:
+                raise DataError(f"{e}; delete it and run again to rebuild it from the official files: "
+                                f"rm {mat}") from None
         print(f"{mat} not found: making it from the official MNIST files", flush=True)
         return make_mat(DATA_DIR)
     if os.path.isdir(path):

@@ -5,6 +5,8 @@ canvas (light ink on dark), in any size and colour. `load_digit(path)` makes it 
 the canvas -- grey, light ink on a black background -- and then prepares it exactly as the
 drawing app does, with `prepare.prepare_image`.
 """
+import warnings
+
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -12,6 +14,7 @@ from digits.errors import EmptyImageError, ImageFileError
 from digits.imaging import prepare
 
 MAX_SIDE = 1024     # larger photos are shrunk first: strokes survive, and it is much faster
+MAX_PIXELS = 50_000_000     # larger images are refused (a 50-megapixel photo decodes to 150 MB)
 MIN_CONTRAST = 32   # ink must differ from the paper by this many grey levels (of 255)
 BORDER = 0.05       # the outer 5% of each side is taken to be paper
 
@@ -28,20 +31,37 @@ def load_digit(path):
 def read_grey(path):
     """The image in `path` as a greyscale (mode 'L') Pillow image; transparency composited away."""
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)   # sized up below
+            image = Image.open(path)
+    except FileNotFoundError:
+        raise ImageFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImageFileError(f"{path}: is a folder, not an image file") from None
+    except PermissionError:
+        raise ImageFileError(f"{path}: permission denied; make it readable") from None
+    except UnidentifiedImageError:
+        raise ImageFileError(f"{path}: not an image file Pillow can read "
+                             "(use PNG, JPEG, BMP or GIF)") from None
+    except Image.DecompressionBombError:
+        raise ImageFileError(f"{path}: the image is too large; this reads images of up to "
+                             f"{MAX_PIXELS // 1_000_000} megapixels: shrink it first") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as e:
+        raise ImageFileError(f"{path}: cannot read the image ({e})") from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        image.close()
+        raise ImageFileError(f"{path}: the image is too large ({width} x {height} pixels); this reads "
+                             f"images of up to {MAX_PIXELS // 1_000_000} megapixels: shrink it first")
+    try:
+        with image, warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image.seek(0)                        # an animated GIF: its first frame
             image = ImageOps.exif_transpose(image)   # photos taken with the phone turned
             image.load()
             if max(image.size) > MAX_SIDE:
                 image.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
             return _flatten(image)
-    except FileNotFoundError:
-        raise ImageFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ImageFileError(f"{path}: is a folder, not an image file") from None
-    except UnidentifiedImageError:
-        raise ImageFileError(f"{path}: not an image file Pillow can read "
-                             "(use PNG, JPEG, BMP or GIF)") from None
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
         # Truncated or corrupt data, unreadable file, absurd dimensions...
         raise ImageFileError(f"{path}: cannot read the image ({e})") from None
