@@ -4,7 +4,8 @@ import os
 SIDE = 28                   # MNIST images are SIDE x SIDE pixels
 PIXELS = SIDE * SIDE        # 784 inputs
 NUM_LABELS = 10             # the digits 0..9
-PIXEL_SCALE = 1 / 255       # the reference trained on pixels / 255
+PIXEL_MAX = 255             # pixels are grey levels 0..PIXEL_MAX
+PIXEL_SCALE = 1 / PIXEL_MAX  # the reference trained on pixels / 255
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = os.path.join(REPO, "data")               # MNIST is downloaded here

@@ -8,6 +8,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 
+from digits.data.download import FILES  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -23,10 +25,13 @@ def repo_root():
 
 @pytest.fixture(scope="session")
 def mnist_dir():
-    folder = shared_dir("MNIST_DIR", "mnist")
-    if not (folder / "train-images-idx3-ubyte.gz").exists():
-        pytest.skip(f"real MNIST not found in {folder} (set MNIST_DIR to a folder with the four IDX files)")
-    return folder
+    """The four MNIST IDX files: $MNIST_DIR, ../shared/mnist, or data/ (where main.py downloads them)."""
+    candidates = [shared_dir("MNIST_DIR", "mnist"), REPO / "data"]
+    for folder in candidates:
+        if all((folder / f"{name}.gz").exists() for name in FILES):
+            return folder
+    pytest.skip(f"real MNIST not found in {' or '.join(map(str, candidates))} "
+                "(python main.py downloads it into data/; or set MNIST_DIR to a folder with the four IDX files)")
 
 
 @pytest.fixture(scope="session")

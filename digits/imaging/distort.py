@@ -10,7 +10,7 @@ pixels, centre by mass), so the network trains on what it will be shown.
 import numpy as np
 from scipy import ndimage
 
-from digits.constants import PIXELS, SIDE
+from digits.constants import PIXEL_MAX, PIXELS, SIDE
 from digits.errors import EmptyImageError
 from digits.imaging.prepare import prepare_array, prepare_image
 from digits.imaging.strokes import distort_strokes, fit_to_canvas, render
@@ -64,7 +64,7 @@ def augment(images, labels, copies, rng):
 
 def variant(pixels, rng):
     """One distorted, drawing-style copy of a uint8 784-pixel image (the original if it fails)."""
-    image = pixels.reshape(SIDE, SIDE).astype(np.float64) / 255
+    image = pixels.reshape(SIDE, SIDE).astype(np.float64) / PIXEL_MAX
     try:
         x = prepare_array(distort_image(image, rng), stroke=rng.uniform(*STROKES), work=WORK)
     except EmptyImageError:     # a blank or dot-sized source image: keep it as it is

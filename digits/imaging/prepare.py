@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digits.constants import SIDE
+from digits.constants import PIXEL_MAX, SIDE
 from digits.errors import EmptyImageError
 
 BOX = 20             # MNIST scaled each digit so its longer side is BOX pixels
@@ -35,7 +35,7 @@ def to_array(image):
         raise TypeError(f"expected a Pillow image, got {type(image).__name__}")
     if image.mode != "L":
         image = image.convert("L")
-    return np.asarray(image, dtype=np.float64) / 255.0
+    return np.asarray(image, dtype=np.float64) / PIXEL_MAX
 
 
 def ink_box(a):

@@ -22,7 +22,7 @@ to `KINDS` in `digits/nets/__init__.py`.
 """
 import numpy as np
 
-from digits.constants import NUM_LABELS, PIXEL_SCALE, PIXELS
+from digits.constants import NUM_LABELS, PIXEL_MAX, PIXELS
 from digits.errors import WeightsError
 
 
@@ -78,14 +78,14 @@ class Network:
         """Predicted digits for raw 0..255 pixel rows (m, 784), scaled by / 255 a batch at a
         time, so that no float copy of all the images is ever made."""
         images = np.asarray(images)
-        return np.concatenate([self.predict(images[i:i + batch_size] / 255.0)
+        return np.concatenate([self.predict(images[i:i + batch_size] / PIXEL_MAX)
                                for i in range(0, images.shape[0], batch_size)]
                               or [np.empty(0, dtype=np.intp)])
 
     def scores_pixels(self, images, batch_size=4096):
         """`scores` of raw 0..255 pixel rows, a batch at a time."""
         images = np.asarray(images)
-        return np.concatenate([self.scores(images[i:i + batch_size] * PIXEL_SCALE)
+        return np.concatenate([self.scores(images[i:i + batch_size] / PIXEL_MAX)
                                for i in range(0, images.shape[0], batch_size)])
 
 
