@@ -23,6 +23,9 @@ class Reading:
     probabilities: the ten shares (10,) summing to 1, or None. confidence: the winner's share.
     image: the 28x28 input (floats in [0, 1]) the network actually read, or None.
     network: which network read it (its `describe()`).
+    sure: whether the confidence reaches the network's `sure_above` threshold (chosen by
+    measurement on held-out data: see digits.nets.calibration); below it the answer is shown
+    as a guess ("Not sure").
     """
     digit: object
     probabilities: object
@@ -30,6 +33,7 @@ class Reading:
     image: object
     network: str
     message: str
+    sure: bool = False
 
 
 def recognise(x, network):
@@ -38,8 +42,10 @@ def recognise(x, network):
     probabilities = network.predict_proba(x)[0]
     digit = int(np.argmax(probabilities))
     confidence = float(probabilities[digit])
-    return Reading(digit, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(),
-                   f"It is a {digit} ({confidence:.0%} sure).")
+    sure = confidence >= network.sure_above
+    message = (f"It is a {digit} ({confidence:.0%} sure)." if sure else
+               f"Not sure: perhaps a {digit} ({confidence:.0%}). Try writing it larger or more clearly.")
+    return Reading(digit, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(), message, sure)
 
 
 def nothing_read(error, network):

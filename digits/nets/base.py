@@ -31,6 +31,7 @@ class Network:
 
     kind = None             # the registry name, e.g. "mlp"
     temperature = 1.0       # calibration of predict_proba (see digits.nets.calibration); 1: none
+    sure_above = 0.0        # readings less confident than this are shown as "not sure"
 
     def __init__(self):
         self.params = {}
