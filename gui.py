@@ -66,12 +66,12 @@ class DigitApp:
         # Which network reads: one click to switch.
         self.choices = nets.choices()
         if weights_dir is not None:
-            self.choices = [(f"network in {weights_dir}", weights_dir, None)]
+            self.choices = [nets.Choice("given", f"network in {weights_dir}", weights_dir, None)]
         chooser = tk.Frame(frame, bg=BG)
         chooser.grid(row=2, column=0, columnspan=2, pady=2)
         tk.Label(chooser, text="Reading with:", fg=FG, bg=BG).pack(side=tk.LEFT)
         self.network_name = tk.StringVar(root)
-        labels = [label for label, _, _ in self.choices] or ["no network"]
+        labels = [choice.label for choice in self.choices] or ["no network"]
         self.network_menu = tk.OptionMenu(chooser, self.network_name, *labels, command=self.use_network)
         self.network_menu.configure(highlightthickness=0)
         self.network_menu.pack(side=tk.LEFT, padx=4)
@@ -101,7 +101,7 @@ class DigitApp:
     def use_network(self, label):
         """Read with the network of that label from the chooser (or say why it cannot)."""
         self.network_name.set(label)
-        found = [(folder, kind) for name, folder, kind in self.choices if name == label]
+        found = [(choice.folder, choice.kind) for choice in self.choices if choice.label == label]
         try:
             if not found:
                 nets.load_pretrained()       # says what is missing and how to restore it

@@ -4,6 +4,7 @@ A new kind of network plugs in by subclassing `Network` in a file of its own and
 line to `KINDS` below (best first: the apps read with the first pretrained kind found).
 """
 import os
+from collections import namedtuple
 
 from digits.constants import PRETRAINED_DIR, WEIGHTS_DIR
 from digits.errors import WeightsError
@@ -78,13 +79,20 @@ def load_pretrained(kind=None):
     return load_network(pretrained_dir(kinds[0]), kinds[0])
 
 
+Choice = namedtuple("Choice", "id label folder kind")
+Choice.__doc__ = """A network the apps offer: a short id ("cnn", "trained-mlp"), a label for people,
+the folder it is saved in and its kind."""
+
+
 def choices(trained_dir=WEIGHTS_DIR):
-    """What the apps offer to read with: (label, folder, kind) for each pretrained network,
-    best first, then each network the user trained into `trained_dir`."""
-    out = [(f"pretrained {k.upper()}", pretrained_dir(k), k) for k in KINDS if os.path.isdir(pretrained_dir(k))]
-    out += [(f"your {k.upper()} ({os.path.basename(os.path.normpath(trained_dir))}/)", trained_dir, k)
-            for k in kinds_in(trained_dir)]
+    """What the apps offer to read with: each pretrained network, best first, then each network
+    the user trained into `trained_dir` (where `python main.py` saves)."""
+    out = [Choice(k, f"pretrained {k.upper()}", pretrained_dir(k), k)
+           for k in KINDS if os.path.isdir(pretrained_dir(k))]
+    out += [Choice(f"trained-{k}", f"your {k.upper()} ({os.path.basename(os.path.normpath(trained_dir))}/)",
+                   trained_dir, k) for k in kinds_in(trained_dir)]
     return out
 
 
-__all__ = ["KINDS", "Network", "MLP", "load_network", "load_pretrained", "choices", "kinds_in", "kind_class"]
+__all__ = ["KINDS", "Network", "MLP", "Choice", "load_network", "load_pretrained", "choices", "kinds_in",
+           "kind_class"]
