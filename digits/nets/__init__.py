@@ -9,6 +9,7 @@ from collections import namedtuple
 from digits.constants import PRETRAINED_DIR, WEIGHTS_DIR
 from digits.errors import WeightsError
 from digits.nets.base import Network
+from digits.nets.calibration import load_calibration
 from digits.nets.mlp import MLP
 
 KINDS = {
@@ -58,7 +59,7 @@ def load_network(folder, kind=None):
         if len(found) > 1:
             raise WeightsError(f"{folder} holds several networks ({', '.join(found)}); choose one with --model")
         kind = found[0]
-    return kind_class(kind).load(folder, advice=advice)
+    return load_calibration(kind_class(kind).load(folder, advice=advice), folder)
 
 
 def _file_names():

@@ -30,7 +30,7 @@ class Network:
     """Base class of the network kinds; see the module docstring for the contract."""
 
     kind = None             # the registry name, e.g. "mlp"
-    temperature = 1.0       # calibration of predict_proba (see digits.nets.calibration); 1: none
+    temperature = None      # calibration of predict_proba (digits.nets.calibration); None: not calibrated
     sure_above = 0.0        # readings less confident than this are shown as "not sure"
 
     def __init__(self):
@@ -66,7 +66,7 @@ class Network:
 
     def predict_proba(self, X):
         """Class probabilities (m, 10): the softmax of the scores divided by `temperature`."""
-        z = self.scores(X) / self.temperature
+        z = self.scores(X) / (self.temperature or 1.0)
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)

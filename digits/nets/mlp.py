@@ -58,7 +58,7 @@ class MLP(Network):
         With a calibration temperature set (digits.nets.calibration), the softmax of
         scores / temperature instead.
         """
-        if self.temperature != 1.0:
+        if self.temperature is not None:
             return super().predict_proba(X)
         a3 = self.outputs(X)
         return a3 / a3.sum(axis=1, keepdims=True)

@@ -1,0 +1,101 @@
+"""Confidence that means something: temperature scaling, calibration error, a "not sure" line.
+
+A network's raw shares are over-confident on drawings unlike its training data (an L-shaped
+scribble read "6 (99% sure)" with the MLP's outputs divided by their sum). Temperature
+scaling (Guo et al., "On Calibration of Modern Neural Networks", 2017) divides the scores by
+one number T, fitted on held-out readings so that their negative log-likelihood is least:
+
+    p = softmax(scores / T)
+
+The ranking of the digits, so every answer, is unchanged; only how sure it says it is moves.
+The expected calibration error (ECE) measures the gap between confidence and accuracy:
+readings are put in bins by confidence, and ECE = sum over bins of (bin size / n) *
+|accuracy in the bin - mean confidence in the bin|.
+
+A network's calibration is kept beside it in `calibration.json` (the temperature, and the
+confidence below which the apps say "not sure"); `load_calibration` applies it on load.
+"""
+import json
+import os
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
+
+from digits.errors import WeightsError
+from digits.files import atomic_write
+
+FILE = "calibration.json"
+BINS = 15
+SURE_ACCURACY = 0.99    # a reading shown as sure must be right this often on held-out writers
+
+
+def probabilities(scores, temperature=1.0):
+    """softmax(scores / temperature), row by row."""
+    return np.exp(log_softmax(np.asarray(scores, dtype=np.float64) / temperature, axis=1))
+
+
+def nll(scores, labels, temperature):
+    """Mean negative log-likelihood of the true labels under softmax(scores / temperature)."""
+    logp = log_softmax(np.asarray(scores, dtype=np.float64) / temperature, axis=1)
+    return float(-np.mean(logp[np.arange(len(labels)), labels]))
+
+
+def fit_temperature(scores, labels):
+    """The temperature T > 0 that minimises the NLL of held-out `scores` (m, 10) with `labels`."""
+    result = minimize_scalar(lambda log_t: nll(scores, labels, np.exp(log_t)), bounds=(-3, 4), method="bounded")
+    return float(np.exp(result.x))
+
+
+def expected_calibration_error(probs, labels, bins=BINS):
+    """ECE of probabilities (m, 10) against labels, with `bins` equal-width confidence bins."""
+    probs = np.asarray(probs)
+    confidence = probs.max(axis=1)
+    right = probs.argmax(axis=1) == np.asarray(labels)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            ece += members.mean() * abs(right[members].mean() - confidence[members].mean())
+    return float(ece)
+
+
+def sure_threshold(probs, labels, accuracy=SURE_ACCURACY):
+    """The lowest confidence t such that readings at least t confident are right at least
+    `accuracy` of the time (on these held-out readings). Returns (t, share of readings >= t)."""
+    probs = np.asarray(probs)
+    confidence = probs.max(axis=1)
+    right = probs.argmax(axis=1) == np.asarray(labels)
+    order = np.argsort(-confidence)
+    hits = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    good = np.flatnonzero(hits >= accuracy)
+    if good.size == 0:
+        return 1.0, 0.0
+    k = good[-1]                        # the most readings kept while still accurate enough
+    return float(confidence[order[k]]), float((k + 1) / len(order))
+
+
+def save_calibration(folder, temperature, sure_above, note=""):
+    """Write `folder`/calibration.json (atomically)."""
+    with atomic_write(os.path.join(folder, FILE), "w") as f:
+        json.dump({"temperature": temperature, "sure_above": sure_above, "note": note}, f, indent=1)
+        f.write("\n")
+
+
+def load_calibration(net, folder):
+    """Apply `folder`/calibration.json to `net`, if there is one; WeightsError if it is damaged."""
+    path = os.path.join(folder, FILE)
+    if not os.path.exists(path):
+        return net
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        temperature, sure_above = float(data["temperature"]), float(data["sure_above"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise WeightsError(f"{path} is not a calibration file ({e}); delete it to read uncalibrated") from None
+    if not (np.isfinite(temperature) and temperature > 0 and 0 <= sure_above <= 1):
+        raise WeightsError(f"{path}: temperature must be > 0 and sure_above in [0, 1]; delete it to read uncalibrated")
+    net.temperature, net.sure_above = temperature, sure_above
+    return net
