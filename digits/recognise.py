@@ -72,9 +72,10 @@ def read_strokes(strokes, width, height, network, brush=stroke_drawing.BRUSH):
     return read_drawing(stroke_drawing.render(strokes, width, height, brush), network)
 
 
-def read_file(path, network):
+def read_file(path, network, name=None):
     """Read the digit in an image file (any size, either polarity: see digits.imaging.image_files).
 
+    `path` may also be a binary file object (an upload); `name` is what messages call it.
     Raises ImageFileError when the file cannot be read and EmptyImageError when it holds no ink.
     """
-    return recognise(image_files.load_digit(path), network)
+    return recognise(image_files.load_digit(path, name), network)

@@ -3,7 +3,8 @@
 A file may hold a scan or photo (dark ink on light paper) or a screenshot of the drawing
 canvas (light ink on dark), in any size and colour. `load_digit(path)` makes it look like
 the canvas -- grey, light ink on a black background -- and then prepares it exactly as the
-drawing app does, with `prepare.prepare_image`.
+drawing app does, with `prepare.prepare_image`. The file may also be an open binary file
+object (the web API's uploads), with a `name` to show in messages instead of a path.
 """
 import warnings
 
@@ -19,21 +20,24 @@ MIN_CONTRAST = 32   # ink must differ from the paper by this many grey levels (o
 BORDER = 0.05       # the outer 5% of each side is taken to be paper
 
 
-def load_digit(path):
+def load_digit(path, name=None):
     """The digit in image file `path` as the network's input: float64 (784,) in [0, 1].
 
+    `path` may also be a binary file object; `name` is what messages call it (default: path).
     Raises ImageFileError when the file cannot be read as an image and
     EmptyImageError when it holds no ink.
     """
-    return prepare.prepare_image(light_on_dark(read_grey(path)))
+    return prepare.prepare_image(light_on_dark(read_grey(path, name)))
 
 
-def read_grey(path):
-    """The image in `path` as a greyscale (mode 'L') Pillow image; transparency composited away."""
+def read_grey(path, name=None):
+    """The image in `path` (a path or a binary file object, called `name` in messages) as a
+    greyscale (mode 'L') Pillow image; transparency composited away."""
+    source, path = path, (path if name is None else name)     # from here on `path` names it
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)   # sized up below
-            image = Image.open(path)
+            image = Image.open(source)
     except FileNotFoundError:
         raise ImageFileError(f"{path}: no such file") from None
     except IsADirectoryError:
