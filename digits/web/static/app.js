@@ -1,0 +1,271 @@
+// The drawing page: strokes drawn with Pointer Events (mouse, pen, touch), sent to the server
+// after each stroke as lists of [x, y] canvas pixels; the server reads them exactly as the
+// desktop app reads its drawing and answers with the digit, the ten shares, how sure it is and
+// the 28x28 picture the network read. Plain JavaScript, no libraries, no build step.
+"use strict";
+
+(function () {
+  // The desktop app's canvas and brush (digits/imaging/strokes.py). The canvas keeps these
+  // logical pixels whatever size it is shown at; pointer positions are mapped back to them.
+  const WIDTH = 350, HEIGHT = 290, BRUSH = 16;
+
+  const pad = document.getElementById("pad");
+  const ctx = pad.getContext("2d");
+  const clearButton = document.getElementById("clear");
+  const select = document.getElementById("model");
+  const digitOut = document.getElementById("digit");
+  const message = document.getElementById("message");
+  const answer = document.getElementById("answer");
+  const bars = document.getElementById("bars");
+  const barEls = Array.from(bars.querySelectorAll(".bar"));
+  const slotEls = Array.from(bars.querySelectorAll(".slot"));
+  const inputView = document.getElementById("input");
+  const inputCtx = inputView.getContext("2d");
+  const networkLine = document.getElementById("network");
+
+  let limits = { max_strokes: 200, max_points: 10000 };   // replaced by the server's
+  let strokes = [];          // each a list of [x, y] in canvas pixels, as sent to the server
+  let current = null;        // the stroke being drawn
+  let pointerId = null;      // the one pointer drawing it (a second finger is ignored)
+  let asked = 0;             // requests sent; an answer to an older one is dropped
+  const INTRO = "Write a digit to begin.";
+
+  // Drawing ------------------------------------------------------------------------------
+
+  function fitBackingStore() {
+    // Sharp strokes on high-density screens: the bitmap has device pixels, the drawing
+    // commands keep using the 350x290 logical pixels.
+    const ratio = Math.max(1, Math.min(window.devicePixelRatio || 1, 4));
+    const w = Math.round(WIDTH * ratio), h = Math.round(HEIGHT * ratio);
+    if (pad.width !== w || pad.height !== h) {
+      pad.width = w;
+      pad.height = h;
+    }
+    ctx.setTransform(w / WIDTH, 0, 0, h / HEIGHT, 0, 0);
+    redraw();
+  }
+
+  function segment(p, q) {
+    // As Tk draws it: a round dot for a press, round-capped lines for the moves.
+    ctx.fillStyle = ctx.strokeStyle = "#fff";
+    if (p[0] === q[0] && p[1] === q[1]) {
+      ctx.beginPath();
+      ctx.arc(p[0], p[1], BRUSH / 2, 0, 2 * Math.PI);
+      ctx.fill();
+    } else {
+      ctx.lineWidth = BRUSH;
+      ctx.lineCap = "round";
+      ctx.lineJoin = "round";
+      ctx.beginPath();
+      ctx.moveTo(p[0], p[1]);
+      ctx.lineTo(q[0], q[1]);
+      ctx.stroke();
+    }
+  }
+
+  function redraw() {
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, WIDTH, HEIGHT);
+    for (const s of strokes) {
+      segment(s[0], s[0]);
+      for (let i = 1; i < s.length; i++) segment(s[i - 1], s[i]);
+    }
+  }
+
+  function canvasPoint(e) {
+    // Client (CSS) pixels -> the canvas's own pixels, whole as a mouse's are; a pen that
+    // leaves the canvas while drawing is kept within one canvas size of it.
+    const r = pad.getBoundingClientRect();
+    const x = Math.round((e.clientX - r.left) * WIDTH / r.width);
+    const y = Math.round((e.clientY - r.top) * HEIGHT / r.height);
+    return [Math.min(Math.max(x, -WIDTH), 2 * WIDTH), Math.min(Math.max(y, -HEIGHT), 2 * HEIGHT)];
+  }
+
+  function pointCount() {
+    return strokes.reduce((n, s) => n + s.length, 0);
+  }
+
+  function addPoint(e) {
+    const p = canvasPoint(e);
+    const last = current[current.length - 1];
+    if (p[0] === last[0] && p[1] === last[1]) return;
+    if (pointCount() >= limits.max_points) {
+      showProblem("The drawing is too long to read: press Clear and write the digit again.");
+      return;
+    }
+    segment(last, p);
+    current.push(p);
+  }
+
+  function onDown(e) {
+    if (pointerId !== null || (e.pointerType === "mouse" && e.button !== 0)) return;
+    e.preventDefault();
+    if (strokes.length >= limits.max_strokes || pointCount() >= limits.max_points) {
+      showProblem("The drawing is too long to read: press Clear and write the digit again.");
+      return;
+    }
+    pointerId = e.pointerId;
+    pad.setPointerCapture(e.pointerId);
+    const p = canvasPoint(e);
+    current = [p];
+    strokes.push(current);
+    segment(p, p);
+  }
+
+  function onMove(e) {
+    if (e.pointerId !== pointerId) return;
+    e.preventDefault();
+    // All the positions the browser merged into this event: smooth, fast strokes.
+    const events = (e.getCoalescedEvents && e.getCoalescedEvents()) || [];
+    for (const each of (events.length ? events : [e])) addPoint(each);
+  }
+
+  function onUp(e) {
+    if (e.pointerId !== pointerId) return;
+    if (e.type === "pointerup") addPoint(e);
+    pointerId = null;
+    current = null;
+    predict();            // live: the answer follows the drawing, stroke by stroke
+  }
+
+  // Talking to the server ----------------------------------------------------------------
+
+  async function predict() {
+    const mine = ++asked;
+    if (!strokes.length) {
+      showNothing(INTRO);
+      return;
+    }
+    answer.setAttribute("aria-busy", "true");
+    const body = { strokes: strokes, width: WIDTH, height: HEIGHT };
+    if (select.value) body.model = select.value;
+    let data, ok;
+    try {
+      const response = await fetch("api/predict", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      ok = response.ok;
+      data = await response.json();
+    } catch (err) {
+      ok = false;
+      data = { error: "Cannot reach the server: is python web.py still running?" };
+    }
+    if (mine !== asked) return;       // cleared, or a newer stroke is being read
+    answer.removeAttribute("aria-busy");
+    if (!ok) {
+      showProblem(data.error || "The server could not read the drawing.");
+    } else {
+      show(data);
+    }
+  }
+
+  async function loadModels() {
+    try {
+      const response = await fetch("api/models");
+      const data = await response.json();
+      if (!response.ok) throw new Error(data.error);
+      limits = Object.assign(limits, data.limits || {});
+      select.textContent = "";
+      for (const m of data.models) {
+        const option = document.createElement("option");
+        option.value = m.id;
+        option.textContent = m.label;
+        option.title = m.network;
+        option.selected = m.default;
+        select.append(option);
+      }
+      select.disabled = data.models.length < 2;
+      document.body.dataset.ready = "true";
+    } catch (err) {
+      showProblem("Cannot reach the server: is python web.py still running?");
+    }
+  }
+
+  // Showing the answer -------------------------------------------------------------------
+
+  function show(data) {
+    digitOut.textContent = data.digit === null ? "" : String(data.digit);
+    digitOut.classList.toggle("unsure", data.digit !== null && !data.sure);
+    message.textContent = data.message;
+    message.classList.remove("problem");
+    const p = data.probabilities || new Array(10).fill(0);
+    barEls.forEach((bar, d) => {
+      bar.style.transform = `scaleY(${p[d].toFixed(4)})`;
+      bar.classList.toggle("winner", d === data.digit);
+      slotEls[d].title = `${d}: ${(100 * p[d]).toFixed(0)}%`;
+    });
+    bars.setAttribute("aria-label", data.probabilities
+      ? "Shares of the ten digits: " + p.map((v, d) => `${d}: ${(100 * v).toFixed(0)}%`).join(", ")
+      : "Shares of the ten digits: none");
+    drawInput(data.image);
+    networkLine.textContent = `Read by ${data.network}.`;
+    answer.dataset.shown = String(asked);
+  }
+
+  function showNothing(text) {
+    show({ digit: null, probabilities: null, sure: false, message: text, image: null,
+           network: selectedNetwork() });
+  }
+
+  function showProblem(text) {
+    message.textContent = text;
+    message.classList.add("problem");
+  }
+
+  function selectedNetwork() {
+    const option = select.selectedOptions[0];
+    return option && option.value ? option.title : "the server";
+  }
+
+  function drawInput(image) {
+    // The 28x28 input, grey levels 0..1, one canvas pixel each (CSS enlarges it, pixelated).
+    const picture = inputCtx.createImageData(28, 28);
+    if (image) {
+      for (let r = 0; r < 28; r++) {
+        for (let c = 0; c < 28; c++) {
+          const v = Math.round(255 * Math.min(1, Math.max(0, image[r][c])));
+          const i = 4 * (28 * r + c);
+          picture.data[i] = picture.data[i + 1] = picture.data[i + 2] = v;
+          picture.data[i + 3] = 255;
+        }
+      }
+    } else {
+      for (let i = 3; i < picture.data.length; i += 4) picture.data[i] = 255;
+    }
+    inputCtx.putImageData(picture, 0, 0);
+  }
+
+  function clear() {
+    strokes = [];
+    current = null;
+    pointerId = null;
+    asked++;                    // an answer still on its way is for the old drawing
+    answer.removeAttribute("aria-busy");
+    redraw();
+    showNothing(INTRO);
+  }
+
+  // Wiring -------------------------------------------------------------------------------
+
+  pad.addEventListener("pointerdown", onDown);
+  pad.addEventListener("pointermove", onMove);
+  pad.addEventListener("pointerup", onUp);
+  pad.addEventListener("pointercancel", onUp);
+  pad.addEventListener("lostpointercapture", onUp);
+  pad.addEventListener("contextmenu", (e) => e.preventDefault());   // a long press draws
+  clearButton.addEventListener("click", clear);
+  select.addEventListener("change", () => { if (strokes.length) predict(); });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      clear();
+    }
+  });
+  window.addEventListener("resize", fitBackingStore);
+
+  fitBackingStore();
+  drawInput(null);
+  loadModels();
+})();

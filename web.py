@@ -1,0 +1,137 @@
+"""Draw digits in a web browser, with the mouse, a pen or a finger: `python web.py`.
+
+Serves the drawing page and its JSON API (digits/web; the API is described in docs/web.md)
+on http://127.0.0.1:8000. The page reads every drawing with the desktop app's recognition
+path, so a drawing gets the same answer on the page as in `python gui.py`.
+
+    python web.py [--host HOST] [--port PORT] [--model ID | --weights-dir DIR] [--threads N]
+
+Why Flask served by waitress: Flask is how this field usually puts a Python model behind a
+small JSON API and page; waitress is a production-grade WSGI server (Flask's own server is
+for development only, and a hand-written HTTP parser would be a liability). Both are pure
+Python wheels: `pip install` works everywhere, Windows included, with no compiler and no build
+step, like the rest of the project. Waitress answers requests in a pool of threads, and NumPy's
+matrix products and Pillow's image code release the GIL while they work, so the threads share
+the cores (measured: python -m benchmarks.bench_web).
+
+By default it listens on 127.0.0.1 only: just this machine can open the page. `--host 0.0.0.0`
+makes it listen on every network interface, so that a phone or tablet on the same network can
+draw on it; then everyone who can reach this machine can use it (there is no login).
+Ctrl-C or SIGTERM stops it.
+"""
+import sys
+
+try:
+    import argparse
+    import signal
+
+    from digits.cli import Terminated, run_reporting_errors, whole_number
+    from digits.errors import UserInputError
+except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
+    sys.exit(130)
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+THREADS = 6             # waitress worker threads (see benchmarks/bench_web.py)
+BLAS_THREADS = 1        # BLAS threads per matrix product: one drawing at a time is fastest on one
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description="Serve a web page to draw digits on (mouse, pen or finger) and let a network read them.",
+        epilog="examples:  python web.py                     (then open http://127.0.0.1:8000)\n"
+               "           python web.py --host 0.0.0.0      (a phone on the same network can draw too)\n"
+               "           python web.py --weights-dir weights",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"address to listen on (default {DEFAULT_HOST}: this machine only; "
+                             "0.0.0.0: every network interface, so everyone on the network can use it)")
+    parser.add_argument("--port", type=whole_number(0), default=DEFAULT_PORT,
+                        help=f"port to listen on (default {DEFAULT_PORT}; 0: any free port)")
+    parser.add_argument("--model", metavar="ID",
+                        help="which network reads unless the page picks another: an id of /api/models such as "
+                             "mlp or trained-mlp (default: the best pretrained one); with --weights-dir, which "
+                             "kind of those saved there")
+    parser.add_argument("--weights-dir", metavar="DIR",
+                        help="read with the network saved in DIR only (as python gui.py --weights-dir DIR)")
+    parser.add_argument("--threads", type=whole_number(1), default=THREADS,
+                        help=f"requests answered at the same time (default {THREADS})")
+    parser.add_argument("--blas-threads", type=whole_number(1), default=BLAS_THREADS,
+                        help=f"BLAS threads per matrix product (default {BLAS_THREADS})")
+    args = parser.parse_args(argv)
+    if args.port > 65535:
+        parser.error(f"argument --port: must be a port number from 0 to 65535, got {args.port}")
+    return args
+
+
+def network_choices(args):
+    """What the page offers to read with, and the default: as the desktop app (gui.py)."""
+    import os
+
+    from digits import nets
+    if args.weights_dir is None:
+        return nets.choices(), args.model
+    name = os.path.basename(os.path.normpath(args.weights_dir))
+    return [nets.Choice("given", f"network in {name}/", args.weights_dir, args.model)], "given"
+
+
+def serve(app, host, port, threads):
+    """Serve `app` with waitress until Ctrl-C or SIGTERM (then KeyboardInterrupt / Terminated)."""
+    import waitress
+    from digits.web.app import MAX_IMAGE_BYTES
+    try:
+        server = waitress.create_server(
+            app, host=host, port=port, threads=threads,
+            # Bodies are kept in memory, never spooled to a temporary file. Flask refuses bodies
+            # over its limits with a JSON 413; waitress cuts off anything twice as large itself.
+            max_request_body_size=2 * MAX_IMAGE_BYTES, inbuf_overflow=2 * MAX_IMAGE_BYTES + (1 << 16),
+            ident="digits")
+    except OSError as e:
+        raise UserInputError(f"cannot listen on {host}:{port} ({e.strerror or e}); "
+                             "choose another --port (or --host)") from None
+    stopped = []
+
+    def stop(signum, frame):
+        stopped.append(signum)      # waitress's loop catches either and shuts its threads down
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
+        print(f"Serving the drawing page on http://{shown}:{server.effective_port}/ (Ctrl-C stops it)", flush=True)
+        if host not in LOOPBACK:
+            print(f"note: listening on {host}: everyone who can reach this machine on port "
+                  f"{server.effective_port} can use the page and its API (there is no login)", flush=True)
+        server.run()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        server.close()
+    if stopped:
+        raise Terminated() if stopped[0] == signal.SIGTERM else KeyboardInterrupt()
+
+
+def run(args):
+    from threadpoolctl import threadpool_limits
+
+    from digits.web.app import create_app
+    choices, default = network_choices(args)
+    app = create_app(choices, default)
+    networks = app.extensions["digits.networks"]
+    for choice, error in networks.skipped:
+        print(f"note: not offering {choice.label}: {error}", file=sys.stderr)
+    for model_id, (choice, network) in networks.loaded.items():
+        print(f"Reading with: {choice.label} ({network.describe()})"
+              + (", the default" if model_id == networks.default else ""))
+    threadpool_limits(args.blas_threads)      # for the whole process: every server thread
+    serve(app, args.host, args.port, args.threads)
+    return 0
+
+
+def main(argv=None):
+    return run_reporting_errors(run, parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
