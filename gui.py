@@ -82,11 +82,13 @@ class DigitApp:
                                 wraplength=CANVAS_WIDTH, justify="center")
         self.message.grid(row=4, column=0, columnspan=2, padx=8)
         self.bars = tk.Canvas(frame, width=BAR_WIDTH, height=BAR_HEIGHT, bg=BG, highlightthickness=0)
-        self.bars.grid(row=5, column=0, padx=8, pady=8)
+        self.bars.grid(row=5, column=0, padx=8, pady=(8, 0))
         side = 28 * INPUT_ZOOM
         self.input_view = tk.Label(frame, bg="black", width=side, height=side, bd=0,
                                    image=self._photo(np.zeros((28, 28))))
-        self.input_view.grid(row=5, column=1, padx=8, pady=8)
+        self.input_view.grid(row=5, column=1, padx=8, pady=(8, 0))
+        tk.Label(frame, text="each digit's share", fg="grey70", bg=BG).grid(row=6, column=0)
+        tk.Label(frame, text="what the network read", fg="grey70", bg=BG).grid(row=6, column=1, pady=(0, 8))
         root.update_idletasks()
         root.minsize(root.winfo_reqwidth(), root.winfo_reqheight())
 
