@@ -10,9 +10,10 @@ Why Flask served by waitress: Flask is how this field usually puts a Python mode
 small JSON API and page; waitress is a production-grade WSGI server (Flask's own server is
 for development only, and a hand-written HTTP parser would be a liability). Both are pure
 Python wheels: `pip install` works everywhere, Windows included, with no compiler and no build
-step, like the rest of the project. Waitress answers requests in a pool of threads, and NumPy's
-matrix products and Pillow's image code release the GIL while they work, so the threads share
-the cores (measured: python -m benchmarks.bench_web).
+step, like the rest of the project. Waitress answers requests in a pool of threads, and the
+heavy steps of a reading run in C code that releases the GIL (Pillow's resizing, SciPy's
+distance transform, NumPy's matrix products), so the threads share the cores; one BLAS thread
+per product is best for one drawing at a time (measured: python -m benchmarks.bench_web).
 
 By default it listens on 127.0.0.1 only: just this machine can open the page. `--host 0.0.0.0`
 makes it listen on every network interface, so that a phone or tablet on the same network can
@@ -23,6 +24,7 @@ import sys
 
 try:
     import argparse
+    import os
     import signal
 
     from digits.cli import Terminated, run_reporting_errors, whole_number
@@ -31,7 +33,7 @@ except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
-THREADS = 6             # waitress worker threads (see benchmarks/bench_web.py)
+THREADS = 4             # waitress worker threads: measured with python -m benchmarks.bench_web
 BLAS_THREADS = 1        # BLAS threads per matrix product: one drawing at a time is fastest on one
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -67,8 +69,6 @@ def parse_args(argv):
 
 def network_choices(args):
     """What the page offers to read with, and the default: as the desktop app (gui.py)."""
-    import os
-
     from digits import nets
     if args.weights_dir is None:
         return nets.choices(), args.model

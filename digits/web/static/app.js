@@ -201,7 +201,6 @@
       : "Shares of the ten digits: none");
     drawInput(data.image);
     networkLine.textContent = `Read by ${data.network}.`;
-    answer.dataset.shown = String(asked);
   }
 
   function showNothing(text) {
