@@ -1,8 +1,18 @@
-"""The hand-written cost and gradient: finite differences, a plain loop, and edge cases."""
+"""The hand-written cost and gradient: finite differences, a plain loop, and edge cases.
+
+`neural_network` is the maths written plainly; `CostFunction` is the fast form used for training
+(blocks of examples on several threads, always-zero inputs left out). The tests check the first
+against central differences and a per-example loop, and hold the second to the first.
+"""
+import threading
+import warnings
+
 import numpy as np
 import pytest
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
-from model import CostFunction, neural_network, roll, unroll
+import model
+from model import CostFunction, neural_network, roll, sigmoid, softplus, unroll
 from rand_initialise import initialise
 
 
@@ -127,8 +137,14 @@ def test_scaled_uint8_input_equals_reference_division():
     y = rng.integers(0, 10, 40)
     params = unroll(initialise(6, 784, rng=rng), initialise(10, 6, rng=rng))
     # The reference trained on X / 255 in float64: scaling inside CostFunction must agree exactly.
-    assert CostFunction(X, y, 784, 6, 10, 0.1, scale=1 / 255)(params)[0] == \
-        neural_network(params, 784, 6, 10, X / 255, y, 0.1)[0]
+    scaled_inside = CostFunction(X, y, 784, 6, 10, 0.1, scale=1 / 255)
+    divided_before = CostFunction(X / 255, y, 784, 6, 10, 0.1)
+    np.testing.assert_array_equal(scaled_inside.A1, divided_before.A1)
+    J, grad = scaled_inside(params)
+    assert J == divided_before(params)[0]
+    J_plain, grad_plain = neural_network(params, 784, 6, 10, X / 255, y, 0.1)
+    assert J == pytest.approx(J_plain, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_plain, rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("bad_y, message", [(np.array([0, 1, 10]), "labels"), (np.array([0, 1.5, 2]), "labels"),
@@ -167,3 +183,159 @@ def test_inputs_that_are_always_zero_are_handled_exactly():
     Theta1_grad, _ = roll(grad, 20, 8, 10)
     Theta1, _ = roll(params, 20, 8, 10)
     np.testing.assert_allclose(Theta1_grad[:, 1 + 3], 0.7 / 60 * Theta1[:, 1 + 3])  # regularisation only
+
+
+# ---- The fast form (CostFunction) against the plain maths (neural_network) ------------------
+
+def mnist_like_problem(rng, n_hidden, m):
+    """Bytes with MNIST's always-zero border, every digit present, and random initial weights."""
+    images = rng.integers(0, 256, (m, 28, 28)).astype(np.uint8)
+    images[:, :2, :] = images[:, :, :3] = 0
+    y = rng.integers(0, 10, m)
+    y[:10] = np.arange(10)
+    params = unroll(initialise(n_hidden, 784, epsilon=0.5, rng=rng), initialise(10, n_hidden, epsilon=0.5, rng=rng))
+    return params, images.reshape(m, 784), y
+
+
+@pytest.mark.parametrize("lamb", [0.0, 0.1, 3.0])
+def test_fast_cost_function_equals_the_plain_maths(lamb):
+    # float64 with everything it does differently: blocks (the last one short), the always-zero
+    # inputs left out, and two threads.
+    rng = np.random.default_rng(12)
+    params, X, y = mnist_like_problem(rng, 25, 1000)
+    fast = CostFunction(X, y, 784, 25, 10, lamb, scale=1 / 255, block_rows=96, threads=2)
+    assert fast.A1.shape[1] < 785
+    J, grad = fast(params)
+    J_plain, grad_plain = neural_network(params, 784, 25, 10, X / 255, y, lamb)
+    assert J == pytest.approx(J_plain, rel=1e-9)
+    assert np.linalg.norm(grad - grad_plain) <= 1e-9 * np.linalg.norm(grad_plain)
+    np.testing.assert_allclose(grad, grad_plain, rtol=1e-9, atol=1e-12 * np.abs(grad_plain).max())
+
+
+def test_results_do_not_depend_on_the_threads():
+    # The blocks' sums are added in block order, whichever thread made them.
+    rng = np.random.default_rng(13)
+    params, X, y = mnist_like_problem(rng, 12, 500)
+    with threadpool_limits(1, user_api="blas"):
+        results = [CostFunction(X, y, 784, 12, 10, 0.1, scale=1 / 255, block_rows=64, threads=threads)(params)
+                   for threads in (1, 2, 3)]
+    for J, grad in results[1:]:
+        assert J == results[0][0]
+        np.testing.assert_array_equal(grad, results[0][1])
+
+
+def blas_thread_counts():
+    return [lib.num_threads for lib in ThreadpoolController().select(user_api="blas").lib_controllers]
+
+
+def test_threads_are_joined_and_blas_threads_restored():
+    rng = np.random.default_rng(14)
+    params, X, y = mnist_like_problem(rng, 8, 300)
+    cost = CostFunction(X, y, 784, 8, 10, 0.1, scale=1 / 255, block_rows=50, threads=2)
+    before_threads, before_blas = threading.active_count(), blas_thread_counts()
+    cost(params)
+    assert threading.active_count() == before_threads
+    assert blas_thread_counts() == before_blas
+
+
+def test_cost_function_works_from_other_threads_at_once():
+    rng = np.random.default_rng(15)
+    params, X, y = mnist_like_problem(rng, 8, 300)
+    cost = CostFunction(X, y, 784, 8, 10, 0.1, scale=1 / 255, block_rows=50, threads=2)
+    expected = cost(params)
+    before_threads, before_blas = threading.active_count(), blas_thread_counts()
+    results, errors = [], []
+
+    def evaluate():
+        try:
+            for _ in range(3):
+                results.append(cost(params))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    callers = [threading.Thread(target=evaluate) for _ in range(3)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert not errors
+    assert len(results) == 9
+    for J, grad in results:
+        assert J == expected[0]
+        np.testing.assert_array_equal(grad, expected[1])
+    assert threading.active_count() == before_threads
+    assert blas_thread_counts() == before_blas
+
+
+def test_an_error_in_a_helper_thread_is_raised_and_leaves_nothing_behind(monkeypatch):
+    rng = np.random.default_rng(16)
+    params, X, y = mnist_like_problem(rng, 8, 300)
+    cost = CostFunction(X, y, 784, 8, 10, 0.1, scale=1 / 255, block_rows=50, threads=2)
+    before_threads, before_blas = threading.active_count(), blas_thread_counts()
+    real_block = model.block_cost_and_gradient
+    main_thread = threading.get_ident()
+
+    def failing_block(*args, **kwargs):
+        if threading.get_ident() != main_thread:
+            raise MemoryError("helper failed")
+        return real_block(*args, **kwargs)
+
+    monkeypatch.setattr(model, "block_cost_and_gradient", failing_block)
+    with pytest.raises(MemoryError, match="helper failed"):
+        for _ in range(20):  # until the helper thread has taken a block
+            cost(params)
+    assert threading.active_count() == before_threads
+    assert blas_thread_counts() == before_blas
+    monkeypatch.setattr(model, "block_cost_and_gradient", real_block)
+    J, grad = cost(params)
+    assert np.isfinite(J)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fast_cost_function_saturated_units(dtype):
+    rng = np.random.default_rng(17)
+    params, X, y = random_problem(rng, 5, 4, 3, 40)
+    huge = params * 1e4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        J, grad = CostFunction(X, y, 5, 4, 3, 0.0, dtype=dtype, block_rows=16, threads=2)(huge)
+    J_plain, grad_plain = neural_network(huge, 5, 4, 3, X, y, 0.0)
+    assert np.isfinite(J) and np.all(np.isfinite(grad))
+    assert J == pytest.approx(J_plain, rel=1e-9 if dtype == np.float64 else 1e-4)
+
+
+# ---- The element-wise functions ---------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_and_softplus_are_finite_and_quiet_at_the_extremes(dtype):
+    z = np.array([-1000, -745, -710, -89, -40, -1, 0, 1, 40, 89, 710, 745, 1000], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", divide="raise", invalid="raise"):  # underflow to 0 is fine
+            s, sp = sigmoid(z), softplus(z)
+    assert s.dtype == sp.dtype == dtype
+    assert np.all((s >= 0) & (s <= 1))
+    assert s[0] == pytest.approx(0, abs=1e-300) and s[-1] == 1 and s[6] == 0.5
+    assert np.all(np.diff(s) >= 0)
+    assert sp[-1] == 1000 and sp[0] == pytest.approx(0, abs=1e-300)
+    assert sp[6] == pytest.approx(np.log(2))
+    assert np.all(np.isfinite(sp))
+
+
+def test_sigmoid_and_softplus_match_their_definitions():
+    z = np.linspace(-30, 30, 10001)
+    np.testing.assert_allclose(sigmoid(z), 1 / (1 + np.exp(-z)), rtol=1e-14, atol=1e-16)
+    np.testing.assert_allclose(softplus(z), np.log1p(np.exp(z)), rtol=1e-14, atol=1e-16)
+    z32 = z.astype(np.float32)
+    z = z32.astype(np.float64)
+    np.testing.assert_allclose(sigmoid(z32), 1 / (1 + np.exp(-z)), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(softplus(z32), np.log1p(np.exp(z)), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("function", [sigmoid, softplus])
+def test_element_wise_functions_work_in_place(function):
+    z = np.linspace(-50, 50, 999)
+    expected = function(z)
+    out = z.copy()
+    assert function(out, out=out) is out
+    np.testing.assert_array_equal(out, expected)
