@@ -98,7 +98,7 @@ def serve(app, host, port, threads):
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        shown = "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
+        shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
         print(f"Serving the drawing page on http://{shown}:{server.effective_port}/ (Ctrl-C stops it)", flush=True)
         if host not in LOOPBACK:
             print(f"note: listening on {host}: everyone who can reach this machine on port "

@@ -18,7 +18,7 @@ Every phase is bounded in requests and in seconds.
 5. The answers through /api/predict against the desktop app's path (`read_strokes` called
    directly): they must be identical.
 
-    python -m benchmarks.bench_web [--requests 10000] [--clients 16] [--threads 1,2,4,6,8] [--model ID] [--quick]
+    python -m benchmarks.bench_web [--requests 10000] [--clients 16] [--threads 1,2,4,8] [--rounds 3] [--model ID] [--quick]
 """
 import argparse
 import http.client
@@ -210,9 +210,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=10_000, help="requests in the main run (default 10000)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
-    parser.add_argument("--threads", default="1,2,4,6,8", help="waitress thread counts to compare (default 1,2,4,6,8)")
+    parser.add_argument("--threads", default="1,2,4,8", help="waitress thread counts to compare (default 1,2,4,8)")
     parser.add_argument("--compare-requests", type=int, default=2000, help="requests per compared setting (default 2000)")
-    parser.add_argument("--rounds", type=int, default=2, help="runs of each compared setting (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each compared setting (default 3)")
     parser.add_argument("--seconds", type=float, default=180, help="time limit of each phase (default 180)")
     parser.add_argument("--unique", type=int, default=2000, help="distinct drawings (default 2000)")
     parser.add_argument("--model", metavar="ID", help="the network to read with (an id of /api/models; "
@@ -263,6 +263,7 @@ def main(argv=None):
           f"{args.rounds} rounds, the settings interleaved):")
     print(f"  {'waitress threads':>16s} {'BLAS threads':>12s} {'predictions/s':>14s} {'p50 ms':>8s} {'p99 ms':>8s} "
           f"{'failed':>7s} {'server CPU/request':>19s} {'server cores busy':>18s}")
+    runs = {setting: [] for setting in settings}
     for threads, blas in settings * args.rounds:
         server = Server("--threads", str(threads), "--blas-threads", str(blas), *model)
         try:
@@ -273,8 +274,16 @@ def main(argv=None):
         finally:
             server.stop()
         rate, p50, p99, failed, answered = summary(result, np.ones(len(result.status), bool))
-        print(f"  {threads:16d} {blas:12d} {rate:14.1f} {p50:8.1f} {p99:8.1f} {failed:7d} "
-              f"{cpu / max(answered, 1) * 1000:16.2f} ms {cpu / result.seconds:18.2f}", flush=True)
+        row = (rate, p50, p99, failed, cpu / max(answered, 1) * 1000, cpu / result.seconds)
+        runs[threads, blas].append(row)
+        print(f"  {threads:16d} {blas:12d} {row[0]:14.1f} {row[1]:8.1f} {row[2]:8.1f} {row[3]:7d} "
+              f"{row[4]:16.2f} ms {row[5]:18.2f}", flush=True)
+    if args.rounds > 1:
+        print("  median of the rounds:")
+        for (threads, blas), rows in runs.items():
+            m = np.median(np.array(rows), axis=0)
+            print(f"  {threads:16d} {blas:12d} {m[0]:14.1f} {m[1]:8.1f} {m[2]:8.1f} {int(sum(r[3] for r in rows)):7d} "
+                  f"{m[4]:16.2f} ms {m[5]:18.2f}", flush=True)
 
     # 3. The main run, web.py's defaults ------------------------------------------------------------
     import web

@@ -242,6 +242,8 @@ def create_app(choices=None, default=None):
 
     @app.errorhandler(HTTPException)
     def http_error(e):
+        if e.code is None or e.code < 400:     # a redirect is not an error
+            return e
         return jsonify(error=sentence(http_message(e))), e.code
 
     @app.errorhandler(Exception)
