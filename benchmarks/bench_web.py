@@ -314,6 +314,8 @@ def main(argv=None):
                 is_good.append(True)
         mixed_run = load(server.port, mixed, args.clients, args.seconds)
         memory.append(("after the mixed run", server.rss_mb()))
+        load(server.port, mixed, args.clients, args.seconds)       # again: does memory keep growing?
+        memory.append(("after it again", server.rss_mb()))
     finally:
         code = server.stop()
 
