@@ -331,6 +331,7 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(client):
     assert csp.startswith("default-src 'self';") and "frame-ancestors 'none'" in csp
     assert "unsafe" not in csp and "*" not in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/favicon.ico").status_code == 204       # asked for by browsers: no 404 in their console
     css = client.get("/static/style.css").get_data(as_text=True)
     assert "touch-action: none" in css
     js = client.get("/static/app.js").get_data(as_text=True)

@@ -63,6 +63,7 @@ def browser(tmp_path_factory):
                      "--no-first-run", f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
                      "--window-size=1200,900", "--hide-scrollbars"):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})     # the page's console
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
     yield driver
     driver.quit()
@@ -180,6 +181,10 @@ def test_mouse_drawing_is_read_and_shown_then_cleared(page, tmp_path):
     wait_for_digit(page, 7)
     ActionChains(page).send_keys(Keys.ESCAPE).perform()        # Escape clears too
     assert shown(page)[0] == "" and canvas_ink(page, "pad") == 0
+    # Nothing went wrong on the page: no script error, nothing the security policy blocked.
+    problems = [entry["message"] for entry in page.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")
+                and "willReadFrequently" not in entry["message"]]     # that one: this test reading the canvases
+    assert problems == [], "\n".join(problems)
 
 
 def test_the_network_can_be_switched(page):

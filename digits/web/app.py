@@ -206,6 +206,10 @@ def create_app(choices=None, default=None):
     def page():
         return app.send_static_file("index.html")
 
+    @app.get("/favicon.ico")
+    def no_icon():
+        return "", 204          # browsers ask for one; the page has none
+
     @app.get("/api/models")
     def models():
         return jsonify(models=networks.describe(), default=networks.default,
