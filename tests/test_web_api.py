@@ -24,6 +24,7 @@ from digits.web.app import MAX_IMAGE_BYTES, MAX_JSON_BYTES, MAX_POINTS, MAX_STRO
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SEVEN = [(0.15, 0.05), (0.85, 0.05), (0.35, 0.95)]
+BEST = nets.choices()[0]        # what the apps read with unless told otherwise
 
 
 def polyline(points, x0, y0, side, step=4):
@@ -87,7 +88,7 @@ def test_a_drawn_seven_is_read_with_everything_the_app_shows(client, network):
     assert answer["digit"] == 7 and answer["sure"] is True
     probs = np.array(answer["probabilities"])
     assert probs.shape == (10,) and abs(probs.sum() - 1) < 1e-9 and answer["confidence"] == probs.max()
-    assert answer["model"] == "mlp" and answer["network"] == network.describe()
+    assert answer["model"] == BEST.id and answer["network"] == network.describe()
     image = np.array(answer["image"])
     assert image.shape == (28, 28) and 0 <= image.min() and image.max() <= 1 and image.max() > 0.9
     # Exactly what the recognition path reads from the same strokes (JSON keeps every digit).
@@ -126,23 +127,24 @@ def test_models_lists_the_networks_it_reads_with(client, network):
     assert response.status_code == 200
     data = response.get_json()
     assert [m["id"] for m in data["models"]] == [c.id for c in nets.choices()]
-    assert [m["id"] for m in data["models"] if m["default"]] == [data["default"]] == ["mlp"]
-    mlp = data["models"][0]
-    assert mlp["kind"] == "mlp" and mlp["label"] == "pretrained MLP" and mlp["network"] == network.describe()
+    assert [m["id"] for m in data["models"] if m["default"]] == [data["default"]] == [BEST.id]
+    best = data["models"][0]
+    assert best["kind"] == BEST.kind and best["label"] == BEST.label and best["network"] == network.describe()
     assert data["limits"]["max_points"] == MAX_POINTS and data["limits"]["brush"] == 16
 
 
 def test_a_request_can_choose_the_network(tmp_path, network):
-    # Two networks offered: the pretrained one and "yours" (here: the same weights, saved again).
+    # The pretrained networks and "yours" (here: the best one's weights, saved again).
     network.save(tmp_path)
     choices = nets.choices(trained_dir=str(tmp_path))
-    assert [c.id for c in choices] == ["mlp", "trained-mlp"]
-    client = create_app(choices, default="trained-mlp").test_client()
+    yours = f"trained-{network.kind}"
+    assert [c.id for c in choices][0] == BEST.id and choices[-1].id == yours
+    client = create_app(choices, default=yours).test_client()
     models = client.get("/api/models").get_json()
-    assert models["default"] == "trained-mlp" and len(models["models"]) == 2
+    assert models["default"] == yours and len(models["models"]) == len(choices)
     strokes = [polyline(SEVEN, 100, 40, 200)]
-    assert post_drawing(client, strokes).get_json()["model"] == "trained-mlp"
-    assert post_drawing(client, strokes, model="mlp").get_json()["model"] == "mlp"
+    assert post_drawing(client, strokes).get_json()["model"] == yours
+    assert post_drawing(client, strokes, model=BEST.id).get_json()["model"] == BEST.id
 
 
 def test_an_image_file_is_read_as_prediction_py_reads_it(client, network, tmp_path):
@@ -156,7 +158,8 @@ def test_an_image_file_is_read_as_prediction_py_reads_it(client, network, tmp_pa
         answer = response.get_json()
         reading = recognise.read_file(str(path), network)
         assert answer["digit"] == reading.digit == 7 and np.array_equal(answer["probabilities"], reading.probabilities)
-    assert client.post("/api/predict-image?model=mlp", data=png_bytes(drawing)).get_json()["model"] == "mlp"
+    answer = client.post(f"/api/predict-image?model={BEST.id}", data=png_bytes(drawing)).get_json()
+    assert answer["model"] == BEST.id
 
 
 # Bad requests -------------------------------------------------------------------------------------
@@ -401,9 +404,9 @@ def start_server(*args):
 def test_web_py_serves_and_stops_cleanly(signum, code, said):
     proc, url, lines = start_server()
     try:
-        assert any("Reading with: pretrained MLP" in line for line in lines)
+        assert any(f"Reading with: {BEST.label}" in line for line in lines)
         with urllib.request.urlopen(url + "/api/models", timeout=10) as response:
-            assert json.load(response)["default"] == "mlp"
+            assert json.load(response)["default"] == BEST.id
         body = json.dumps({"strokes": as_json([polyline(SEVEN, 100, 40, 200)]), "width": 350, "height": 290}).encode()
         request = urllib.request.Request(url + "/api/predict", body, {"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as response:

@@ -38,8 +38,8 @@ DESKTOP = (1000, 600)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The app on a real waitress server on 127.0.0.1, a free port, in a thread. It offers two
-    networks: the pretrained MLP and a small random one standing in for "yours"."""
+    """The app on a real waitress server on 127.0.0.1, a free port, in a thread: (its address,
+    its networks). It offers the pretrained networks and a small random MLP standing in for "yours"."""
     import waitress
 
     from digits.web import create_app
@@ -49,7 +49,7 @@ def server(tmp_path_factory):
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}/"
+    yield f"http://127.0.0.1:{server.effective_port}/", app.extensions["digits.networks"]
     server.task_dispatcher.shutdown()
     server.close()
 
@@ -80,7 +80,7 @@ def emulate(driver, width, height, ratio=1, touch=False):
 def page(browser, server):
     """The page, freshly loaded in a desktop-sized window, once it has the list of networks."""
     emulate(browser, *DESKTOP)
-    browser.get(server)
+    browser.get(server[0])
     WebDriverWait(browser, 10).until(lambda d: d.execute_script("return document.body.dataset.ready"))
     return browser
 
@@ -161,7 +161,12 @@ def pen_digit(label):
 
 # Tests ---------------------------------------------------------------------------------------
 
-def test_mouse_drawing_is_read_and_shown_then_cleared(page, tmp_path):
+def default_network(server):
+    networks = server[1]
+    return networks.loaded[networks.default][1].describe()
+
+
+def test_mouse_drawing_is_read_and_shown_then_cleared(page, server, tmp_path):
     assert shown(page) == ("", "Write a digit to begin.") and canvas_ink(page, "input") == 0
     draw(page, [polyline(SEVEN)])
     wait_for_digit(page, 7)
@@ -170,7 +175,7 @@ def test_mouse_drawing_is_read_and_shown_then_cleared(page, tmp_path):
     assert len(heights) == 10 and np.argmax(heights) == 7 and heights[7] > 0.5 and winner_bars(page) == [7]
     assert "7: " in page.find_element(By.ID, "bars").get_attribute("aria-label")
     assert canvas_ink(page, "input") > 0 and canvas_ink(page, "pad") > 0
-    assert page.find_element(By.ID, "network").text == "Read by MLP 784-200-10."
+    assert page.find_element(By.ID, "network").text == f"Read by {default_network(server)}."
     page.save_screenshot(str(tmp_path / "web.png"))
 
     page.find_element(By.ID, "clear").click()
@@ -187,17 +192,18 @@ def test_mouse_drawing_is_read_and_shown_then_cleared(page, tmp_path):
     assert problems == [], "\n".join(problems)
 
 
-def test_the_network_can_be_switched(page):
+def test_the_network_can_be_switched(page, server):
     select = Select(page.find_element(By.ID, "model"))
     labels = [option.text for option in select.options]
-    assert labels[0] == "pretrained MLP" and labels[1].startswith("your MLP") and len(labels) == 2
-    assert select.first_selected_option.text == "pretrained MLP" and select.first_selected_option.is_enabled()
+    assert labels == [choice.label for choice, _ in server[1].loaded.values()] and labels[-1].startswith("your MLP")
+    assert select.first_selected_option.text == labels[0] and select.first_selected_option.is_enabled()
     draw(page, [polyline(SEVEN)])
     wait_for_digit(page, 7)
-    select.select_by_index(1)           # the drawing is read again, by the other network
+    select.select_by_index(len(labels) - 1)     # the drawing is read again, by the other network
     WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").text == "Read by MLP 784-25-10.")
     select.select_by_index(0)
-    WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").text == "Read by MLP 784-200-10.")
+    WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").text
+                                  == f"Read by {default_network(server)}.")
     assert shown(page)[0] == "7"
 
 
