@@ -228,14 +228,29 @@ def blas_thread_counts():
     return [lib.num_threads for lib in ThreadpoolController().select(user_api="blas").lib_controllers]
 
 
-def test_threads_are_joined_and_blas_threads_restored():
+def test_threads_are_joined_and_blas_threads_restored(monkeypatch):
     rng = np.random.default_rng(14)
     params, X, y = mnist_like_problem(rng, 8, 300)
-    cost = CostFunction(X, y, 784, 8, 10, 0.1, scale=1 / 255, block_rows=50, threads=2)
-    before_threads, before_blas = threading.active_count(), blas_thread_counts()
-    cost(params)
-    assert threading.active_count() == before_threads
-    assert blas_thread_counts() == before_blas
+    cost = CostFunction(X, y, 784, 8, 10, 0.1, scale=1 / 255, block_rows=50)
+    seen = []
+    real_block = model.block_cost_and_gradient
+
+    def watched_block(*args, **kwargs):
+        seen.append((threading.get_ident(), model.numpy_blas_threads()))
+        return real_block(*args, **kwargs)
+
+    monkeypatch.setattr(model, "block_cost_and_gradient", watched_block)
+    with threadpool_limits(2, user_api="blas"):
+        before_threads, before_blas = threading.active_count(), blas_thread_counts()
+        assert model.numpy_blas_threads() == 2
+        J, grad = cost(params)  # threads=None: as many as the BLAS uses, 2
+        assert threading.active_count() == before_threads
+        assert blas_thread_counts() == before_blas
+    assert len(seen) == 6  # 300 examples in blocks of 50
+    assert {blas for _, blas in seen} == {1}  # each product on one core while the blocks run
+    assert len({thread for thread, _ in seen}) <= 2
+    expected = neural_network(params, 784, 8, 10, X / 255, y, 0.1)
+    assert J == pytest.approx(expected[0], rel=1e-12)
 
 
 def test_cost_function_works_from_other_threads_at_once():
