@@ -128,9 +128,12 @@ def machine():
         from numpy._core._multiarray_umath import __cpu_features__ as features
     except ImportError:  # NumPy 1.x
         from numpy.core._multiarray_umath import __cpu_features__ as features
-    simd = [name for name in ("AVX512F", "AVX2", "FMA3", "AVX", "SSE42", "ASIMD") if features.get(name)]
-    lines = [f"CPU: {cpu}, {os.cpu_count()} logical CPUs; NumPy {np.__version__} with {', '.join(simd) or 'no SIMD'}"
-             f"{'' if features.get('AVX512F') else ' (no AVX-512)'}"]
+    # AVX512_SKX is the group NumPy's AVX-512 loops need (False too when NPY_DISABLE_CPU_FEATURES
+    # turns AVX-512 off, while AVX512F may still say what the CPU has).
+    simd = [name for name in ("AVX512_SKX", "AVX2", "FMA3", "ASIMD") if features.get(name)]
+    lines = [f"CPU: {cpu}, {os.cpu_count()} logical CPUs; NumPy {np.__version__} using {', '.join(simd) or 'no SIMD'}"
+             f"{'' if features.get('AVX512_SKX') else ' (no AVX-512)'}"
+             f"{'; CPU has AVX-512F' if features.get('AVX512F') and not features.get('AVX512_SKX') else ''}"]
     for lib in threadpool_info():
         lines.append(f"{lib['user_api'].upper()}: {lib['internal_api']} {lib.get('version')}, "
                      f"{lib.get('architecture', '?')} kernels, {lib['num_threads']} threads "
