@@ -276,9 +276,11 @@ def time_evaluations(X_train, y_train, repeats):
     for _ in range(repeats + 1):  # the first round warms up and is dropped
         for name, evaluate in candidates.items():
             # Each is called twice in a row and the second call timed: in training the calls
-            # follow each other. (Measured on the 2-core EPYC VM: the reference's first call
-            # after other work took 0.8-1.5 s against 0.43 s for the next; it allocates and
-            # pages in ~1.5 GB of temporaries per call.)
+            # follow each other. A first call pays for what ran before it, measured on the
+            # 2-core EPYC VM: the reference's took 0.8-1.5 s against 0.43 s for the next (it
+            # pages in ~1.5 GB of temporaries per call), and CostFunction's ~30 ms more right
+            # after a product on all of OpenBLAS's threads, whose idle threads spin on for a
+            # while (OPENBLAS_THREAD_TIMEOUT) and take a core from its blocks.
             evaluate(params)
             start = time.perf_counter()
             result = evaluate(params)
