@@ -1,4 +1,5 @@
-"""Shared fixtures: where the real data lives, and the repository root."""
+"""Shared fixtures: where the real data lives, the repository root, and one X display."""
+import shutil
 import os
 from pathlib import Path
 
@@ -40,3 +41,25 @@ def pendigits_file():
     if not path.exists():
         pytest.skip(f"pendigits strokes not found at {path} (set PENDIGITS_DIR to the folder holding pendigits-orig.tra)")
     return path
+
+
+@pytest.fixture(scope="session")
+def display():
+    """One private Xvfb server for the whole run; $DISPLAY points at it meanwhile.
+
+    One, not one per module: Tk keeps its connection to a display open after its windows are
+    destroyed, and once that server is gone, the next Tk event loop in this process finds the
+    connection broken and exits the whole process with status 1. So the server outlives every
+    Tk window here: it is stopped only when this process ends (the kernel sends it SIGTERM).
+    """
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb is not installed (apt-get install xvfb): the desktop app needs a display")
+    from digits.testing.xvfb import start_xvfb
+    proc, number = start_xvfb("800x600x24", die_with_parent=True)
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = number
+    yield number
+    if old is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = old

@@ -14,24 +14,9 @@ from digits.data import pendigits
 from digits.errors import PendigitsError
 from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas
 from digits.testing.replay import replay
-from digits.testing.xvfb import start_xvfb
 
 pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="Xvfb is not installed (apt-get install xvfb)")
 
-
-@pytest.fixture(scope="module")
-def display():
-    """A private Xvfb server on a free display number; $DISPLAY points at it meanwhile."""
-    proc, number = start_xvfb("800x600x24")
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = number
-    yield os.environ["DISPLAY"]
-    proc.terminate()
-    proc.wait()
-    if old is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = old
 
 
 @pytest.fixture

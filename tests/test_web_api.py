@@ -343,22 +343,6 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(client):
 
 # The desktop app and the web page read the same drawing the same way -----------------------------
 
-@pytest.fixture(scope="module")
-def display():
-    if not shutil.which("Xvfb"):
-        pytest.skip("Xvfb is not installed (apt-get install xvfb): the desktop app cannot be compared")
-    from digits.testing.xvfb import start_xvfb
-    proc, number = start_xvfb("800x600x24")
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = number
-    yield number
-    proc.terminate()
-    proc.wait()
-    if old is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = old
-
 
 def test_desktop_app_and_web_api_give_the_same_answer(display, client, pen_digits):
     import tkinter as tk
