@@ -1,9 +1,13 @@
-"""Train the 784-100-10 digit network on MNIST and save its weights.
+"""Train a digit network on MNIST and save it.
 
-`python main.py` with no options runs the reference tutorial's recipe: MNIST pixels / 255, the
-first 60,000 images for training and the last 10,000 for testing, weights uniform in
-[-0.15, 0.15], lambda 0.1, L-BFGS-B for 100 iterations. It prints test and training accuracy
-and precision, and writes weights/Theta1.txt and weights/Theta2.txt.
+`python main.py` with no options runs the reference tutorial's recipe: a 784-100-10 sigmoid
+network (MLP), MNIST pixels / 255, the first 60,000 images for training and the last 10,000
+for testing, weights uniform in [-0.15, 0.15], lambda 0.1, L-BFGS-B for 100 iterations. It
+prints test and training accuracy and precision, and writes weights/Theta1.txt and
+weights/Theta2.txt.
+
+`python main.py --model cnn` trains the hand-written convolutional network instead, by
+minibatch Adam (its default recipe: CNN_RECIPE below), and writes weights/cnn.npz.
 """
 import sys
 
@@ -14,12 +18,13 @@ try:
 
     import numpy as np
 
-    from digits.cli import exit_code, run_reporting_errors, whole_number
+    from digits.cli import exit_code, positive_float, run_reporting_errors, whole_number
     from digits.constants import REPORT_DIR, WEIGHTS_DIR
     from digits.data import mnist
     from digits.errors import DataError, OutputError
     from digits.files import check_output_dir
-    from digits.nets import MLP, lbfgs
+    from digits.nets import MLP, lbfgs, minibatch
+    from digits.nets.cnn import CNN, RECIPE
     from digits.reporting import pictures
     from digits.reporting.kfold import stratified_kfold
     from digits.reporting.metrics import accuracy, confusion_matrix, precision_recall
@@ -50,25 +55,48 @@ def eval_fraction(text):
     return float(numerator) / float(denominator) if denominator else float(numerator)
 
 
+# The CNN's default recipe, chosen by measurement (README, "The convolutional network").
+CNN_RECIPE = dict(convs=(16, 32), hidden=(128,), kernel=5, **{k: v for k, v in RECIPE.items() if k != "schedule"})
+
+def plural(n, word):
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+MLP_DEFAULTS = dict(maxiter=100, hidden=100, dtype="float64")
+CNN_DEFAULTS = dict(epochs=CNN_RECIPE["epochs"], batch_size=CNN_RECIPE["batch_size"], lr=CNN_RECIPE["lr"])
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        description="Train the digit network on MNIST (the reference recipe by default) and save its weights.")
+        description="Train a digit network on MNIST (the reference recipe by default) and save it.")
+    parser.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
+                        help="mlp: the tutorial's 784-100-10 sigmoid network, trained by L-BFGS-B (default); "
+                             "cnn: the convolutional network, trained by minibatch Adam")
     parser.add_argument("--data", metavar="PATH",
                         help="mnist-original.mat, a folder with the four MNIST IDX files, or a Kaggle "
                              "Digit Recognizer train.csv (default: data/mnist-original.mat, downloaded "
                              "and made if missing)")
     parser.add_argument("--test-fraction", type=fraction, default=1 / 7, metavar="F",
                         help="the last F of the images are held out for testing (default 1/7: MNIST's 10,000 of 70,000)")
-    parser.add_argument("--maxiter", type=whole_number(1), default=100, metavar="N", help="L-BFGS-B iterations (default 100)")
-    parser.add_argument("--lambda", dest="lamb", type=non_negative_float, default=0.1, metavar="L",
-                        help="regularisation strength lambda (default 0.1)")
-    parser.add_argument("--hidden", type=whole_number(1), default=100, metavar="N", help="hidden units (default 100)")
+    parser.add_argument("--lambda", dest="lamb", type=non_negative_float, default=None, metavar="L",
+                        help=f"regularisation strength lambda (default 0.1 for the MLP, {CNN_RECIPE['lamb']} "
+                             "for the CNN: weight decay)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the random initial weights (default 0)")
-    parser.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                        help="precision of the matrix products (default float64; float32 is about twice as fast)")
     parser.add_argument("--weights-dir", default=WEIGHTS_DIR, metavar="DIR",
-                        help="where Theta1.txt and Theta2.txt are written (default weights/; the shipped "
-                             "networks in weights/pretrained/ are never overwritten by default)")
+                        help="where the network is written: Theta1.txt and Theta2.txt, or cnn.npz (default "
+                             "weights/; the shipped networks in weights/pretrained/ are never overwritten by default)")
+    mlp = parser.add_argument_group("the MLP (--model mlp)")
+    mlp.add_argument("--maxiter", type=whole_number(1), metavar="N", help="L-BFGS-B iterations (default 100)")
+    mlp.add_argument("--hidden", type=whole_number(1), metavar="N", help="hidden units (default 100)")
+    mlp.add_argument("--dtype", choices=("float64", "float32"),
+                     help="precision of the matrix products (default float64; float32 is about twice as fast)")
+    cnn = parser.add_argument_group("the CNN (--model cnn)")
+    cnn.add_argument("--epochs", type=whole_number(1), metavar="N",
+                     help=f"passes over the training images (default {CNN_RECIPE['epochs']})")
+    cnn.add_argument("--batch-size", type=whole_number(1), metavar="B",
+                     help=f"images per Adam step (default {CNN_RECIPE['batch_size']})")
+    cnn.add_argument("--lr", type=positive_float, metavar="R",
+                     help=f"initial learning rate, lowered to 0 along a half cosine (default {CNN_RECIPE['lr']})")
     parser.add_argument("--augment", type=whole_number(0), default=0, metavar="N",
                         help="add N distorted copies of every training image (rotated, slanted, stretched, "
                              "thicker or thinner strokes: how drawings differ from MNIST); default 0")
@@ -86,7 +114,17 @@ def parse_args(argv):
     parser.add_argument("--report-dir", default=REPORT_DIR, metavar="DIR",
                         help="where the pictures of the run are written (default report/)")
     parser.add_argument("--no-report", action="store_true", help="write no pictures")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # An option of the other network would be silently ignored: say so instead.
+    own, other = (MLP_DEFAULTS, CNN_DEFAULTS) if args.model == "mlp" else (CNN_DEFAULTS, MLP_DEFAULTS)
+    for name in other:
+        if getattr(args, name) is not None:
+            parser.error(f"--{name.replace('_', '-')} is an option of --model {'cnn' if args.model == 'mlp' else 'mlp'}, "
+                         f"not of --model {args.model}")
+    for name, default in own.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+    return args
 
 
 def print_evaluation(y_test, test_pred, y_train, train_pred):
@@ -118,12 +156,40 @@ def write_pictures(args, **figures):
     print(f"Report: {', '.join(paths)}")
 
 
-def fit(args, X_fit, y_fit, report):
-    """A network trained on X_fit, y_fit with the recipe the options describe: (net, costs, interrupted)."""
-    net = MLP.random(args.hidden, np.random.default_rng(args.seed))
-    costs, interrupted = lbfgs.train(net, X_fit, y_fit, lamb=args.lamb, maxiter=args.maxiter,
-                                     dtype=np.dtype(args.dtype), report=report)
-    return net, costs, interrupted
+def lamb(args):
+    return args.lamb if args.lamb is not None else (0.1 if args.model == "mlp" else CNN_RECIPE["lamb"])
+
+
+def fit(args, X_fit, y_fit, report, validation=None):
+    """A network trained on X_fit, y_fit with the recipe the options describe.
+
+    Returns (net, curve, interrupted): curve is the cost per L-BFGS-B iteration (MLP) or the
+    per-epoch history (CNN); interrupted the KeyboardInterrupt that stopped training, or None.
+    """
+    rng = np.random.default_rng(args.seed)
+    if args.model == "mlp":
+        net = MLP.random(args.hidden, rng)
+        costs, interrupted = lbfgs.train(net, X_fit, y_fit, lamb=lamb(args), maxiter=args.maxiter,
+                                         dtype=np.dtype(args.dtype), report=report)
+        return net, costs, interrupted
+    net = CNN.random(rng, convs=CNN_RECIPE["convs"], hidden=CNN_RECIPE["hidden"], kernel=CNN_RECIPE["kernel"])
+    history, interrupted = minibatch.train_minibatch(
+        net, X_fit, y_fit, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        rng=np.random.default_rng([args.seed, 4]), validation=validation, distort=CNN_RECIPE["distort"],
+        report=report, progress=minibatch.progress_printer() if report and sys.stderr.isatty() else None, lamb=lamb(args))
+    return net, history, interrupted
+
+
+def describe_run(args, X_fit, X_test):
+    """The line that says what is about to be trained."""
+    head = f"Training on {X_fit.shape[0]} images, testing on {X_test.shape[0]}: "
+    if args.model == "mlp":
+        return head + (f"{X_fit.shape[1]}-{args.hidden}-10 network, lambda {lamb(args)}, {args.maxiter} "
+                       f"iterations, {args.dtype}, seed {args.seed}")
+    convs = "-".join(f"conv{c}-pool" for c in CNN_RECIPE["convs"])
+    return head + (f"CNN {convs}-{'-'.join(f'fc{h}' for h in CNN_RECIPE['hidden'])}, {plural(args.epochs, 'epoch')} of "
+                   f"batches of {args.batch_size}, Adam lr {args.lr}, weight decay {lamb(args)}, "
+                   f"{'distorted batches, ' if CNN_RECIPE['distort'] else ''}float32, seed {args.seed}")
 
 
 def pen_drawings(args):
@@ -165,7 +231,8 @@ def run_kfold(args, X_train, y_train):
     for k, (fit_idx, val_idx) in enumerate(folds, 1):
         print(f"Fold {k} of {args.kfold}: training on {fit_idx.size} images, validating on {val_idx.size}", flush=True)
         X_fit, y_fit = augmented(args, X_train[fit_idx], y_train[fit_idx], pen)
-        net, _, interrupted = fit(args, X_fit, y_fit, report=None)
+        net, _, interrupted = fit(args, X_fit, y_fit, report=(lambda line: print("  " + line, flush=True))
+                                  if args.model == "cnn" else None)
         if interrupted:
             print(f"{interrupted_word(interrupted)}: cross-validation abandoned.", file=sys.stderr)
             return exit_code(interrupted)
@@ -218,27 +285,29 @@ def run(args):
     if args.kfold:
         return run_kfold(args, X_train, y_train)
     X_fit, y_fit = augmented(args, X_train, y_train, pen_drawings(args))
-    print(f"Training on {X_fit.shape[0]} images, testing on {X_test.shape[0]}: "
-          f"{X.shape[1]}-{args.hidden}-10 network, lambda {args.lamb}, {args.maxiter} iterations, "
-          f"{args.dtype}, seed {args.seed}", flush=True)
+    print(describe_run(args, X_fit, X_test), flush=True)
     start = time.perf_counter()
-    net, costs, interrupted = fit(args, X_fit, y_fit, report=lambda line: print(line, flush=True))
+    net, curve, interrupted = fit(args, X_fit, y_fit, report=lambda line: print(line, flush=True),
+                                  validation=(X_test, y_test))
     seconds = time.perf_counter() - start
     del X_fit, y_fit
+    steps = len(curve) if args.model == "mlp" else len(curve["loss"])
+    unit = "iteration" if args.model == "mlp" else "epoch"
     if interrupted:
-        if not costs:
-            print(f"{interrupted_word(interrupted)} before the first iteration finished: nothing saved.",
+        if not steps:
+            print(f"{interrupted_word(interrupted)} before the first {unit[:-1]} finished: nothing saved.",
                   file=sys.stderr)
             return exit_code(interrupted)
-        print(f"{interrupted_word(interrupted)}: stopped early after {len(costs)} iterations; "
+        print(f"{interrupted_word(interrupted)}: stopped early after {plural(steps, unit)}; "
               "evaluating and saving those weights.")
     else:
-        print(f"Trained in {seconds:.1f} s ({len(costs)} iterations)")
+        print(f"Trained in {seconds:.1f} s ({plural(steps, unit)})")
     test_pred = net.predict_pixels(X_test)
     print_evaluation(y_test, test_pred, y_train, net.predict_pixels(X_train))
     path = save_network(net, args.weights_dir)
-    print(f"Weights saved to {path} and Theta2.txt")
-    write_pictures(args, costs=costs, y_true=y_test, y_pred=test_pred, test_images=X_test)
+    print(f"Weights saved to {path}" + (" and Theta2.txt" if args.model == "mlp" else ""))
+    write_pictures(args, costs=curve if args.model == "mlp" else None, y_true=y_test, y_pred=test_pred,
+                   test_images=X_test, history=curve if args.model == "cnn" else None, net=net)
     return exit_code(interrupted) if interrupted else 0
 
 

@@ -160,7 +160,7 @@ def test_kaggle_csv_with_test_fraction_and_report(repo_root, tmp_path):
     assert float(result.stdout.split("Test Set Accuracy: ")[1].split()[0]) > 90
     assert "Misclassified test images:" in result.stdout and " of 140" in result.stdout
     assert sorted(p.name for p in (tmp_path / "report").iterdir()) == \
-        ["confusion_matrix.png", "misclassified.png", "training_curve.png"]
+        ["confusion_matrix.png", "filters.png", "misclassified.png", "training_curve.png"]
 
 
 def test_kfold_prints_each_fold_and_saves_no_weights(repo_root, tmp_path):
@@ -210,3 +210,71 @@ def test_pen_digits_join_the_training_images(repo_root, tmp_path, pendigits_file
 
 def test_missing_pen_digits_file_is_one_line(repo_root, tmp_path):
     assert "--pen-digits" in one_line_error(run_main(repo_root, "--pen-digits", str(tmp_path / "nope.tra")))
+
+
+# The convolutional network: python main.py --model cnn ----------------------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["--model", "cnn", "--maxiter", "5"], "--maxiter is an option of --model mlp"),
+    (["--model", "cnn", "--hidden", "5"], "--hidden is an option of --model mlp"),
+    (["--epochs", "3"], "--epochs is an option of --model cnn"),
+    (["--lr", "0.1"], "--lr is an option of --model cnn"),
+    (["--model", "cnn", "--epochs", "0"], "--epochs"),
+    (["--model", "cnn", "--lr", "-1"], "--lr"),
+    (["--model", "rnn"], "--model"),
+])
+def test_options_of_the_other_network_are_refused(repo_root, args, words):
+    result = run_main(repo_root, *args)
+    assert result.returncode == 2
+    assert words in result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr
+
+
+def test_cnn_end_to_end_on_synthetic_digits(repo_root, tmp_path):
+    X, y = synthetic_digits(1400, 11)
+    data = write_idx(tmp_path / "data", X[:1200], y[:1200], X[1200:], y[1200:])
+    result = run_main(repo_root, "--model", "cnn", "--data", str(data), "--epochs", "2", "--batch-size", "32",
+                      "--weights-dir", str(tmp_path / "w"), "--report-dir", str(tmp_path / "report"))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "epoch 1/2" in out and "epoch 2/2" in out and "(2 epochs)" in out
+    assert result.stderr == ""              # no progress line where stderr is not a terminal
+    test_accuracy = float(out.split("Test Set Accuracy: ")[1].split()[0])
+    assert test_accuracy > 90
+    assert sorted(os.listdir(tmp_path / "w")) == ["cnn.npz"]
+    net = load_network(tmp_path / "w")
+    assert net.kind == "cnn"
+    # The saved network is the one evaluated: it gives the printed accuracy.
+    assert np.mean(net.predict_pixels(X[1200:]) == y[1200:]) * 100 == pytest.approx(test_accuracy)
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == \
+        ["confusion_matrix.png", "filters.png", "misclassified.png", "training_curve.png"]
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_cnn_stopped_keeps_its_last_finished_epoch(repo_root, tmp_path, sig, code):
+    X, y = synthetic_digits(3000, 12)
+    data = write_idx(tmp_path / "data", X[:2500], y[:2500], X[2500:], y[2500:])
+    process = subprocess.Popen([sys.executable, str(repo_root / "main.py"), "--model", "cnn", "--data", str(data),
+                                "--epochs", "500", "--batch-size", "50", "--no-report", "--weights-dir", str(tmp_path / "w")],
+                               cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("epoch 2/500"):
+            process.send_signal(sig)
+            break
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == code, err
+    assert "stopped early after" in out and "Test Set Accuracy" in out and "Weights saved" in out
+    assert "Traceback" not in err
+    assert load_network(tmp_path / "w").kind == "cnn"
+    assert os.listdir(tmp_path / "w") == ["cnn.npz"]
+
+
+def test_cnn_kfold(repo_root, tmp_path):
+    X, y = synthetic_digits(600, 13)
+    data = write_idx(tmp_path / "data", X[:500], y[:500], X[500:], y[500:])
+    result = run_main(repo_root, "--model", "cnn", "--data", str(data), "--test-fraction", "1/6", "--kfold", "2",
+                      "--epochs", "2", "--batch-size", "25", "--no-report", "--weights-dir", str(tmp_path / "w"))
+    assert result.returncode == 0, result.stderr
+    folds = [line for line in result.stdout.splitlines() if line.startswith("Fold ") and "accuracy" in line]
+    assert len(folds) == 2 and "Cross-validated accuracy over 2 folds" in result.stdout
+    assert not (tmp_path / "w").exists()

@@ -10,9 +10,11 @@ from digits.constants import PRETRAINED_DIR, WEIGHTS_DIR
 from digits.errors import WeightsError
 from digits.nets.base import Network
 from digits.nets.calibration import load_calibration
+from digits.nets.cnn import CNN
 from digits.nets.mlp import MLP
 
 KINDS = {
+    "cnn": CNN,
     "mlp": MLP,
 }
 

@@ -67,6 +67,67 @@ def plot_training_curve(costs, path):
     return _save(fig, path)
 
 
+def plot_epochs(history, path):
+    """Minibatch training per epoch: the loss (left), training and validation accuracy (right).
+
+    `history` as digits.nets.minibatch.train_minibatch returns it.
+    """
+    loss = np.asarray(history["loss"], dtype=np.float64)
+    if loss.ndim != 1 or loss.size == 0:
+        raise ValueError("history must hold the loss of at least one epoch")
+    epochs = np.arange(1, loss.size + 1)
+    fig = _figure(9, 3.8)
+    left, right = fig.subplots(1, 2)
+    left.plot(epochs, loss, marker="o", color="tab:blue")
+    left.set_title(f"Loss: {loss[0]:.4g} \u2192 {loss[-1]:.4g}")
+    left.set_xlabel("epoch")
+    left.set_ylabel("mean cost over the epoch's batches")
+    right.plot(epochs, 100 * np.asarray(history["train_accuracy"]), marker="o", label="training (as trained)")
+    validation = [v for v in history.get("validation_accuracy", []) if v is not None]
+    if len(validation) == loss.size:
+        right.plot(epochs, 100 * np.asarray(validation), marker="o", label="validation")
+        right.set_title(f"Accuracy: validation {100 * validation[-1]:.2f} % after {loss.size} epochs")
+    else:
+        right.set_title("Accuracy")
+    right.set_xlabel("epoch")
+    right.set_ylabel("accuracy (%)")
+    right.legend(loc="lower right")
+    for ax in (left, right):
+        ax.set_xticks(epochs if loss.size <= 20 else ax.get_xticks())
+        ax.grid(True, alpha=0.3)
+    return _save(fig, path)
+
+
+def filter_images(net):
+    """What the first layer looks for, as (n, h, w) arrays: the MLP's hidden units' 784 weights
+    as 28x28 pictures, or the CNN's first convolution filters."""
+    if "Theta1" in net.params:
+        return net.params["Theta1"][:, 1:].reshape(-1, SIDE, SIDE)
+    if "conv1_W" in net.params:
+        W = net.params["conv1_W"]                       # (k, k, 1, filters)
+        return np.moveaxis(W[:, :, 0, :], -1, 0)
+    raise ValueError(f"no first layer to picture in {net.describe()}")
+
+
+def plot_filters(net, path, max_filters=100):
+    """The first layer's weights as small pictures, each on its own grey scale (grey 0,
+    light positive, dark negative): "what the hidden layer looks for"."""
+    filters = filter_images(net)[:max_filters]
+    n = len(filters)
+    columns = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / columns))
+    fig = _figure(min(1.0 * columns, 10), min(1.0 * rows, 10) + 0.5)
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, f in zip(axes, filters):
+        top = np.abs(f).max() or 1.0
+        ax.imshow(f, cmap="gray", vmin=-top, vmax=top, interpolation="nearest")
+    what = "hidden units' input weights" if "Theta1" in net.params else "first-layer filters"
+    fig.suptitle(f"{net.describe()}: {what} ({n} shown)")
+    return _save(fig, path)
+
+
 def plot_confusion_matrix(counts, path):
     """Confusion matrix (rows: true digit, columns: predicted) with the count in every cell.
 
@@ -193,17 +254,22 @@ def format_confusion_matrix(counts):
     return "\n".join(lines)
 
 
-def write_report(report_dir, costs, y_true, y_pred, test_images, fold_accuracies=None):
+def write_report(report_dir, costs, y_true, y_pred, test_images, fold_accuracies=None, history=None, net=None):
     """Write all pictures of a run into `report_dir` (created if needed); returns their paths.
 
     costs: cost per iteration (None or empty: no training curve). y_true, y_pred, test_images:
     the test set's labels, predictions and (m, 784) images. fold_accuracies: the k-fold
-    validation accuracies (fractions), or None.
+    validation accuracies (fractions), or None. history: per-epoch losses and accuracies of
+    minibatch training, or None. net: the trained network, for the picture of its first layer.
     """
     os.makedirs(report_dir, exist_ok=True)
     paths = []
     if costs is not None and len(costs):
         paths.append(plot_training_curve(costs, os.path.join(report_dir, "training_curve.png")))
+    if history is not None and len(history["loss"]):
+        paths.append(plot_epochs(history, os.path.join(report_dir, "training_curve.png")))
+    if net is not None:
+        paths.append(plot_filters(net, os.path.join(report_dir, "filters.png")))
     counts = metrics.confusion_matrix(y_true, y_pred, 10)
     paths.append(plot_confusion_matrix(counts, os.path.join(report_dir, "confusion_matrix.png")))
     paths.append(plot_misclassified(test_images, y_true, y_pred, os.path.join(report_dir, "misclassified.png")))

@@ -1,0 +1,383 @@
+"""Training the CNN on MNIST: time per epoch, test accuracy, memory, and the arithmetic floor.
+
+    python -m benchmarks.bench_cnn [--epochs 8] [--arch 16-32:128] [--kernel 5] [--subset N]
+                                   [--batch-size 128] [--lr 2e-3] [--no-distort] [--data FOLDER]
+                                   [--save FOLDER] [--validate] [--micro]
+
+Trains `CNN.random(seed)` with `train_minibatch` on the 60,000 MNIST training images (or the
+first --subset of them), by default with the recipe `digits.nets.cnn.RECIPE`, and prints the
+seconds per epoch, images per second, the accuracy on the 10,000 test images, and the peak
+memory (max RSS) of the process. The CPU model and the BLAS are printed first.
+
+The arithmetic floor: the matrix products of one training step are recorded (shapes and memory
+order, through the hook `digits.nets.layers.matmul`) and replayed on their own in the same run;
+their time times the steps of an epoch is what an epoch would take if everything but the BLAS
+calls were free. epoch time / floor says how much the rest (im2col, col2im, pooling, the
+optimiser, the data) costs on top.
+
+--micro instead times the layout and col2im alternatives side by side (interleaved, best of
+several): the NHWC conv stage of digits.nets.layers against the same stage in NCHW, and the
+three ways of computing the convolution's input gradient.
+"""
+import argparse
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from digits.data.idx import read_idx
+from digits.nets import layers
+from digits.nets.cnn import CNN, RECIPE
+from digits.nets.minibatch import progress_printer, train_minibatch
+
+DEFAULT_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            "shared", "mnist")
+FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+# The machine -------------------------------------------------------------------------------------
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        import platform
+        return platform.processor() or "unknown CPU"
+    models = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+    simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return f"{models[0] if models else 'unknown CPU'}, {len(models)} logical CPUs, {simd} in its flags"
+
+
+def blas_description():
+    """The BLAS numpy's matrix products use (scipy may load a second one: it is named after)."""
+    try:
+        from threadpoolctl import threadpool_info
+        infos = sorted((i for i in threadpool_info() if i.get("user_api") == "blas"),
+                       key=lambda i: "numpy" not in i.get("filepath", ""))
+        if infos:
+            names = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')} kernels, "
+                     f"{i.get('num_threads')} threads)" for i in infos]
+            return names[0] + (f"; also loaded (scipy): {', '.join(names[1:])}" if len(names) > 1 else "")
+    except ImportError:
+        pass
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas.get('name')} {blas.get('version')}"
+    except Exception:                       # show_config's layout differs between numpy versions
+        return "unknown BLAS"
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024     # Linux: KiB
+
+
+# Data ----------------------------------------------------------------------------------------------
+
+def load_mnist(folder):
+    arrays = []
+    for name in FILES:
+        path = os.path.join(folder, name + ".gz")
+        arrays.append(read_idx(path if os.path.exists(path) else os.path.join(folder, name)))
+    train_x, train_y, test_x, test_y = arrays
+    return (train_x.reshape(len(train_y), -1), train_y.astype(np.intp),
+            test_x.reshape(len(test_y), -1), test_y.astype(np.intp))
+
+
+def parse_arch(text):
+    """'16-32:128' -> convs (16, 32), hidden (128,); '8-16:' -> no hidden layer."""
+    convs, _, hidden = text.partition(":")
+    try:
+        return (tuple(int(c) for c in convs.split("-") if c),
+                tuple(int(h) for h in hidden.split("-") if h) if _ else (128,))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--arch {text!r}: expected conv filter counts and hidden sizes "
+                                         "like 16-32:128") from None
+
+
+# The arithmetic floor ------------------------------------------------------------------------------
+
+def record_matmuls(net, batch_size, rng):
+    """(shape, order) of both operands of every matrix product in one training step."""
+    calls = []
+
+    def recording(a, b):
+        calls.append(tuple((x.shape, "F" if (x.flags.f_contiguous and not x.flags.c_contiguous) else "C", x.dtype)
+                           for x in (a, b)))
+        return np.matmul(a, b)
+
+    X = rng.random((batch_size, 784), dtype=np.float32)
+    y = rng.integers(0, 10, batch_size)
+    layers.matmul = recording
+    try:
+        net.loss(X, y)
+    finally:
+        layers.matmul = np.matmul
+    return calls
+
+
+def _operands(calls, rng):
+    made, operands = {}, []
+    for call in calls:
+        pair = []
+        for shape, order, dtype in call:
+            key = (shape, order, dtype)
+            if key not in made:
+                made[key] = np.asarray(rng.standard_normal(shape), dtype=dtype, order=order)
+            pair.append(made[key])
+        operands.append(pair)
+    return operands
+
+
+def time_matmuls(calls, rng, threads=1, repeats=7):
+    """Median seconds of running all `calls` once, on fresh operands of the same shapes and
+    orders; with threads > 1, that many threads each run all of them at the same time (on
+    their own operands) with single-threaded BLAS, as the trainer's workers do."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+    sets = [_operands(calls, rng) for _ in range(threads)]
+
+    def run(operands):
+        for a, b in operands:
+            np.matmul(a, b)
+
+    times = []
+    with threadpool_limits(limits=1 if threads > 1 else None, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+        for k in range(repeats + 1):
+            start = time.perf_counter()
+            list(pool.map(run, sets))
+            if k:                                   # the first round warms up
+                times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def arithmetic_floor(net, batch_size, workers):
+    """Seconds per training step of the step's matrix products alone: the better of the whole
+    batch's products with BLAS on all cores, and (workers > 1) each worker's part's products
+    in `workers` threads at once, single-threaded BLAS each. Returns (seconds, products, how)."""
+    rng = np.random.default_rng(1)
+    calls = record_matmuls(net, batch_size, rng)
+    options = [(time_matmuls(calls, rng), len(calls), f"whole batch of {batch_size}, multithreaded BLAS")]
+    if workers > 1:
+        part = -(-batch_size // workers)
+        part_calls = record_matmuls(net, part, rng)
+        options.append((time_matmuls(part_calls, rng, threads=workers), len(part_calls) * workers,
+                        f"{workers} threads x {part} images, single-threaded BLAS"))
+    for seconds, products, how in options:
+        print(f"  matrix products alone: {1e3 * seconds:.1f} ms per step ({products} products; {how})")
+    return min(options)
+
+
+# Layout and col2im alternatives (--micro) ----------------------------------------------------------
+
+def _nchw_stage(x, w, b, pad):
+    """conv (NCHW, cols (C*k*k, N*Ho*Wo), weights (F, C*k*k)) -> 2x2 pool -> ReLU, then the
+    backward pass of the same, with the same algorithms as digits.nets.layers."""
+    N, C, H, W = x.shape
+    F, _, k, _ = w.shape
+    xp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=x.dtype)
+    xp[:, :, pad:pad + H, pad:pad + W] = x
+    sN, sC, sH, sW = xp.strides
+    win = as_strided(xp, (C, k, k, N, H, W), (sC, sH, sW, sN, sH, sW), writeable=False)
+    cols = np.empty((C, k, k, N, H, W), dtype=x.dtype)
+    cols[...] = win
+    cols = cols.reshape(C * k * k, N * H * W)
+    w2 = w.reshape(F, C * k * k)
+    conv = np.ascontiguousarray((w2 @ cols + b[:, None]).reshape(F, N, H, W).transpose(1, 0, 2, 3))
+    xr = conv.reshape(N, F, H // 2, 2, W // 2, 2)
+    out = xr[:, :, :, 0, :, 0].copy()
+    for a, c in ((0, 1), (1, 0), (1, 1)):
+        np.maximum(out, xr[:, :, :, a, :, c], out=out)
+    mask = np.empty(xr.shape, dtype=bool)
+    taken = np.zeros(out.shape, dtype=bool)
+    hit = np.empty(out.shape, dtype=bool)
+    for a in range(2):
+        for c in range(2):
+            np.equal(xr[:, :, :, a, :, c], out, out=hit)
+            hit &= ~taken
+            mask[:, :, :, a, :, c] = hit
+            taken |= hit
+    relu = np.maximum(out, 0)
+    # backward, with dout = relu itself as a stand-in gradient
+    d = np.where(relu > 0, relu, 0)
+    dconv = (mask * d[:, :, :, None, :, None]).reshape(N, F, H, W)
+    d2 = np.ascontiguousarray(dconv.transpose(1, 0, 2, 3)).reshape(F, -1)
+    dw = d2 @ cols.T
+    db = d2.sum(axis=1)
+    dxp = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=x.dtype)
+    for i in range(k):
+        for j in range(k):
+            dxp[:, :, i:i + H, j:j + W] += (w[:, :, i, j].T @ d2).reshape(C, N, H, W)
+    dx = np.ascontiguousarray(dxp[:, :, pad:pad + H, pad:pad + W].transpose(1, 0, 2, 3))
+    return relu, dx, dw, db
+
+
+def _nhwc_stage(x, w, b, pad):
+    conv, conv_cache = layers.conv_forward(x, w, b, 1, pad)
+    pooled, pool_cache = layers.max_pool_forward(conv, 2)
+    relu, relu_cache = layers.relu_forward(pooled)
+    d = layers.relu_backward(relu, relu_cache)
+    d = layers.max_pool_backward(d, pool_cache)
+    dx, dw, db = layers.conv_backward(d, conv_cache)
+    return relu, dx, dw, db
+
+
+def _dx_per_offset(d2, w, shape, pad):
+    N, H, W, C = shape
+    k = w.shape[0]
+    dxp = np.zeros((N, H + 2 * pad, W + 2 * pad, C), dtype=d2.dtype)
+    for i in range(k):
+        for j in range(k):
+            dxp[:, i:i + H, j:j + W, :] += (d2 @ w[i, j].T).reshape(N, H, W, C)
+    return dxp[:, pad:pad + H, pad:pad + W, :]
+
+
+def _dx_one_product_strided_adds(d2, w, shape, pad):
+    N, H, W, C = shape
+    k, F = w.shape[0], w.shape[3]
+    d6 = (d2 @ w.reshape(-1, F).T).reshape(N, H, W, k, k, C)
+    dxp = np.zeros((N, H + 2 * pad, W + 2 * pad, C), dtype=d2.dtype)
+    for i in range(k):
+        for j in range(k):
+            dxp[:, i:i + H, j:j + W, :] += d6[:, :, :, i, j, :]
+    return dxp[:, pad:pad + H, pad:pad + W, :]
+
+
+def _dx_full_convolution(d2, w, shape, pad):
+    N, H, W, C = shape
+    k, F = w.shape[0], w.shape[3]
+    flipped = w[::-1, ::-1].transpose(0, 1, 3, 2).reshape(-1, C)
+    return (layers.im2col(d2.reshape(N, H, W, F), k, k, 1, k - 1 - pad) @ flipped).reshape(N, H, W, C)
+
+
+def _best_of(functions, rounds):
+    best = {name: float("inf") for name in functions}
+    for _ in range(rounds):
+        for name, f in functions.items():
+            start = time.perf_counter()
+            f()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def micro(batch_size, rounds=7):
+    """Single-threaded BLAS, as each of the trainer's worker threads has it."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1, user_api="blas"):
+        _micro(batch_size, rounds)
+
+
+def _micro(batch_size, rounds):
+    rng = np.random.default_rng(0)
+    print(f"conv stage (conv 'same' -> 2x2 pool -> ReLU, forward + backward), batch {batch_size}, "
+          f"float32, single-threaded BLAS, best of {rounds}, ms:")
+    for H, C, F, k in ((28, 1, 16, 5), (14, 16, 32, 5), (14, 16, 32, 3), (14, 32, 64, 3)):
+        x = rng.random((batch_size, H, H, C), dtype=np.float32)
+        w = (rng.standard_normal((k, k, C, F)) * 0.1).astype(np.float32)
+        b = np.zeros(F, np.float32)
+        x_nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        w_oihw = np.ascontiguousarray(w.transpose(3, 2, 0, 1))
+        r1, dx1, dw1, _ = _nhwc_stage(x, w, b, k // 2)
+        r2, dx2, dw2, _ = _nchw_stage(x_nchw, w_oihw, b, k // 2)
+        assert np.allclose(r1, r2.transpose(0, 2, 3, 1), atol=1e-4)
+        assert np.allclose(dx1, dx2.transpose(0, 2, 3, 1), atol=1e-3)
+        best = _best_of({"NHWC": lambda: _nhwc_stage(x, w, b, k // 2),
+                         "NCHW": lambda: _nchw_stage(x_nchw, w_oihw, b, k // 2)}, rounds)
+        print(f"  {H}x{H}x{C} -> {F} filters {k}x{k}: NHWC {1e3 * best['NHWC']:7.2f}   "
+              f"NCHW {1e3 * best['NCHW']:7.2f}   (NCHW / NHWC {best['NCHW'] / best['NHWC']:.2f})")
+    print(f"conv input gradient (col2im), batch {batch_size}, ms:")
+    for H, C, F, k in ((14, 8, 16, 5), (14, 16, 32, 5), (14, 16, 32, 3), (14, 32, 64, 3), (7, 32, 64, 3)):
+        w = rng.standard_normal((k, k, C, F)).astype(np.float32)
+        d2 = rng.standard_normal((batch_size * H * H, F)).astype(np.float32)
+        shape = (batch_size, H, H, C)
+        ways = {"per-offset products": lambda: _dx_per_offset(d2, w, shape, k // 2),
+                "one product + strided adds": lambda: _dx_one_product_strided_adds(d2, w, shape, k // 2),
+                "full convolution": lambda: _dx_full_convolution(d2, w, shape, k // 2)}
+        reference = ways["per-offset products"]()
+        for f in ways.values():
+            assert np.allclose(f(), reference, atol=1e-3)
+        best = _best_of(ways, rounds)
+        print(f"  {H}x{H}x{C} <- {F} filters {k}x{k}: " +
+              "   ".join(f"{name} {1e3 * t:6.2f}" for name, t in best.items()))
+
+
+# The run ---------------------------------------------------------------------------------------------
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=DEFAULT_DATA, help="folder of the four MNIST IDX files")
+    parser.add_argument("--epochs", type=int, default=RECIPE["epochs"])
+    parser.add_argument("--arch", type=parse_arch, default=parse_arch("16-32:128"),
+                        help="conv filter counts, then hidden dense sizes: 16-32:128")
+    parser.add_argument("--kernel", type=int, default=5)
+    parser.add_argument("--subset", type=int, default=None, help="train on the first N training images")
+    parser.add_argument("--batch-size", type=int, default=RECIPE["batch_size"])
+    parser.add_argument("--lr", type=float, default=RECIPE["lr"])
+    parser.add_argument("--schedule", default=RECIPE["schedule"], help="cosine, constant or a factor per epoch")
+    parser.add_argument("--optimizer", default="adam", choices=("adam", "momentum"))
+    parser.add_argument("--lamb", type=float, default=RECIPE["lamb"], help="weight decay, the MLP's L2 convention")
+    parser.add_argument("--no-distort", dest="distort", action="store_false",
+                        help="train on the images as they are (default: random distortions)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="threads sharing each batch (default 2; 1: one thread, multithreaded BLAS)")
+    parser.add_argument("--validate", action="store_true", help="test accuracy after every epoch")
+    parser.add_argument("--save", metavar="FOLDER", help="save the trained network (cnn.npz) there")
+    parser.add_argument("--micro", action="store_true", help="time the layout and col2im alternatives only")
+    args = parser.parse_args(argv)
+    schedule = args.schedule if args.schedule in ("cosine", "constant") else float(args.schedule)
+
+    print(f"CPU: {cpu_model()}")
+    print(f"BLAS: {blas_description()}; numpy {np.__version__}")
+    if args.micro:
+        micro(args.batch_size)
+        return
+
+    train_x, train_y, test_x, test_y = load_mnist(args.data)
+    if args.subset:
+        train_x, train_y = train_x[:args.subset], train_y[:args.subset]
+    convs, hidden = args.arch
+    workers = args.workers or min(2, os.cpu_count() or 1)
+    rng = np.random.default_rng(args.seed)
+    net = CNN.random(rng, convs=convs, hidden=hidden, kernel=args.kernel)
+    print(f"{net.describe()}: {sum(p.size for p in net.params.values()):,} parameters; "
+          f"{len(train_y):,} training images, {args.epochs} epochs, batch {args.batch_size}, "
+          f"Adam lr {args.lr:g} {args.schedule}, distortion {'on' if args.distort else 'off'}, "
+          f"lamb {args.lamb:g}, seed {args.seed}, {workers} worker thread(s)")
+    wall = time.perf_counter()
+    history, interrupted = train_minibatch(
+        net, train_x, train_y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, rng=rng,
+        validation=(test_x, test_y) if args.validate else None, distort=args.distort,
+        progress=progress_printer() if sys.stderr.isatty() else None, lamb=args.lamb,
+        schedule=schedule, optimizer=args.optimizer, workers=workers)
+    wall = time.perf_counter() - wall
+    train_rss = peak_rss_mb()
+    epochs_done = len(history["seconds"])
+    train_seconds = sum(history["seconds"])
+    start = time.perf_counter()
+    accuracy = float(np.mean(net.predict_pixels(test_x) == test_y))
+    predict_seconds = time.perf_counter() - start
+
+    per_epoch = train_seconds / max(1, epochs_done)
+
+    print(f"\n{net.describe()}, {epochs_done} epochs{' (interrupted)' if interrupted else ''}")
+    print(f"  training: {train_seconds:.1f} s ({per_epoch:.1f} s per epoch, "
+          f"{len(train_y) / per_epoch:,.0f} images/s); wall time with evaluations {wall:.1f} s")
+    print(f"  test accuracy: {100 * accuracy:.2f} % ({len(test_y):,} images, predicted in {predict_seconds:.1f} s)")
+    print(f"  peak memory (max RSS): {train_rss:.0f} MB after training, {peak_rss_mb():.0f} MB at the end")
+    # The floor: the same products, alone, in this run.
+    step_floor, products, how = arithmetic_floor(net, args.batch_size, workers)
+    epoch_floor = step_floor * len(train_y) / args.batch_size
+    print(f"  arithmetic floor: {1e3 * step_floor:.1f} ms per step ({how}), {epoch_floor:.1f} s per epoch; "
+          f"epoch time / floor = {per_epoch / epoch_floor:.2f}")
+    if args.save:
+        print(f"  saved: {net.save(args.save)}")
+
+
+if __name__ == "__main__":
+    main()
