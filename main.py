@@ -312,6 +312,7 @@ def run(args):
 
 
 def main(argv=None):
+    sys.stdout.reconfigure(line_buffering=True)     # each line as it comes, also into a pipe or file
     return run_reporting_errors(run, parse_args(argv))
 
 

@@ -72,9 +72,14 @@ def pretrained_dir(kind):
     return os.path.join(PRETRAINED_DIR, kind)
 
 
+def shipped_kinds():
+    """The kinds with a pretrained network in weights/pretrained/<kind>/, best first."""
+    return [k for k in KINDS if k in kinds_in(pretrained_dir(k))]
+
+
 def load_pretrained(kind=None):
     """A shipped network: the best one (first in KINDS that is shipped), or the given kind."""
-    kinds = [kind] if kind else [k for k in KINDS if os.path.isdir(pretrained_dir(k))]
+    kinds = [kind] if kind else shipped_kinds()
     if not kinds:
         raise WeightsError(f"no pretrained network in {PRETRAINED_DIR}; restore them with: "
                            "git checkout -- weights/pretrained")
@@ -90,8 +95,7 @@ the folder it is saved in and its kind."""
 def choices(trained_dir=WEIGHTS_DIR):
     """What the apps offer to read with: each pretrained network, best first, then each network
     the user trained into `trained_dir` (where `python main.py` saves)."""
-    out = [Choice(k, f"pretrained {k.upper()}", pretrained_dir(k), k)
-           for k in KINDS if os.path.isdir(pretrained_dir(k))]
+    out = [Choice(k, f"pretrained {k.upper()}", pretrained_dir(k), k) for k in shipped_kinds()]
     out += [Choice(f"trained-{k}", f"your {k.upper()} ({os.path.basename(os.path.normpath(trained_dir))}/)",
                    trained_dir, k) for k in kinds_in(trained_dir)]
     return out

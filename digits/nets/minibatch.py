@@ -28,9 +28,10 @@ squared non-bias weights, m the examples in the cost). Each batch of b images is
 lamb * b / N (N the training images), so the expected minibatch gradient is the gradient of
 the full-data cost the L-BFGS trainer minimises with the same lamb.
 
-Ctrl-C (KeyboardInterrupt) stops training; the network is then left with the parameters it had
-at the end of the last finished epoch (its initial ones if none finished), and `interrupted`
-is True.
+Ctrl-C (KeyboardInterrupt, or digits.cli.Terminated for SIGTERM) stops training; the network
+is then left with the parameters it had at the end of the last finished epoch (its initial
+ones if none finished), and `interrupted` is that exception (False when training ran to the
+end), so the caller can exit with the matching code after saving.
 """
 import contextlib
 import math

@@ -116,7 +116,7 @@ def plot_filters(net, path, max_filters=100):
     n = len(filters)
     columns = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / columns))
-    fig = _figure(min(1.0 * columns, 10), min(1.0 * rows, 10) + 0.5)
+    fig = _figure(max(min(1.0 * columns, 10), 4.5), min(1.0 * rows, 10) + 0.8)
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax in axes:
         ax.set_axis_off()
@@ -124,7 +124,7 @@ def plot_filters(net, path, max_filters=100):
         top = np.abs(f).max() or 1.0
         ax.imshow(f, cmap="gray", vmin=-top, vmax=top, interpolation="nearest")
     what = "hidden units' input weights" if "Theta1" in net.params else "first-layer filters"
-    fig.suptitle(f"{net.describe()}: {what} ({n} shown)")
+    fig.suptitle(f"{net.describe()}\n{what} ({n} shown)")
     return _save(fig, path)
 
 
