@@ -80,7 +80,10 @@ def predict_files(network, paths):
             print(f"error: {message}", file=sys.stderr, flush=True)
             failed += 1
             continue
-        print(f"{path}: {reading.digit} ({reading.confidence:.0%} sure)", flush=True)
+        if reading.sure:
+            print(f"{path}: {reading.digit} ({reading.confidence:.0%} sure)", flush=True)
+        else:       # below the network's calibrated threshold: a guess, and said to be one
+            print(f"{path}: {reading.digit} (not sure: {reading.confidence:.0%})", flush=True)
     return failed
 
 

@@ -117,6 +117,7 @@ def save_variants(folder, digit):
 
 
 LINE = re.compile(r"^(?P<path>.+): (?P<digit>\d) \((?P<sure>\d+)% sure\)$")
+UNSURE = re.compile(r"^(?P<path>.+): (?P<digit>\d) \(not sure: (?P<confidence>\d+)%\)$")
 
 
 def parse_stdout(stdout):
@@ -141,6 +142,23 @@ def test_digits_in_files_of_any_polarity_size_and_format(repo_root, font_weights
     wrong = {path: found[path][0] for path in expected if found[path][0] != expected[path]}
     assert not wrong, f"misread: {wrong}"
     assert all(0 <= sure <= 100 for _, sure in found.values())
+
+
+def test_readings_below_the_calibrated_threshold_say_not_sure(repo_root, font_weights, tmp_path):
+    import shutil
+
+    from digits.nets import calibration
+    cautious = tmp_path / "cautious"
+    shutil.copytree(font_weights, cautious)
+    calibration.save_calibration(cautious, temperature=1.0, sure_above=1.0, note="test: nothing is sure")
+    paths = save_variants(tmp_path, 4)
+    result = run_cli(repo_root, *map(str, paths), "--weights-dir", str(cautious))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(paths)
+    for line, path in zip(lines, paths):
+        match = UNSURE.match(line)
+        assert match and match["path"] == str(path) and match["digit"] == "4", line
 
 
 def test_bad_files_get_their_own_error_and_the_others_are_still_read(repo_root, font_weights, tmp_path):
