@@ -17,8 +17,8 @@ cross-validated (each group scored with the temperature fitted on the other grou
 
 for example, the recipe of the pretrained CNN:
 
-    python -m benchmarks.pen_writer_groups --model cnn --pen-digits ../shared/pendigits \\
-        --calibrate weights/pretrained/cnn
+    python -m benchmarks.pen_writer_groups --groups 5 --model cnn --pen-copies 4 \\
+        --pen-digits ../shared/pendigits --calibrate weights/pretrained/cnn
 """
 import argparse
 import os

@@ -65,8 +65,9 @@ class Network:
     # Shared by every kind --------------------------------------------------------------------
 
     def predict_proba(self, X):
-        """Class probabilities (m, 10): the softmax of the scores divided by `temperature`."""
-        z = self.scores(X) / (self.temperature or 1.0)
+        """Class probabilities (m, 10): the softmax of the scores divided by `temperature`,
+        in float64 whatever the network computes in (so each row sums to 1 to 1e-15)."""
+        z = np.asarray(self.scores(X), dtype=np.float64) / (self.temperature or 1.0)
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
