@@ -62,7 +62,19 @@ def main_(argv=None):
     parser.add_argument("--calibrate", metavar="DIR",
                         help="write the calibration fitted on all groups into DIR (beside the network saved there)")
     parser.add_argument("--limit-groups", type=int, default=None, help="run only the first N groups (quick look)")
+    parser.add_argument("--save-readings", metavar="FILE",
+                        help="also save every group's readings (scores, shares as shown, labels) into FILE (.npz)")
+    parser.add_argument("--readings", metavar="FILE",
+                        help="calibrate from readings saved by --save-readings, without training again")
     own, recipe_argv = parser.parse_known_args(argv)
+    if own.readings:
+        with np.load(own.readings) as saved:
+            group_of = saved["group"]
+            results = [dict(scores=saved["scores"][group_of == g], before=saved["before"][group_of == g],
+                            labels=saved["labels"][group_of == g]) for g in np.unique(group_of)]
+            note = str(saved["recipe"])
+        print(f"Readings of {len(results)} writer groups from {own.readings} ({note})")
+        return calibrate(results, own.calibrate, note)
     args = main.parse_args(recipe_argv)
     if not args.pen_digits:
         args.pen_digits = pendigits.default_dir()
@@ -106,35 +118,66 @@ def main_(argv=None):
     pen = np.array([r["pen"] for r in results])
     print(f"\nUnseen writers' pen digits: mean {100 * pen.mean():.2f} %, worst group {100 * pen.min():.2f} %, "
           f"best {100 * pen.max():.2f} %; MNIST test: mean {100 * np.mean([r['mnist'] for r in results]):.2f} %")
+    recipe = " ".join(recipe_argv)
+    if own.save_readings:
+        np.savez(own.save_readings, scores=np.concatenate([r["scores"] for r in results]),
+                 before=np.concatenate([r["before"] for r in results]),
+                 labels=np.concatenate([r["labels"] for r in results]),
+                 group=np.concatenate([np.full(len(r["labels"]), i) for i, r in enumerate(results)]),
+                 recipe=f"recipe: {recipe}")
+        print(f"Readings saved to {own.save_readings}")
     if len(results) < 2:
         return 0
+    return calibrate(results, own.calibrate, f"recipe: {recipe}")
 
-    # Calibration, cross-validated by group: fit on the other groups, measure on this one.
+
+def calibrate(results, folder, note):
+    """Temperature scaling and the "not sure" threshold from the groups' readings, each group
+    scored by a network that never saw its writers; everything cross-validated by group (fitted
+    on the other groups, measured on this one). Writes calibration.json into `folder` if given.
+
+    The temperature is kept only if it lowers the cross-validated calibration error; otherwise
+    the network's own shares stay (a softmax trained by cross-entropy may be calibrated already).
+    """
+    ece = calibration.expected_calibration_error
     ece_before, ece_after = [], []
     for i, r in enumerate(results):
         others = [o for j, o in enumerate(results) if j != i]
         t = calibration.fit_temperature(np.concatenate([o["scores"] for o in others]),
                                         np.concatenate([o["labels"] for o in others]))
-        ece_before.append(calibration.expected_calibration_error(r["before"], r["labels"]))
-        ece_after.append(calibration.expected_calibration_error(calibration.probabilities(r["scores"], t), r["labels"]))
-    scores = np.concatenate([r["scores"] for r in results])
+        ece_before.append(ece(r["before"], r["labels"]))
+        ece_after.append(ece(calibration.probabilities(r["scores"], t), r["labels"]))
     labels = np.concatenate([r["labels"] for r in results])
-    temperature = calibration.fit_temperature(scores, labels)
-    calibrated = calibration.probabilities(scores, temperature)
-    sure_above, share = calibration.sure_threshold(calibrated, labels)
-    right = calibrated.argmax(axis=1) == labels
-    confident = calibrated.max(axis=1) >= sure_above
+    use_temperature = np.mean(ece_after) < np.mean(ece_before)
+    temperature = calibration.fit_temperature(np.concatenate([r["scores"] for r in results]), labels) \
+        if use_temperature else None
+    shown = [calibration.probabilities(r["scores"], temperature) if use_temperature else r["before"] for r in results]
     print(f"Expected calibration error on unseen writers (15 bins, mean over groups): "
-          f"{100 * np.mean(ece_before):.2f} % as shown before, {100 * np.mean(ece_after):.2f} % with temperature "
-          f"scaling (cross-validated by group)")
-    print(f"Temperature fitted on all groups: {temperature:.3f}. 'Not sure' below {sure_above:.3f}: "
-          f"{100 * share:.1f} % of readings are sure, and {100 * right[confident].mean():.2f} % of those are right; "
-          f"{100 * right[~confident].mean() if (~confident).any() else float('nan'):.1f} % of the not-sure ones are")
-    if own.calibrate:
-        calibration.save_calibration(own.calibrate, temperature, sure_above,
-                                     note=f"fitted by benchmarks.pen_writer_groups {' '.join(recipe_argv)}: "
+          f"{100 * np.mean(ece_before):.2f} % as the network's own shares, {100 * np.mean(ece_after):.2f} % with "
+          f"temperature scaling (cross-validated by group): "
+          + (f"temperature {temperature:.3f} kept" if use_temperature else "the network's own shares kept"))
+
+    # The threshold, cross-validated: chosen on the other groups, applied to this one.
+    flagged, sure_right, unsure_right = [], [], []
+    for i, r in enumerate(results):
+        t, _ = calibration.sure_threshold(np.concatenate([s for j, s in enumerate(shown) if j != i]),
+                                          np.concatenate([o["labels"] for j, o in enumerate(results) if j != i]))
+        confidence, right = shown[i].max(axis=1), shown[i].argmax(axis=1) == r["labels"]
+        flagged.append(np.mean(confidence < t))
+        sure_right.extend(right[confidence >= t])
+        unsure_right.extend(right[confidence < t])
+    sure_above, share = calibration.sure_threshold(np.concatenate(shown), labels)
+    print(f"'Not sure' below the confidence where readings of other writers are right "
+          f"{100 * calibration.SURE_ACCURACY:.1f} % of the time (cross-validated by group): "
+          f"{100 * np.mean(flagged):.1f} % of readings not sure; the sure ones "
+          f"{100 * np.mean(sure_right) if sure_right else float('nan'):.2f} % right, "
+          f"the not-sure ones {100 * np.mean(unsure_right) if unsure_right else float('nan'):.1f} % right")
+    print(f"Threshold chosen on all groups: not sure below {sure_above:.3f} ({100 * (1 - share):.1f} % of readings)")
+    if folder:
+        calibration.save_calibration(folder, temperature, sure_above,
+                                     note=f"fitted by benchmarks.pen_writer_groups, {note}: "
                                           f"{len(results)} writer groups, {len(labels)} unseen pen digits")
-        print(f"Calibration written to {os.path.join(own.calibrate, calibration.FILE)}")
+        print(f"Calibration written to {os.path.join(folder, calibration.FILE)}")
     return 0
 
 

@@ -67,3 +67,14 @@ def test_a_damaged_calibration_file_is_one_clear_error(tmp_path, contents):
     (tmp_path / calibration.FILE).write_text(contents)
     with pytest.raises(WeightsError, match="calibration"):
         nets.load_network(tmp_path)
+
+
+def test_a_null_temperature_keeps_the_networks_own_shares_and_sets_the_threshold(tmp_path):
+    net = MLP.random(4, np.random.default_rng(0))
+    net.save(tmp_path)
+    calibration.save_calibration(tmp_path, None, 0.25)
+    loaded = nets.load_network(tmp_path)
+    x = np.random.default_rng(2).random((5, 784))
+    assert loaded.temperature is None and loaded.sure_above == 0.25
+    outputs = net.outputs(x)
+    np.testing.assert_allclose(loaded.predict_proba(x), outputs / outputs.sum(axis=1, keepdims=True))

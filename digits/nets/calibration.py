@@ -27,7 +27,9 @@ from digits.files import atomic_write
 
 FILE = "calibration.json"
 BINS = 15
-SURE_ACCURACY = 0.99    # a reading shown as sure must be right this often on held-out writers
+# A reading shown as sure must be right this often on held-out writers: half the errors of a
+# network that reads 99 % (the CNN), so "sure" says more than the network's average does.
+SURE_ACCURACY = 0.995
 
 
 def probabilities(scores, temperature=1.0):
@@ -78,7 +80,9 @@ def sure_threshold(probs, labels, accuracy=SURE_ACCURACY):
 
 
 def save_calibration(folder, temperature, sure_above, note=""):
-    """Write `folder`/calibration.json (atomically)."""
+    """Write `folder`/calibration.json (atomically). temperature None: the network's own shares
+    are kept (measured as calibrated as temperature scaling would make them), only the
+    threshold is set."""
     with atomic_write(os.path.join(folder, FILE), "w") as f:
         json.dump({"temperature": temperature, "sure_above": sure_above, "note": note}, f, indent=1)
         f.write("\n")
@@ -92,10 +96,12 @@ def load_calibration(net, folder):
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-        temperature, sure_above = float(data["temperature"]), float(data["sure_above"])
+        temperature = None if data["temperature"] is None else float(data["temperature"])
+        sure_above = float(data["sure_above"])
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise WeightsError(f"{path} is not a calibration file ({e}); delete it to read uncalibrated") from None
-    if not (np.isfinite(temperature) and temperature > 0 and 0 <= sure_above <= 1):
-        raise WeightsError(f"{path}: temperature must be > 0 and sure_above in [0, 1]; delete it to read uncalibrated")
+    if not ((temperature is None or (np.isfinite(temperature) and temperature > 0)) and 0 <= sure_above <= 1):
+        raise WeightsError(f"{path}: temperature must be > 0 (or null) and sure_above in [0, 1]; "
+                          "delete it to read uncalibrated")
     net.temperature, net.sure_above = temperature, sure_above
     return net
