@@ -112,6 +112,18 @@ def serve(app, host, port, threads):
         raise Terminated() if stopped[0] == signal.SIGTERM else KeyboardInterrupt()
 
 
+def log_server_warnings():
+    """waitress's own warnings (such as "Task queue depth is 3": every thread is busy and
+    requests wait) as one "waitress: ..." line each on stderr."""
+    import logging
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("waitress: %(message)s"))
+    log = logging.getLogger("waitress")
+    log.addHandler(handler)
+    log.setLevel(logging.WARNING)
+    log.propagate = False
+
+
 def run(args):
     from threadpoolctl import threadpool_limits
 
@@ -125,6 +137,7 @@ def run(args):
         print(f"Reading with: {choice.label} ({network.describe()})"
               + (", the default" if model_id == networks.default else ""))
     threadpool_limits(args.blas_threads)      # for the whole process: every server thread
+    log_server_warnings()
     serve(app, args.host, args.port, args.threads)
     return 0
 
