@@ -1,8 +1,9 @@
 """Draw digits in a web browser, with the mouse, a pen or a finger: `python web.py`.
 
-Serves the drawing page and its JSON API (digits/web; the API is described in docs/web.md)
-on http://127.0.0.1:8000. The page reads every drawing with the desktop app's recognition
-path, so a drawing gets the same answer on the page as in `python gui.py`.
+Serves the drawing page and its JSON API (digits/web; the README's "Draw digits in a web
+browser" describes the API) on http://127.0.0.1:8000. The page reads every drawing with the
+desktop app's recognition path, so a drawing gets the same answer on the page as in
+`python gui.py`.
 
     python web.py [--host HOST] [--port PORT] [--model ID | --weights-dir DIR] [--threads N]
 

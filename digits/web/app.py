@@ -8,7 +8,8 @@
 A drawing is sent as its strokes, not as a picture: the server draws them with
 `digits.recognise.read_strokes`, exactly as the desktop app draws its mouse strokes, so the
 same strokes get the same answer in both. An image file is read as `prediction.py` reads
-files (`digits.recognise.read_file`). docs/web.md documents the API.
+files (`digits.recognise.read_file`). The README's "Draw digits in a web browser" documents
+the API.
 
 Every bad request gets a 4xx answer `{"error": "one sentence"}`: input is checked (types,
 shapes, finite coordinates in range, counts, body size) before any work, and the errors the
