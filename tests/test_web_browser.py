@@ -213,7 +213,7 @@ def test_a_real_pen_digit_is_read_and_pictured(page, tmp_path):
         strokes, label = [polyline(SEVEN)], 7
     else:
         label = 5
-    draw(page, [s.tolist() for s in strokes])
+    draw(page, [np.asarray(s).tolist() for s in strokes])
     wait_for_digit(page, label)
     path = SCREENSHOT or str(tmp_path / "web.png")
     page.save_screenshot(path)
