@@ -17,6 +17,19 @@ def run_main(repo_root, *args, timeout=600):
                           capture_output=True, text=True, timeout=timeout)
 
 
+def signal_main_at(repo_root, line_start, sig, *args):
+    """Run main.py with `args`, send it `sig` when a line of its output starts with `line_start`;
+    returns (exit code, the rest of stdout, stderr)."""
+    process = subprocess.Popen([sys.executable, str(repo_root / "main.py"), *args], cwd=repo_root,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith(line_start):
+            process.send_signal(sig)
+            break
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
 def write_idx(folder, X_train, y_train, X_test, y_test):
     folder.mkdir(parents=True, exist_ok=True)
     for name, array in (("train-images-idx3-ubyte", X_train.reshape(-1, 28, 28)), ("train-labels-idx1-ubyte", y_train),
@@ -115,15 +128,9 @@ def test_ctrl_c_and_sigterm_save_what_it_has(repo_root, tmp_path, sig, code):
     X = rng.integers(0, 256, (6000, 784)).astype(np.uint8)
     y = rng.integers(0, 10, 6000).astype(np.uint8)  # random labels: training never converges early
     data = write_idx(tmp_path / "data", X[:5000], y[:5000], X[5000:], y[5000:])
-    process = subprocess.Popen([sys.executable, str(repo_root / "main.py"), "--data", str(data), "--hidden", "30",
-                                "--maxiter", "100000", "--no-report", "--weights-dir", str(tmp_path / "w")],
-                               cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in process.stdout:
-        if line.startswith("iteration    3"):
-            process.send_signal(sig)
-            break
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == code, err
+    returncode, out, err = signal_main_at(repo_root, "iteration    3", sig, "--data", str(data), "--hidden", "30",
+                                          "--maxiter", "100000", "--no-report", "--weights-dir", str(tmp_path / "w"))
+    assert returncode == code, err
     assert "stopped early" in out and "Test Set Accuracy" in out and "Weights saved" in out
     assert "Traceback" not in err
     net = load_network(tmp_path / "w"); Theta1, Theta2 = net.params["Theta1"], net.params["Theta2"]
@@ -254,15 +261,10 @@ def test_cnn_end_to_end_on_synthetic_digits(repo_root, tmp_path):
 def test_cnn_stopped_keeps_its_last_finished_epoch(repo_root, tmp_path, sig, code):
     X, y = synthetic_digits(3000, 12)
     data = write_idx(tmp_path / "data", X[:2500], y[:2500], X[2500:], y[2500:])
-    process = subprocess.Popen([sys.executable, str(repo_root / "main.py"), "--model", "cnn", "--data", str(data),
-                                "--epochs", "500", "--batch-size", "50", "--no-report", "--weights-dir", str(tmp_path / "w")],
-                               cwd=repo_root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in process.stdout:
-        if line.startswith("epoch 2/500"):
-            process.send_signal(sig)
-            break
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == code, err
+    returncode, out, err = signal_main_at(repo_root, "epoch 2/500", sig, "--model", "cnn", "--data", str(data),
+                                          "--epochs", "500", "--batch-size", "50", "--no-report",
+                                          "--weights-dir", str(tmp_path / "w"))
+    assert returncode == code, err
     assert "stopped early after" in out and "Test Set Accuracy" in out and "Weights saved" in out
     assert "Traceback" not in err
     assert load_network(tmp_path / "w").kind == "cnn"
