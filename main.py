@@ -295,7 +295,7 @@ def run(args):
     unit = "iteration" if args.model == "mlp" else "epoch"
     if interrupted:
         if not steps:
-            print(f"{interrupted_word(interrupted)} before the first {unit[:-1]} finished: nothing saved.",
+            print(f"{interrupted_word(interrupted)} before the first {unit} finished: nothing saved.",
                   file=sys.stderr)
             return exit_code(interrupted)
         print(f"{interrupted_word(interrupted)}: stopped early after {plural(steps, unit)}; "

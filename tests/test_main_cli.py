@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -17,13 +18,14 @@ def run_main(repo_root, *args, timeout=600):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def signal_main_at(repo_root, line_start, sig, *args):
-    """Run main.py with `args`, send it `sig` when a line of its output starts with `line_start`;
-    returns (exit code, the rest of stdout, stderr)."""
+def signal_main_at(repo_root, line_start, sig, *args, delay=0.0):
+    """Run main.py with `args`, send it `sig` `delay` seconds after a line of its output starts
+    with `line_start`; returns (exit code, the rest of stdout, stderr)."""
     process = subprocess.Popen([sys.executable, str(repo_root / "main.py"), *args], cwd=repo_root,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in process.stdout:
         if line.startswith(line_start):
+            time.sleep(delay)
             process.send_signal(sig)
             break
     out, err = process.communicate(timeout=120)
@@ -280,3 +282,16 @@ def test_cnn_kfold(repo_root, tmp_path):
     folds = [line for line in result.stdout.splitlines() if line.startswith("Fold ") and "accuracy" in line]
     assert len(folds) == 2 and "Cross-validated accuracy over 2 folds" in result.stdout
     assert not (tmp_path / "w").exists()
+
+
+def test_cnn_stopped_in_its_first_epoch_saves_nothing(repo_root, tmp_path):
+    X, y = synthetic_digits(6000, 14)
+    data = write_idx(tmp_path / "data", X[:5000], y[:5000], X[5000:], y[5000:])
+    returncode, out, err = signal_main_at(repo_root, "Training on", signal.SIGTERM, "--model", "cnn", "--data",
+                                          str(data), "--batch-size", "10", "--no-report",
+                                          "--weights-dir", str(tmp_path / "w"), delay=1.5)
+    assert returncode == 143, err
+    # 1.5 s into an epoch of 500 steps (several seconds): inside the first epoch.
+    assert "Terminated before the first epoch finished: nothing saved." in out + err, out + err
+    assert "Traceback" not in err
+    assert not (tmp_path / "w").exists() or os.listdir(tmp_path / "w") == []
