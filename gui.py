@@ -64,9 +64,7 @@ class DigitApp:
         tk.Button(frame, text="Prediction", width=12, command=self.predict).grid(row=1, column=1, pady=4)
 
         # Which network reads: one click to switch.
-        self.choices = nets.choices()
-        if weights_dir is not None:
-            self.choices = [nets.Choice("given", f"network in {weights_dir}", weights_dir, None)]
+        self.choices = nets.choices(weights_dir=weights_dir)
         chooser = tk.Frame(frame, bg=BG)
         chooser.grid(row=2, column=0, columnspan=2, pady=2)
         tk.Label(chooser, text="Reading with:", fg=FG, bg=BG).pack(side=tk.LEFT)

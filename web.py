@@ -25,7 +25,6 @@ import sys
 
 try:
     import argparse
-    import os
     import signal
 
     from digits.cli import Terminated, run_reporting_errors, whole_number
@@ -71,10 +70,8 @@ def parse_args(argv):
 def network_choices(args):
     """What the page offers to read with, and the default: as the desktop app (gui.py)."""
     from digits import nets
-    if args.weights_dir is None:
-        return nets.choices(), args.model
-    name = os.path.basename(os.path.normpath(args.weights_dir))
-    return [nets.Choice("given", f"network in {name}/", args.weights_dir, args.model)], "given"
+    choices = nets.choices(weights_dir=args.weights_dir, kind=args.model)
+    return choices, (args.model if args.weights_dir is None else "given")
 
 
 def serve(app, host, port, threads):
@@ -126,7 +123,7 @@ def log_server_warnings():
 
 
 def run(args):
-    from threadpoolctl import threadpool_limits
+    from digits.blas import limit_blas
 
     from digits.web.app import create_app
     choices, default = network_choices(args)
@@ -137,7 +134,7 @@ def run(args):
     for model_id, (choice, network) in networks.loaded.items():
         print(f"Reading with: {choice.label} ({network.describe()})"
               + (", the default" if model_id == networks.default else ""))
-    threadpool_limits(args.blas_threads)      # for the whole process: every server thread
+    limit_blas(args.blas_threads)      # for the whole process: every server thread
     log_server_warnings()
     serve(app, args.host, args.port, args.threads)
     return 0

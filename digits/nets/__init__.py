@@ -11,11 +11,13 @@ from digits.errors import WeightsError
 from digits.nets.base import Network
 from digits.nets.calibration import load_calibration
 from digits.nets.cnn import CNN
+from digits.nets.deep import DeepMLP
 from digits.nets.mlp import MLP
 
 KINDS = {
     "cnn": CNN,
     "mlp": MLP,
+    "deep": DeepMLP,
 }
 
 
@@ -92,9 +94,16 @@ Choice.__doc__ = """A network the apps offer: a short id ("cnn", "trained-mlp"),
 the folder it is saved in and its kind."""
 
 
-def choices(trained_dir=WEIGHTS_DIR):
+def choices(trained_dir=WEIGHTS_DIR, weights_dir=None, kind=None):
     """What the apps offer to read with: each pretrained network, best first, then each network
-    the user trained into `trained_dir` (where `python main.py` saves)."""
+    the user trained into `trained_dir` (where `python main.py` saves).
+
+    With `weights_dir` (the apps' --weights-dir): only the network saved there (of `kind`, where
+    the folder holds several), as the one choice "given".
+    """
+    if weights_dir is not None:
+        name = os.path.basename(os.path.normpath(weights_dir))
+        return [Choice("given", f"network in {name}/", weights_dir, kind)]
     out = [Choice(k, f"pretrained {k.upper()}", pretrained_dir(k), k) for k in shipped_kinds()]
     out += [Choice(f"trained-{k}", f"your {k.upper()} ({os.path.basename(os.path.normpath(trained_dir))}/)",
                    trained_dir, k) for k in kinds_in(trained_dir)]

@@ -18,29 +18,22 @@ Images are NHWC inside (see digits.nets.layers). Parameters, in `params` order:
 float32 for training; any float dtype works (the tests check gradients in float64). The
 computation runs in the dtype of the parameters.
 
-Files: `cnn.npz` (numpy.savez, written atomically) holds the parameters by name plus `kind`
-("cnn"), `format` (FORMAT), the architecture (`convs`, `hidden`, `kernel`) and optionally
-`temperature` (the calibration of predict_proba; absent when the network's `temperature` is
-None, i.e. not calibrated).
+Files: `cnn.npz` (digits.nets.npz_files: written atomically, checked when read) holds the
+parameters by name plus the architecture (`convs`, `hidden`, `kernel`).
 """
 import os
-import zipfile
-import zlib
 
 import numpy as np
 
 from digits.constants import NUM_LABELS, SIDE
-from digits.errors import OutputError, WeightsError
-from digits.files import atomic_write, check_output_dir, make_output_dir
-from digits.nets import layers
-from digits.nets.base import Network, check_inputs, check_matrix
+from digits.nets import layers, npz_files
+from digits.nets.base import Network, check_inputs, check_labels, checked_params
+from digits.nets.minibatch import minibatch_options, train_minibatch
 
-FORMAT = 1
-RESERVED = ("kind", "format", "convs", "hidden", "kernel", "temperature")
+ARCHITECTURE = ("convs", "hidden", "kernel")       # saved beside the parameters in cnn.npz
 DEFAULT_CONVS, DEFAULT_HIDDEN, DEFAULT_KERNEL = (16, 32), (128,), 5
 # How to train the default architecture, chosen by measurement (benchmarks/bench_cnn.py):
-#     rng = np.random.default_rng(0)
-#     history, interrupted = train_minibatch(CNN.random(rng), images, labels, rng=rng, **RECIPE)
+#     net, result = CNN.train(images, labels, lamb=RECIPE["lamb"], seed=0)
 # lamb=30 is weight decay through the loss, lamb / (2 N) * squared weights for N = 60,000
 # training images (an L2 coefficient of 5e-4 per example).
 RECIPE = {"epochs": 8, "batch_size": 128, "lr": 2e-3, "schedule": "cosine", "distort": True, "lamb": 30.0}
@@ -87,36 +80,20 @@ class CNN(Network):
 
     kind = "cnn"
     FILES = ("cnn.npz",)
+    LAMBDA = RECIPE["lamb"]
+    OPTIONS = minibatch_options(RECIPE["epochs"], RECIPE["batch_size"], RECIPE["lr"])
 
     def __init__(self, params, convs=DEFAULT_CONVS, hidden=DEFAULT_HIDDEN, kernel=DEFAULT_KERNEL):
         super().__init__()
         self.convs, self.hidden, self.kernel = _check_architecture(convs, hidden, kernel)
         shapes = architecture_shapes(self.convs, self.hidden, self.kernel)
-        if set(params) != set(shapes):
-            raise ValueError(f"parameters {sorted(params)} are not those of {self.describe()}: {list(shapes)}")
-        dtypes = {np.asarray(params[name]).dtype for name in shapes}
-        dtype = dtypes.pop() if len(dtypes) == 1 else np.float32
-        if not np.issubdtype(dtype, np.floating):
-            dtype = np.float32
-        self.params = {}
-        for name, shape in shapes.items():
-            p = np.ascontiguousarray(params[name], dtype=dtype)
-            if p.shape != shape:
-                raise ValueError(f"{name} has shape {p.shape}, expected {shape} for {self.describe()}")
-            self.params[name] = p
+        self.params = checked_params(params, shapes, self.describe())
 
     @classmethod
     def random(cls, rng=None, convs=DEFAULT_CONVS, hidden=DEFAULT_HIDDEN, kernel=DEFAULT_KERNEL,
                dtype=np.float32):
         """He initialisation: weights ~ N(0, 2 / fan_in), biases 0. `rng`: a numpy Generator or seed."""
-        rng = np.random.default_rng(rng)
-        params = {}
-        for name, shape in architecture_shapes(convs, hidden, kernel).items():
-            if name.endswith("_W"):
-                fan_in = int(np.prod(shape[:-1]))
-                params[name] = (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
-            else:
-                params[name] = np.zeros(shape, dtype=dtype)
+        params = layers.he_init(architecture_shapes(convs, hidden, kernel), np.random.default_rng(rng), dtype)
         return cls(params, convs, hidden, kernel)
 
     @property
@@ -126,6 +103,10 @@ class CNN(Network):
     def describe(self):
         parts = [f"conv{c}-pool" for c in self.convs] + [f"fc{h}" for h in self.hidden]
         return f"CNN {'-'.join(parts)} ({self.kernel}x{self.kernel})"
+
+    def first_layer(self):
+        """The first convolution's filters, (filters, k, k)."""
+        return "first-layer filters", np.moveaxis(self.params["conv1_W"][:, :, 0, :], -1, 0)
 
     def architecture(self):
         return {"convs": self.convs, "hidden": self.hidden, "kernel": self.kernel}
@@ -142,13 +123,8 @@ class CNN(Network):
             a, pool_cache = layers.max_pool_forward(a, 2)
             a, relu_cache = layers.relu_forward(a)
             caches.append((conv_cache, pool_cache, relu_cache))
-        for i in range(1, len(self.hidden) + 1):
-            a, fc_cache = layers.affine_forward(a, p[f"fc{i}_W"], p[f"fc{i}_b"])
-            a, relu_cache = layers.relu_forward(a)
-            caches.append((fc_cache, relu_cache))
-        scores, out_cache = layers.affine_forward(a, p["out_W"], p["out_b"])
-        caches.append(out_cache)
-        return scores, caches
+        scores, dense_cache = layers.dense_stack_forward(a, p, len(self.hidden))
+        return scores, (caches, dense_cache)
 
     def scores(self, X):
         """(m, 784) inputs in [0, 1] -> (m, 10) scores, PREDICT_BATCH images at a time."""
@@ -161,30 +137,40 @@ class CNN(Network):
     def loss_and_scores(self, X, y, lamb=0.0):
         """`loss` plus the batch's scores (m, 10), which the trainer uses for its accuracy."""
         X = check_inputs(X)
-        y = np.asarray(y).astype(np.intp, copy=False).ravel()
         m = X.shape[0]
-        if y.shape != (m,):
-            raise ValueError(f"{m} inputs but {y.size} labels")
+        y = check_labels(y, m)
         p = self.params
-        scores, caches = self._forward(X)
+        scores, (caches, dense_cache) = self._forward(X)
         J, d = layers.softmax_loss(scores, y)
         grads = {}
-        d, grads["out_W"], grads["out_b"] = layers.affine_backward(d, caches.pop())
-        for i in range(len(self.hidden), 0, -1):
-            fc_cache, relu_cache = caches.pop()
-            d = layers.relu_backward(d, relu_cache)
-            d, grads[f"fc{i}_W"], grads[f"fc{i}_b"] = layers.affine_backward(d, fc_cache)
+        d = layers.dense_stack_backward(d, dense_cache, grads)
         for i in range(len(self.convs), 0, -1):
-            conv_cache, pool_cache, relu_cache = caches.pop()
+            conv_cache, pool_cache, relu_cache = caches[i - 1]
             d = layers.relu_backward(d, relu_cache)
             d = layers.max_pool_backward(d, pool_cache)
             d, grads[f"conv{i}_W"], grads[f"conv{i}_b"] = layers.conv_backward(d, conv_cache, need_dx=i > 1)
-        if lamb:
-            for name in p:
-                if name.endswith("_W"):
-                    J += lamb / (2 * m) * float(np.sum(p[name] * p[name], dtype=np.float64))
-                    grads[name] += (lamb / m) * p[name]
+        J = layers.weight_decay(J, grads, p, lamb, m)
         return J, {name: grads[name] for name in p}, scores
+
+    @classmethod
+    def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None,
+              epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"]):
+        """The default architecture, He-initialised from `seed`, trained by minibatch Adam on
+        batches distorted on the fly, the learning rate lowered along a half cosine."""
+        net = cls.random(np.random.default_rng(seed))
+        result = train_minibatch(net, images, labels, epochs=epochs, batch_size=batch_size, lr=lr,
+                                 rng=np.random.default_rng([seed, 4]), validation=validation,
+                                 distort=RECIPE["distort"], schedule=RECIPE["schedule"], report=report,
+                                 progress=progress, lamb=lamb)
+        return net, result
+
+    @classmethod
+    def describe_training(cls, options, lamb):
+        net = cls.random(0)
+        epochs = options["epochs"]
+        return (f"{net.describe()}, {epochs} epoch{'s' if epochs != 1 else ''} of batches of {options['batch_size']}, "
+                f"Adam lr {options['lr']}, weight decay {lamb}, "
+                f"{'distorted batches, ' if RECIPE['distort'] else ''}float32")
 
     def loss(self, X, y, lamb=0.0):
         """J = mean softmax cross-entropy + lamb / (2m) * (sum of squared weights, biases
@@ -199,86 +185,20 @@ class CNN(Network):
         return os.path.isfile(os.path.join(folder, cls.FILES[0]))
 
     def save(self, folder):
-        """Write `folder/cnn.npz` (the folder is created if needed), all or nothing.
-
-        Raises OutputError, leaving any earlier file untouched, when it cannot be written."""
-        check_output_dir(folder, "the weights folder")
-        make_output_dir(folder, "the weights folder")
-        path = os.path.join(folder, self.FILES[0])
-        arrays = {"kind": np.array(self.kind), "format": np.array(FORMAT),
-                  "convs": np.array(self.convs, dtype=np.int64),
-                  "hidden": np.array(self.hidden, dtype=np.int64),
-                  "kernel": np.array(self.kernel, dtype=np.int64)}
-        if self.temperature is not None:
-            arrays["temperature"] = np.array(float(self.temperature))
-        arrays.update(self.params)
-        try:
-            with atomic_write(path, "wb") as f:
-                np.savez(f, **arrays)
-        except OSError as e:
-            raise OutputError(f"cannot save the network in {folder}: {e.strerror or e}; "
-                              "free some space or choose another folder") from None
-        return path
+        """Write `folder/cnn.npz` (digits.nets.npz_files), all or nothing; returns its path."""
+        return npz_files.save(self, folder, self.architecture())
 
     @classmethod
     def load(cls, folder, advice="train one with: python main.py"):
         """The network saved in `folder/cnn.npz`, checked; WeightsError (one line ending in
         `advice`) if it is missing, not an npz, of another kind or format, or damaged."""
+        arrays, fail = npz_files.read(folder, cls, advice)
         path = os.path.join(os.fspath(folder), cls.FILES[0])
-
-        def fail(what):
-            raise WeightsError(f"{what}; {advice}".replace("\n", " ")) from None
-
-        if not os.path.isfile(path):
-            fail(f"no {cls.FILES[0]} in {folder}")
-        try:
-            with open(path, "rb") as f:
-                magic = f.read(4)
-        except OSError as e:
-            fail(f"cannot read {path}: {e.strerror or e}")
-        if magic != b"PK\x03\x04":
-            fail(f"{path} is not an npz file")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
-            fail(f"{path} is damaged or truncated ({str(e) or type(e).__name__})")
-
-        kind = arrays.get("kind")
-        if kind is None or kind.shape != () or kind.dtype.kind != "U":
-            fail(f"{path} does not say which kind of network it holds (no 'kind')")
-        if str(kind) != cls.kind:
-            fail(f"{path} holds a '{kind}' network, not a {cls.kind}")
-        fmt = arrays.get("format")
-        if fmt is None or fmt.shape != () or fmt.dtype.kind not in "iu" or int(fmt) != FORMAT:
-            fail(f"{path} is in an unknown format ({'none' if fmt is None else fmt!s}; this version reads {FORMAT})")
-        for name in ("convs", "hidden", "kernel"):
-            if name not in arrays or arrays[name].dtype.kind not in "iu" or arrays[name].ndim > 1:
-                fail(f"{path} lacks its architecture ('{name}' missing or not whole numbers)")
+        npz_files.whole_numbers(arrays, ARCHITECTURE, path, fail)
         try:
             shapes = architecture_shapes(arrays["convs"], arrays["hidden"], arrays["kernel"])
         except ValueError as e:
             fail(f"{path} has an impossible architecture: {e}")
-        for name in shapes:
-            if name not in arrays:
-                fail(f"{path} lacks the array {name}")
-        extra = sorted(set(arrays) - set(shapes) - set(RESERVED))
-        if extra:
-            fail(f"{path} holds arrays this architecture does not have: {', '.join(extra)}")
-        params = {}
-        for name, shape in shapes.items():
-            a = arrays[name]
-            if a.dtype.kind != "f":
-                fail(f"{path}: {name} holds {a.dtype} values, expected floats")
-            try:
-                check_matrix(name, a, shape, path)
-            except WeightsError as e:
-                fail(str(e))
-            params[name] = a.astype(np.float32)
+        params = npz_files.float_params(arrays, shapes, path, fail, ARCHITECTURE)
         net = cls(params, arrays["convs"], arrays["hidden"], arrays["kernel"])
-        if "temperature" in arrays:
-            t = arrays["temperature"]
-            if t.shape != () or t.dtype.kind != "f" or not np.isfinite(t) or float(t) <= 0:
-                fail(f"{path} has an invalid temperature {t!s} (expected one positive number)")
-            net.temperature = float(t)
-        return net
+        return npz_files.set_temperature(net, arrays, path, fail)
