@@ -29,12 +29,9 @@ try:
 
     from digits.cli import Terminated, run_reporting_errors, whole_number
     from digits.errors import UserInputError
+    from digits.web.defaults import BLAS_THREADS, DEFAULT_HOST, DEFAULT_PORT, THREADS
 except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
-
-DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
-THREADS = 4             # waitress worker threads: measured with python -m benchmarks.bench_web
-BLAS_THREADS = 1        # BLAS threads per matrix product: one drawing at a time is fastest on one
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

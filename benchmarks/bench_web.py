@@ -287,9 +287,9 @@ def main(argv=None):
                   f"{m[4]:16.2f} ms {m[5]:18.2f}", flush=True)
 
     # 3. The main run, web.py's defaults ------------------------------------------------------------
-    import web
-    print(f"\nMain run: {args.requests} requests, web.py's defaults ({web.THREADS} waitress threads, "
-          f"{web.BLAS_THREADS} BLAS thread):")
+    from digits.web import defaults
+    print(f"\nMain run: {args.requests} requests, web.py's defaults ({defaults.THREADS} waitress threads, "
+          f"{defaults.BLAS_THREADS} BLAS thread):")
     server = Server(*model)
     memory = [("start", server.rss_mb())]
     try:
