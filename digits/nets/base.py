@@ -23,6 +23,7 @@ and what the contract gives every kind (each may write a faster or better one):
     net.predict_pixels(images)  the same for raw 0..255 pixels
     net.describe()              a name a person can read
     net.first_layer()           (what, (n, h, w) pictures) of its first layer's weights, or None
+    net.features(X)             (m, k) what the output layer reads, for the "not a digit" check
     Kind.describe_training(options, lamb)    the recipe in a line, for the run's log
 
 X is always (m, 784) floats, pixels scaled to [0, 1] (row-major 28x28, light ink on dark);
@@ -94,6 +95,11 @@ class Network:
     def describe(self):
         """A short name a person can read, such as 'MLP 784-200-10'."""
         return self.kind
+
+    def features(self, X):
+        """(m, 784) inputs -> (m, k): what the output layer reads (the last hidden layer's
+        activations); the "not a digit" check (digits.nets.rejection) is fitted on them."""
+        return np.asarray(self.scores(X), dtype=np.float64)
 
     def first_layer(self):
         """What the first layer looks for, for a picture: (what, (n, h, w) array), or None."""

@@ -134,6 +134,12 @@ class CNN(Network):
             out[start:start + PREDICT_BATCH] = self._forward(X[start:start + PREDICT_BATCH])[0]
         return out
 
+    def features(self, X):
+        """(m, 784) -> (m, last hidden width): the activations the output layer reads."""
+        X = check_inputs(X)
+        return np.concatenate([layers.dense_stack_features(self._forward(X[i:i + PREDICT_BATCH])[1][1])
+                               for i in range(0, X.shape[0], PREDICT_BATCH)])
+
     def loss_and_scores(self, X, y, lamb=0.0):
         """`loss` plus the batch's scores (m, 10), which the trainer uses for its accuracy."""
         X = check_inputs(X)

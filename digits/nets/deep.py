@@ -85,6 +85,12 @@ class DeepMLP(Network):
         return np.concatenate([self._forward(X[i:i + PREDICT_BATCH])[0] for i in range(0, X.shape[0], PREDICT_BATCH)]
                               or [np.empty((0, NUM_LABELS), self.dtype)])
 
+    def features(self, X):
+        """(m, 784) -> (m, last hidden width): the activations the output layer reads."""
+        X = check_inputs(X)
+        return np.concatenate([layers.dense_stack_features(self._forward(X[i:i + PREDICT_BATCH])[1])
+                               for i in range(0, X.shape[0], PREDICT_BATCH)])
+
     def loss_and_scores(self, X, y, lamb=0.0):
         """(J, grads, scores): mean softmax cross-entropy plus lamb / (2m) * squared weights."""
         X = check_inputs(X)

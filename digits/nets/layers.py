@@ -334,3 +334,9 @@ def dense_stack_backward(dscores, cache, grads):
         d = relu_backward(d, relu_cache)
         d, grads[f"fc{i}_W"], grads[f"fc{i}_b"] = affine_backward(d, fc_cache)
     return d
+
+
+def dense_stack_features(cache):
+    """From `dense_stack_forward`'s cache: what its output layer read, (N, D)."""
+    x, _ = cache[1]
+    return x.reshape(x.shape[0], -1)

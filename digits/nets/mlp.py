@@ -74,6 +74,11 @@ class MLP(Network):
         """z3: the output units before their sigmoid (ranked like a3)."""
         return model.output_layer(self.params["Theta1"], self.params["Theta2"], check_inputs(X))
 
+    def features(self, X):
+        """a2 (m, hidden): the hidden units' sigmoid activations, what the output layer reads."""
+        Theta1 = self.params["Theta1"]
+        return model.sigmoid(check_inputs(X).astype(np.float64) @ Theta1[:, 1:].T + Theta1[:, 0])
+
     def predict_proba(self, X):
         """The ten outputs divided by their sum: what the app and prediction.py have always shown.
 

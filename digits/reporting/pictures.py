@@ -76,16 +76,17 @@ def plot_epochs(history, path):
     if loss.ndim != 1 or loss.size == 0:
         raise ValueError("history must hold the loss of at least one epoch")
     epochs = np.arange(1, loss.size + 1)
+    marker = "o" if loss.size <= 30 else None
     fig = _figure(9, 3.8)
     left, right = fig.subplots(1, 2)
-    left.plot(epochs, loss, marker="o", color="tab:blue")
+    left.plot(epochs, loss, marker=marker, color="tab:blue")
     left.set_title(f"Loss: {loss[0]:.4g} \u2192 {loss[-1]:.4g}")
     left.set_xlabel("epoch")
     left.set_ylabel("mean cost over the epoch's batches")
-    right.plot(epochs, 100 * np.asarray(history["train_accuracy"]), marker="o", label="training (as trained)")
+    right.plot(epochs, 100 * np.asarray(history["train_accuracy"]), marker=marker, label="training (as trained)")
     validation = [v for v in history.get("validation_accuracy", []) if v is not None]
     if len(validation) == loss.size:
-        right.plot(epochs, 100 * np.asarray(validation), marker="o", label="validation")
+        right.plot(epochs, 100 * np.asarray(validation), marker=marker, label="validation")
         right.set_title(f"Accuracy: validation {100 * validation[-1]:.2f} % after {loss.size} epochs")
     else:
         right.set_title("Accuracy")
@@ -93,7 +94,9 @@ def plot_epochs(history, path):
     right.set_ylabel("accuracy (%)")
     right.legend(loc="lower right")
     for ax in (left, right):
-        ax.set_xticks(epochs if loss.size <= 20 else ax.get_xticks())
+        if loss.size <= 20:
+            ax.set_xticks(epochs)
+        ax.set_xlim(0.5, loss.size + 0.5)
         ax.grid(True, alpha=0.3)
     return _save(fig, path)
 
