@@ -99,11 +99,10 @@ def train(args, X_fit, y_fit, report, validation=None):
                            report=report, progress=progress, **args.options)
 
 
-def pen_drawings(args):
-    """Drawings of the pen digits of writers 1..--pen-writers (--pen-digits), or None."""
-    if not args.pen_digits:
-        return None
-    return training_set.pen_drawings(args.pen_digits, args.pen_writers, args.pen_copies, args.seed, say=print)
+def extra_drawings(args):
+    """The pen digits (--pen-digits) and drawings that are not digits (--non-digits), or None."""
+    return training_set.extra_drawings(args.seed, args.pen_digits, args.pen_writers, args.pen_copies,
+                                       args.non_digits, say=print)
 
 
 def run_kfold(args, X_train, y_train):
@@ -113,7 +112,7 @@ def run_kfold(args, X_train, y_train):
     except ValueError as e:      # more folds than images of some digit
         raise DataError(f"--kfold {args.kfold}: {e}") from None
     accuracies, out_of_fold = [], np.empty_like(y_train)
-    pen = pen_drawings(args)  # the same for every fold: drawn once
+    pen = extra_drawings(args)  # the same for every fold: drawn once
     for k, (fit_idx, val_idx) in enumerate(folds, 1):
         print(f"Fold {k} of {args.kfold}: training on {fit_idx.size} images, validating on {val_idx.size}", flush=True)
         X_fit, y_fit = training_set.training_images(X_train[fit_idx], y_train[fit_idx], args.seed, args.augment, pen)
@@ -190,7 +189,7 @@ def run(args):
     X_train, y_train, X_test, y_test = mnist.train_test_split(X, y, n_train)
     if args.kfold:
         return run_kfold(args, X_train, y_train)
-    X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, pen_drawings(args))
+    X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, extra_drawings(args))
     print(f"Training on {X_fit.shape[0]} images, testing on {X_test.shape[0]}: "
           f"{args.kind.describe_training(args.options, args.lamb)}, seed {args.seed}", flush=True)
     net, result = train(args, X_fit, y_fit, report=lambda line: print(line, flush=True), validation=(X_test, y_test))

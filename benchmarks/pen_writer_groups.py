@@ -73,6 +73,10 @@ def main_(argv=None):
     drawn = [pen_training_images([d for d in digits if d.writer in group], args.pen_copies,
                                  np.random.default_rng([args.seed, 3, number]))
              for number, group in enumerate(writer_groups(own.groups, max(d.writer for d in digits)), 1)]
+    # --non-digits: drawings that are none of the digits, their overlaid digits by the other writers
+    non_digit_sets = [training_set.non_digit_drawings(args.non_digits, args.seed,
+                                                      [d for d in digits if d.writer not in group])
+                      if args.non_digits else None for group in groups]
     print(f"Training drawings: {sum(len(y) for _, y in drawn)} in {time.perf_counter() - start:.0f} s", flush=True)
 
     results = []
@@ -80,6 +84,8 @@ def main_(argv=None):
         unseen = [d for d in digits if d.writer in group]
         start = time.perf_counter()
         others = [drawn[j] for j in range(len(drawn)) if j != number - 1]
+        if non_digit_sets[number - 1] is not None:
+            others.append(non_digit_sets[number - 1])
         X_pen, y_pen = np.concatenate([x for x, _ in others]), np.concatenate([y for _, y in others])
         X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, (X_pen, y_pen))
         net, result = args.kind.train(X_fit, y_fit, lamb=args.lamb, seed=args.seed, report=None, **args.options)

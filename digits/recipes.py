@@ -86,6 +86,11 @@ def add_recipe_arguments(parser, default_model="mlp"):
     parser.add_argument("--pen-copies", type=whole_number(1), default=8, metavar="K",
                         help="with --pen-digits: K drawings of each pen digit, at random places, sizes, "
                              "slants and brush widths (default 8)")
+    parser.add_argument("--non-digits", type=whole_number(0), default=0, metavar="N",
+                        help="also train on N drawings that are not digits (letters, symbols, scribbles, "
+                             "digits written over each other, dashes), so that the network can say "
+                             "'not a digit' (kinds that can learn it: "
+                             + ", ".join(k for k, cls in KINDS.items() if cls.LEARNS_NOT_A_DIGIT) + "); default 0")
 
 
 def parse_recipe(parser, argv, known_only=False):
@@ -98,6 +103,9 @@ def parse_recipe(parser, argv, known_only=False):
         args = parser.parse_args(argv)
     args.kind = KINDS[args.model]
     args.options = _own_options(parser, args)
+    if args.non_digits and not args.kind.LEARNS_NOT_A_DIGIT:
+        parser.error(f"--non-digits: --model {args.model} cannot learn 'not a digit'; choose "
+                     + " or ".join(f"--model {k}" for k, cls in KINDS.items() if cls.LEARNS_NOT_A_DIGIT))
     if args.lamb is None:
         args.lamb = args.kind.LAMBDA
     return args

@@ -19,8 +19,11 @@ from digits.imaging.prepare import prepare_image
 class Reading:
     """What a network read in a picture.
 
-    digit: the answer, or None when the picture holds no digit (then `message` says why).
-    probabilities: the ten shares (10,) summing to 1, or None. confidence: the winner's share.
+    digit: the answer, or None when the picture holds no digit (then `message` says why): an
+    empty picture, or one the network reads as none of the ten digits (`not_a_digit`).
+    probabilities: the ten shares (10,) summing to 1, or None (nothing drawn). confidence: the
+    most probable digit's share. not_a_digit: the probability that it is none of the digits
+    (a letter, a symbol, a scribble; 0 for a network that never learnt the difference).
     image: the 28x28 input (floats in [0, 1]) the network actually read, or None.
     network: which network read it (its `describe()`).
     sure: whether the confidence reaches the network's `sure_above` threshold (chosen by
@@ -34,18 +37,28 @@ class Reading:
     network: str
     message: str
     sure: bool = False
+    not_a_digit: float = 0.0
+
+
+NOT_A_DIGIT_ABOVE = 0.5    # a network more sure than this that a drawing is none of the digits says so
 
 
 def recognise(x, network):
     """Read a prepared input `x` (784 floats in [0, 1]) with `network`."""
     x = np.asarray(x, dtype=np.float64).reshape(1, SIDE * SIDE)
     probabilities = network.predict_proba(x)[0]
-    digit = int(np.argmax(probabilities))
-    confidence = float(probabilities[digit])
+    best = int(np.argmax(probabilities))
+    confidence = float(probabilities[best])
+    none = float(network.not_a_digit(x)[0])
+    if none > NOT_A_DIGIT_ABOVE:
+        message = (f"Not a digit: this looks like none of 0-9 ({none:.0%}). "
+                   "Write one digit, 0 to 9, or clear and try again.")
+        return Reading(None, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(), message,
+                       False, none)
     sure = confidence >= network.sure_above
-    message = (f"It is a {digit} ({confidence:.0%} sure)." if sure else
-               f"Not sure: perhaps a {digit} ({confidence:.0%}). Try writing it larger or more clearly.")
-    return Reading(digit, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(), message, sure)
+    message = (f"It is a {best} ({confidence:.0%} sure)." if sure else
+               f"Not sure: perhaps a {best} ({confidence:.0%}). Try writing it larger or more clearly.")
+    return Reading(best, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(), message, sure, none)
 
 
 def nothing_read(error, network):

@@ -72,7 +72,9 @@ def test_a_drawn_seven_is_read_with_everything_the_app_shows(client, network):
     response = post_drawing(client, strokes)
     assert response.status_code == 200 and response.mimetype == "application/json"
     answer = response.get_json()
-    assert list(answer) == ["digit", "probabilities", "confidence", "sure", "message", "model", "network", "image"]
+    assert list(answer) == ["digit", "not_a_digit", "probabilities", "confidence", "sure", "message", "model",
+                            "network", "image"]
+    assert 0 <= answer["not_a_digit"] < 0.5
     assert answer["digit"] == 7 and answer["sure"] is True
     probs = np.array(answer["probabilities"])
     assert probs.shape == (10,) and abs(probs.sum() - 1) < 1e-9 and answer["confidence"] == probs.max()

@@ -140,17 +140,27 @@ def pen_training_images(digits, copies, rng, width=350, height=290, brushes=(8, 
     and drawn with a random brush, then prepared by `prepare_image` as the app prepares a drawing.
     Train only on writers you do not measure on: the benchmark's figures are otherwise worthless.
     """
-    images, labels = [], []
-    for _ in range(copies):
-        for d in digits:
-            strokes = fit_to_canvas(distort_strokes(d.strokes, rng), width, height, rng, size_range=(0.2, 0.9))
-            try:
-                x = prepare_image(render(strokes, width, height, int(rng.integers(*brushes))))
-            except EmptyImageError:
-                continue
-            images.append(np.round(x * 255).astype(np.uint8))
-            labels.append(d.label)
-    return np.array(images).reshape(-1, PIXELS), np.array(labels, dtype=np.int64)
+    labels = [d.label for _ in range(copies) for d in digits]
+    strokes = (distort_strokes(d.strokes, rng) for _ in range(copies) for d in digits)   # drawn as made
+    return drawn_inputs(strokes, rng, width, height, brushes, labels)
+
+
+def drawn_inputs(strokes, rng, width=350, height=290, brushes=(8, 30), labels=None):
+    """Drawings (an iterable, each a list of strokes in tablet coordinates, y up) placed at a random size (20-90 %
+    of the canvas height) and place, drawn with a random brush and prepared as the app prepares a
+    drawing: uint8 (n, 784), leaving out any the app would refuse (a dot); with `labels`, also
+    the labels of those kept."""
+    images, kept = [], []
+    for i, s in enumerate(strokes):
+        placed = fit_to_canvas(s, width, height, rng, size_range=(0.2, 0.9))
+        try:
+            x = prepare_image(render(placed, width, height, int(rng.integers(*brushes))))
+        except EmptyImageError:
+            continue
+        images.append(np.round(x * 255).astype(np.uint8))
+        kept.append(i)
+    X = np.array(images, dtype=np.uint8).reshape(-1, PIXELS)
+    return X if labels is None else (X, np.array(labels, dtype=np.int64)[kept])
 
 
 def distort_strokes(strokes, rng, max_rotation=MAX_ROTATION, max_shear=PEN_SHEAR, stretch=PEN_STRETCH):

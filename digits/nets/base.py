@@ -23,7 +23,8 @@ and what the contract gives every kind (each may write a faster or better one):
     net.predict_pixels(images)  the same for raw 0..255 pixels
     net.describe()              a name a person can read
     net.first_layer()           (what, (n, h, w) pictures) of its first layer's weights, or None
-    net.features(X)             (m, k) what the output layer reads, for the "not a digit" check
+    net.features(X)             (m, k) what the output layer reads
+    net.not_a_digit(X)          (m,) the probability that an input is none of the digits (0 if it never learnt)
     Kind.describe_training(options, lamb)    the recipe in a line, for the run's log
 
 X is always (m, 784) floats, pixels scaled to [0, 1] (row-major 28x28, light ink on dark);
@@ -46,6 +47,7 @@ class Network:
     FILES = ()              # the files `save` writes into its folder
     OPTIONS = ()            # its training options (digits.nets.training.Option), by name
     LAMBDA = 0.0            # its default regularisation strength (main.py --lambda)
+    LEARNS_NOT_A_DIGIT = False   # whether `train` takes drawings labelled NOT_A_DIGIT (an 11th class)
     temperature = None      # calibration of predict_proba (digits.nets.calibration); None: not calibrated
     sure_above = 0.0        # readings less confident than this are shown as "not sure"
 
@@ -95,6 +97,11 @@ class Network:
     def describe(self):
         """A short name a person can read, such as 'MLP 784-200-10'."""
         return self.kind
+
+    def not_a_digit(self, X):
+        """(m,) the probability that each input is none of the ten digits (a letter, a symbol,
+        a scribble): 0 for a kind that never learnt the difference."""
+        return np.zeros(check_inputs(X).shape[0])
 
     def features(self, X):
         """(m, 784) inputs -> (m, k): what the output layer reads (the last hidden layer's

@@ -14,7 +14,10 @@ way) while the ReLU runs on a quarter of the values.
 
 Images are NHWC inside (see digits.nets.layers). Parameters, in `params` order:
     conv1_W (k, k, 1, F1), conv1_b (F1,), conv2_W (k, k, F1, F2), conv2_b (F2,), ...,
-    fc1_W (side*side*F_last, H1), fc1_b (H1,), ..., out_W (H_last, 10), out_b (10,)
+    fc1_W (side*side*F_last, H1), fc1_b (H1,), ..., out_W (H_last, K), out_b (K,)
+K = 10 outputs, one per digit, or 11 with an eleventh, "not a digit" (`outputs=11`): trained on
+drawings that are none of the digits (labelled NOT_A_DIGIT), it lets the network say so
+(`not_a_digit`), while `scores` and `predict_proba` stay those of the ten digits.
 float32 for training; any float dtype works (the tests check gradients in float64). The
 computation runs in the dtype of the parameters.
 
@@ -25,12 +28,13 @@ import os
 
 import numpy as np
 
-from digits.constants import NUM_LABELS, SIDE
+from digits.constants import NOT_A_DIGIT, NUM_LABELS, SIDE
 from digits.nets import layers, npz_files
 from digits.nets.base import Network, check_inputs, check_labels, checked_params
 from digits.nets.minibatch import minibatch_options, train_minibatch
 
 ARCHITECTURE = ("convs", "hidden", "kernel")       # saved beside the parameters in cnn.npz
+                                                   # (and "outputs" when 11; absent: 10)
 DEFAULT_CONVS, DEFAULT_HIDDEN, DEFAULT_KERNEL = (16, 32), (128,), 5
 # How to train the default architecture, chosen by measurement (benchmarks/bench_cnn.py):
 #     net, result = CNN.train(images, labels, lamb=RECIPE["lamb"], seed=0)
@@ -40,9 +44,11 @@ RECIPE = {"epochs": 8, "batch_size": 128, "lr": 2e-3, "schedule": "cosine", "dis
 PREDICT_BATCH = 256         # images per forward pass in `scores`: <= 0.5 MB of work arrays per image
 
 
-def architecture_shapes(convs, hidden, kernel):
+def architecture_shapes(convs, hidden, kernel, outputs=NUM_LABELS):
     """The parameter names and shapes of an architecture, in order: {name: shape}."""
     convs, hidden, kernel = _check_architecture(convs, hidden, kernel)
+    if int(outputs) not in (NUM_LABELS, NUM_LABELS + 1):
+        raise ValueError(f"outputs {outputs}: 10 (the digits) or 11 (and 'not a digit')")
     shapes, channels, side = {}, 1, SIDE
     for i, filters in enumerate(convs, 1):
         shapes[f"conv{i}_W"] = (kernel, kernel, channels, filters)
@@ -53,8 +59,8 @@ def architecture_shapes(convs, hidden, kernel):
         shapes[f"fc{i}_W"] = (width, units)
         shapes[f"fc{i}_b"] = (units,)
         width = units
-    shapes["out_W"] = (width, NUM_LABELS)
-    shapes["out_b"] = (NUM_LABELS,)
+    shapes["out_W"] = (width, int(outputs))
+    shapes["out_b"] = (int(outputs),)
     return shapes
 
 
@@ -81,20 +87,23 @@ class CNN(Network):
     kind = "cnn"
     FILES = ("cnn.npz",)
     LAMBDA = RECIPE["lamb"]
+    LEARNS_NOT_A_DIGIT = True
     OPTIONS = minibatch_options(RECIPE["epochs"], RECIPE["batch_size"], RECIPE["lr"])
 
-    def __init__(self, params, convs=DEFAULT_CONVS, hidden=DEFAULT_HIDDEN, kernel=DEFAULT_KERNEL):
+    def __init__(self, params, convs=DEFAULT_CONVS, hidden=DEFAULT_HIDDEN, kernel=DEFAULT_KERNEL,
+                 outputs=NUM_LABELS):
         super().__init__()
         self.convs, self.hidden, self.kernel = _check_architecture(convs, hidden, kernel)
-        shapes = architecture_shapes(self.convs, self.hidden, self.kernel)
+        self.outputs = int(outputs)
+        shapes = architecture_shapes(self.convs, self.hidden, self.kernel, self.outputs)
         self.params = checked_params(params, shapes, self.describe())
 
     @classmethod
     def random(cls, rng=None, convs=DEFAULT_CONVS, hidden=DEFAULT_HIDDEN, kernel=DEFAULT_KERNEL,
-               dtype=np.float32):
+               dtype=np.float32, outputs=NUM_LABELS):
         """He initialisation: weights ~ N(0, 2 / fan_in), biases 0. `rng`: a numpy Generator or seed."""
-        params = layers.he_init(architecture_shapes(convs, hidden, kernel), np.random.default_rng(rng), dtype)
-        return cls(params, convs, hidden, kernel)
+        shapes = architecture_shapes(convs, hidden, kernel, outputs)
+        return cls(layers.he_init(shapes, np.random.default_rng(rng), dtype), convs, hidden, kernel, outputs)
 
     @property
     def dtype(self):
@@ -102,14 +111,16 @@ class CNN(Network):
 
     def describe(self):
         parts = [f"conv{c}-pool" for c in self.convs] + [f"fc{h}" for h in self.hidden]
-        return f"CNN {'-'.join(parts)} ({self.kernel}x{self.kernel})"
+        return f"CNN {'-'.join(parts)} ({self.kernel}x{self.kernel})" + \
+            (", not-a-digit output" if self.outputs > NUM_LABELS else "")
 
     def first_layer(self):
         """The first convolution's filters, (filters, k, k)."""
         return "first-layer filters", np.moveaxis(self.params["conv1_W"][:, :, 0, :], -1, 0)
 
     def architecture(self):
-        return {"convs": self.convs, "hidden": self.hidden, "kernel": self.kernel}
+        arch = {"convs": self.convs, "hidden": self.hidden, "kernel": self.kernel}
+        return arch if self.outputs == NUM_LABELS else {**arch, "outputs": self.outputs}
 
     # Forward and backward --------------------------------------------------------------------
 
@@ -126,13 +137,26 @@ class CNN(Network):
         scores, dense_cache = layers.dense_stack_forward(a, p, len(self.hidden))
         return scores, (caches, dense_cache)
 
-    def scores(self, X):
-        """(m, 784) inputs in [0, 1] -> (m, 10) scores, PREDICT_BATCH images at a time."""
+    def all_scores(self, X):
+        """(m, 784) inputs in [0, 1] -> (m, outputs) scores, PREDICT_BATCH images at a time."""
         X = check_inputs(X)
-        out = np.empty((X.shape[0], NUM_LABELS), dtype=self.dtype)
+        out = np.empty((X.shape[0], self.outputs), dtype=self.dtype)
         for start in range(0, X.shape[0], PREDICT_BATCH):
             out[start:start + PREDICT_BATCH] = self._forward(X[start:start + PREDICT_BATCH])[0]
         return out
+
+    def scores(self, X):
+        """(m, 784) inputs in [0, 1] -> (m, 10): the digits' scores."""
+        return self.all_scores(X)[:, :NUM_LABELS]
+
+    def not_a_digit(self, X):
+        """(m,): the eleventh output's share of the softmax over all eleven (0 without one)."""
+        if self.outputs == NUM_LABELS:
+            return super().not_a_digit(X)
+        z = np.asarray(self.all_scores(X), dtype=np.float64)
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e[:, NOT_A_DIGIT] / e.sum(axis=1)
 
     def features(self, X):
         """(m, 784) -> (m, last hidden width): the activations the output layer reads."""
@@ -141,7 +165,8 @@ class CNN(Network):
                                for i in range(0, X.shape[0], PREDICT_BATCH)])
 
     def loss_and_scores(self, X, y, lamb=0.0):
-        """`loss` plus the batch's scores (m, 10), which the trainer uses for its accuracy."""
+        """`loss` plus the batch's scores (m, outputs), which the trainer uses for its accuracy.
+        With an eleventh output, y may hold NOT_A_DIGIT."""
         X = check_inputs(X)
         m = X.shape[0]
         y = check_labels(y, m)
@@ -163,7 +188,9 @@ class CNN(Network):
               epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"]):
         """The default architecture, He-initialised from `seed`, trained by minibatch Adam on
         batches distorted on the fly, the learning rate lowered along a half cosine."""
-        net = cls.random(np.random.default_rng(seed))
+        labels = np.asarray(labels)
+        outputs = NUM_LABELS + 1 if labels.size and labels.max() == NOT_A_DIGIT else NUM_LABELS
+        net = cls.random(np.random.default_rng(seed), outputs=outputs)
         result = train_minibatch(net, images, labels, epochs=epochs, batch_size=batch_size, lr=lr,
                                  rng=np.random.default_rng([seed, 4]), validation=validation,
                                  distort=RECIPE["distort"], schedule=RECIPE["schedule"], report=report,
@@ -201,10 +228,13 @@ class CNN(Network):
         arrays, fail = npz_files.read(folder, cls, advice)
         path = os.path.join(os.fspath(folder), cls.FILES[0])
         npz_files.whole_numbers(arrays, ARCHITECTURE, path, fail)
+        outputs = arrays.get("outputs", np.array(NUM_LABELS))
+        if outputs.shape != () or outputs.dtype.kind not in "iu":
+            fail(f"{path} has an impossible architecture: outputs {outputs!s}")
         try:
-            shapes = architecture_shapes(arrays["convs"], arrays["hidden"], arrays["kernel"])
+            shapes = architecture_shapes(arrays["convs"], arrays["hidden"], arrays["kernel"], int(outputs))
         except ValueError as e:
             fail(f"{path} has an impossible architecture: {e}")
-        params = npz_files.float_params(arrays, shapes, path, fail, ARCHITECTURE)
-        net = cls(params, arrays["convs"], arrays["hidden"], arrays["kernel"])
+        params = npz_files.float_params(arrays, shapes, path, fail, ARCHITECTURE + ("outputs",))
+        net = cls(params, arrays["convs"], arrays["hidden"], arrays["kernel"], int(outputs))
         return npz_files.set_temperature(net, arrays, path, fail)

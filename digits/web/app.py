@@ -175,9 +175,10 @@ def parse_strokes(data, width, height):
 
 def answer(reading, model_id):
     """A Reading as the API's JSON answer."""
-    nothing = reading.digit is None
+    nothing = reading.probabilities is None      # nothing drawn; a drawing that is no digit keeps its shares
     return {
         "digit": reading.digit,
+        "not_a_digit": float(reading.not_a_digit),
         "probabilities": None if nothing else [float(p) for p in reading.probabilities],
         "confidence": None if nothing else float(reading.confidence),
         "sure": bool(reading.sure),
