@@ -7,6 +7,7 @@ commands before any long work, so that a bad output location costs a second, not
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 
 from digits.errors import OutputError
@@ -34,6 +35,40 @@ def atomic_write(path, mode="wb"):
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        raise
+
+
+class NotRegularFileError(OSError):
+    """A path names a FIFO, a device, a socket or a folder where a regular file was expected."""
+
+
+def file_kind(mode):
+    """What a file of st_mode `mode` is, for messages: "a FIFO (named pipe)", "a folder"..."""
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"))
+    return next((text for test, text in kinds if test(mode)), "not a regular file")
+
+
+def open_regular(path):
+    """`path` opened for reading in binary, if it is a regular file (symbolic links followed).
+
+    The file is opened without blocking and checked before a byte is read, so a FIFO (which
+    would wait forever for a writer) or a device (which never ends) is refused at once with
+    NotRegularFileError; FileNotFoundError, PermissionError and the like pass through.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", os.fspath(path))
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(f"{os.fspath(path)} is {file_kind(mode)}, not a regular file")
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
         raise
 
 
