@@ -110,10 +110,27 @@ def make_output_dir(folder, what="the output folder"):
 
 
 def check_output_file(path, inputs=(), what="the output file"):
-    """Make sure `path` can be written, is not a folder, and is none of `inputs`; OutputError if not."""
+    """Make sure `path` can be written, and is none of `inputs`; OutputError if not.
+
+    It must be a new name or an existing regular file that may be written: a folder, a
+    symbolic link, a device, a FIFO or a socket is refused (the file is written beside it and
+    renamed over it, which would replace the special file with a regular one), and so is a
+    read-only file.
+    """
     path = os.fspath(path)
-    if os.path.isdir(path):
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as e:
+        raise OutputError(f"cannot use {what} {path}: {e.strerror or e}; give another file name") from None
+    if mode is not None and stat.S_ISDIR(mode):
         raise OutputError(f"{what} {path} is a folder; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(f"{what} {path} is {file_kind(mode)}, not a regular file: writing would replace it; "
+                          "give the name of a regular file or a new one")
+    if mode is not None and not (os.access(path, os.W_OK) and mode & 0o222):     # root may write anything
+        raise OutputError(f"{what} {path} is read-only; make it writable (chmod u+w) or give another file name")
     for source in inputs:
         if source is not None and os.path.exists(path) and os.path.exists(source) \
                 and os.path.samefile(path, source):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digits.constants import SIDE
-from digits.errors import EmptyImageError
+from digits.errors import EmptyImageError, WeightsError
 from digits.imaging import image_files, strokes as stroke_drawing
 from digits.imaging.prepare import prepare_image
 
@@ -20,7 +20,7 @@ class Reading:
     """What a network read in a picture.
 
     digit: the answer, or None when the picture holds no digit (then `message` says why).
-    probabilities: the ten shares (10,) summing to 1, or None. confidence: the winner's share.
+    probabilities: the ten shares (10,) summing to 1 (never NaN), or None. confidence: the winner's share.
     image: the 28x28 input (floats in [0, 1]) the network actually read, or None.
     network: which network read it (its `describe()`).
     sure: whether the confidence reaches the network's `sure_above` threshold (chosen by
@@ -37,9 +37,16 @@ class Reading:
 
 
 def recognise(x, network):
-    """Read a prepared input `x` (784 floats in [0, 1]) with `network`."""
+    """Read a prepared input `x` (784 floats in [0, 1]) with `network`.
+
+    Raises WeightsError when the network answers with NaN or infinity (weights so large that
+    its sums overflow): such an answer is never shown or sent."""
     x = np.asarray(x, dtype=np.float64).reshape(1, SIDE * SIDE)
-    probabilities = network.predict_proba(x)[0]
+    with np.errstate(all="ignore"):     # overflow is checked for below, not printed
+        probabilities = network.predict_proba(x)[0]
+    if not np.all(np.isfinite(probabilities)):
+        raise WeightsError(f"the network {network.describe()} gave no answer for this picture (not a number): "
+                           "its weights are damaged; read with another network, or restore or retrain this one")
     digit = int(np.argmax(probabilities))
     confidence = float(probabilities[digit])
     sure = confidence >= network.sure_above

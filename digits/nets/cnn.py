@@ -24,16 +24,17 @@ Files: `cnn.npz` (numpy.savez, written atomically) holds the parameters by name 
 None, i.e. not calibrated).
 """
 import os
-import zipfile
-import zlib
+import re
 
 import numpy as np
 
 from digits.constants import NUM_LABELS, SIDE
 from digits.errors import OutputError, WeightsError
-from digits.files import atomic_write, check_output_dir, make_output_dir
+from digits.files import NotRegularFileError, atomic_write, check_output_dir, make_output_dir, open_regular
 from digits.nets import layers
 from digits.nets.base import Network, check_inputs, check_matrix
+from digits.nets.calibration import MAX_TEMPERATURE, MIN_TEMPERATURE, valid_temperature
+from digits.nets.npz_files import READ_ERRORS, CheckedNpz, NpzError
 
 FORMAT = 1
 RESERVED = ("kind", "format", "convs", "hidden", "kernel", "temperature")
@@ -223,62 +224,93 @@ class CNN(Network):
     @classmethod
     def load(cls, folder, advice="train one with: python main.py"):
         """The network saved in `folder/cnn.npz`, checked; WeightsError (one line ending in
-        `advice`) if it is missing, not an npz, of another kind or format, or damaged."""
+        `advice`) if it is missing, not a regular file, not an npz, of another kind or format,
+        or damaged. Member names, declared sizes and shapes are checked before any array is
+        read (digits.nets.npz_files)."""
         path = os.path.join(os.fspath(folder), cls.FILES[0])
 
         def fail(what):
             raise WeightsError(f"{what}; {advice}".replace("\n", " ")) from None
 
-        if not os.path.isfile(path):
+        if not os.path.lexists(path):
             fail(f"no {cls.FILES[0]} in {folder}")
         try:
-            with open(path, "rb") as f:
-                magic = f.read(4)
+            f = open_regular(path)
         except OSError as e:
-            fail(f"cannot read {path}: {e.strerror or e}")
-        if magic != b"PK\x03\x04":
-            fail(f"{path} is not an npz file")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
-            fail(f"{path} is damaged or truncated ({str(e) or type(e).__name__})")
-
-        kind = arrays.get("kind")
-        if kind is None or kind.shape != () or kind.dtype.kind != "U":
-            fail(f"{path} does not say which kind of network it holds (no 'kind')")
-        if str(kind) != cls.kind:
-            fail(f"{path} holds a '{kind}' network, not a {cls.kind}")
-        fmt = arrays.get("format")
-        if fmt is None or fmt.shape != () or fmt.dtype.kind not in "iu" or int(fmt) != FORMAT:
-            fail(f"{path} is in an unknown format ({'none' if fmt is None else fmt!s}; this version reads {FORMAT})")
-        for name in ("convs", "hidden", "kernel"):
-            if name not in arrays or arrays[name].dtype.kind not in "iu" or arrays[name].ndim > 1:
-                fail(f"{path} lacks its architecture ('{name}' missing or not whole numbers)")
-        try:
-            shapes = architecture_shapes(arrays["convs"], arrays["hidden"], arrays["kernel"])
-        except ValueError as e:
-            fail(f"{path} has an impossible architecture: {e}")
-        for name in shapes:
-            if name not in arrays:
-                fail(f"{path} lacks the array {name}")
-        extra = sorted(set(arrays) - set(shapes) - set(RESERVED))
-        if extra:
-            fail(f"{path} holds arrays this architecture does not have: {', '.join(extra)}")
-        params = {}
-        for name, shape in shapes.items():
-            a = arrays[name]
-            if a.dtype.kind != "f":
-                fail(f"{path}: {name} holds {a.dtype} values, expected floats")
+            fail(f"cannot read {path}: {e.strerror or e}" if not isinstance(e, NotRegularFileError) else str(e))
+        with f:
+            if f.read(4) != b"PK\x03\x04":
+                fail(f"{path} is not an npz file")
+            f.seek(0)
             try:
-                check_matrix(name, a, shape, path)
-            except WeightsError as e:
-                fail(str(e))
+                with CheckedNpz(f, _member_expected) as npz:
+                    return _network_from(npz, path, fail)
+            except NpzError as e:
+                fail(f"{path} is not a network file: {e}")
+            except READ_ERRORS as e:
+                fail(f"{path} is damaged or truncated ({str(e) or type(e).__name__})")
+            except MemoryError:
+                fail(f"{path} is too large to read")
+
+
+PARAM_NAME = re.compile(r"(conv[1-9]|fc[1-9][0-9]?)_[Wb]|out_[Wb]")
+MAX_META_SIZE = 16      # elements of `convs`, `hidden` and the scalars: more is no architecture
+
+
+def _member_expected(name):
+    return name in RESERVED or PARAM_NAME.fullmatch(name) is not None
+
+
+def _network_from(npz, path, fail):
+    """The CNN in a CheckedNpz: its metadata read and checked, then its arrays."""
+    meta = {}
+    for name in RESERVED:
+        if name in npz.headers:
+            shape, dtype = npz.headers[name]
+            if int(np.prod(shape)) > MAX_META_SIZE or dtype.kind not in "iufU" or dtype.itemsize > 256:
+                fail(f"{path}: '{name}' is not a small number or word ({'x'.join(map(str, shape))} {dtype})")
+            meta[name] = npz.read(name)
+    kind = meta.get("kind")
+    if kind is None or kind.shape != () or kind.dtype.kind != "U":
+        fail(f"{path} does not say which kind of network it holds (no 'kind')")
+    if str(kind) != CNN.kind:
+        fail(f"{path} holds a '{kind}' network, not a {CNN.kind}")
+    fmt = meta.get("format")
+    if fmt is None or fmt.shape != () or fmt.dtype.kind not in "iu" or int(fmt) != FORMAT:
+        fail(f"{path} is in an unknown format ({'none' if fmt is None else fmt!s}; this version reads {FORMAT})")
+    for name in ("convs", "hidden", "kernel"):
+        if name not in meta or meta[name].dtype.kind not in "iu" or meta[name].ndim > 1:
+            fail(f"{path} lacks its architecture ('{name}' missing or not whole numbers)")
+    try:
+        shapes = architecture_shapes(meta["convs"], meta["hidden"], meta["kernel"])
+    except ValueError as e:
+        fail(f"{path} has an impossible architecture: {e}")
+    extra = sorted(set(npz.headers) - set(shapes) - set(RESERVED))
+    if extra:
+        fail(f"{path} holds arrays this architecture does not have: {', '.join(extra)}")
+    for name, shape in shapes.items():         # from the headers: nothing read yet
+        if name not in npz.headers:
+            fail(f"{path} lacks the array {name}")
+        declared, dtype = npz.headers[name]
+        if dtype.kind != "f":
+            fail(f"{path}: {name} holds {dtype} values, expected floats")
+        if declared != shape:
+            fail(f"{path}: {name} has shape {'x'.join(map(str, declared))}, expected {'x'.join(map(str, shape))}")
+    params = {}
+    for name, shape in shapes.items():
+        a = npz.read(name)
+        with np.errstate(over="ignore"):
             params[name] = a.astype(np.float32)
-        net = cls(params, arrays["convs"], arrays["hidden"], arrays["kernel"])
-        if "temperature" in arrays:
-            t = arrays["temperature"]
-            if t.shape != () or t.dtype.kind != "f" or not np.isfinite(t) or float(t) <= 0:
-                fail(f"{path} has an invalid temperature {t!s} (expected one positive number)")
-            net.temperature = float(t)
-        return net
+        try:
+            check_matrix(name, a, shape, path)
+            check_matrix(name, params[name], shape, path)     # no value beyond float32's range
+        except WeightsError as e:
+            fail(str(e) + (" (or values too large for float32)" if np.isfinite(a).all() else ""))
+    net = CNN(params, meta["convs"], meta["hidden"], meta["kernel"])
+    if "temperature" in meta:
+        t = meta["temperature"]
+        if t.shape != () or t.dtype.kind != "f" or not valid_temperature(float(t)):
+            fail(f"{path} has an invalid temperature {t!s} (expected a number from "
+                 f"{MIN_TEMPERATURE} to {MAX_TEMPERATURE})")
+        net.temperature = float(t)
+    return net

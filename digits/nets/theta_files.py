@@ -21,7 +21,7 @@ import uuid
 import numpy as np
 
 from digits.errors import OutputError, WeightsError
-from digits.files import atomic_write, check_output_dir, make_output_dir
+from digits.files import NotRegularFileError, atomic_write, check_output_dir, make_output_dir, open_regular
 
 NAMES = ("Theta1.txt", "Theta2.txt")
 HEADER = "digits-mlp run "
@@ -84,7 +84,7 @@ def save_thetas(folder, Theta1, Theta2):
 def run_id_of(path):
     """The run id in the first line of a Theta file, or None (a file without one)."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:       # a FIFO would block here for ever
             first = f.readline(200).decode("ascii", "replace")
     except OSError:
         return None
@@ -97,13 +97,19 @@ def _load_matrix(path, advice):
         raise WeightsError(f"{path} not found; {advice}")
     if os.path.isdir(path):
         raise WeightsError(f"{path} is a folder, not a weights file; {advice}")
-    if not os.access(path, os.R_OK):
-        raise WeightsError(f"{path}: permission denied; make it readable (chmod +r)")
+    try:
+        f = open_regular(path)
+    except PermissionError:
+        raise WeightsError(f"{path}: permission denied; make it readable (chmod +r)") from None
+    except NotRegularFileError as e:
+        raise WeightsError(f"{e}; {advice}") from None
+    except OSError as e:
+        raise WeightsError(f"cannot read {path}: {e.strerror or e}; {advice}") from None
     try:
         import warnings
-        with warnings.catch_warnings():
+        with f, warnings.catch_warnings():
             warnings.simplefilter("ignore")        # "loadtxt: input contained no data": said below
-            Theta = np.loadtxt(path, ndmin=2)
+            Theta = np.loadtxt(f, ndmin=2)
     except (ValueError, OSError, UnicodeDecodeError) as e:
         raise WeightsError(f"{path} is not a text matrix of numbers ({e}); {advice}") from None
     if Theta.size == 0:

@@ -27,6 +27,7 @@ import threading
 
 import numpy as np
 from flask import Flask, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from digits import json_input, nets, recognise
@@ -85,12 +86,7 @@ class Networks:
         choices = nets.choices() if choices is None else list(choices)
         if not choices:
             nets.load_pretrained()      # raises the WeightsError that says how to restore them
-        self.loaded, self.skipped = {}, []
-        for choice in choices:
-            try:
-                self.loaded[choice.id] = (choice, nets.load_network(choice.folder, choice.kind))
-            except WeightsError as e:
-                self.skipped.append((choice, e))
+        self.loaded, self.skipped = nets.load_choices(choices)
         ids = [choice.id for choice in choices]
         if default is not None and default not in ids:
             raise WeightsError(f"unknown network '{default}'; choose one of {', '.join(ids)}")
@@ -186,6 +182,15 @@ def answer(reading, model_id):
 
 # The application ------------------------------------------------------------------------------
 
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing NaN and infinity (which browsers' JSON.parse rejects): a value that
+    is not a number raises ValueError, answered as a bug (500), never sent."""
+
+    def dumps(self, obj, **kwargs):
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
+
 def create_app(choices=None, default=None):
     """The Flask application, reading with the networks of `choices` (default: `nets.choices()`,
     as the desktop app offers them); `default` is the id of the one that reads unless a request
@@ -196,6 +201,7 @@ def create_app(choices=None, default=None):
     networks = Networks(choices, default)
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = MAX_IMAGE_BYTES      # drawings: MAX_JSON_BYTES, below
+    app.json = StrictJSONProvider(app)                      # never NaN in an answer
     app.json.sort_keys = False                              # answers keep the documented order
     app.extensions["digits.networks"] = networks
 
@@ -249,7 +255,9 @@ def create_app(choices=None, default=None):
 
     @app.errorhandler(UserInputError)
     def user_input_error(e):
-        status = getattr(e, "status", 422 if isinstance(e, EmptyImageError) else 400)
+        # A network that answers NaN is the server's fault (500), not the request's.
+        status = getattr(e, "status", 500 if isinstance(e, WeightsError) else 422 if isinstance(e, EmptyImageError)
+                         else 400)
         headers = {"Retry-After": "1"} if status == 503 else {}
         return jsonify(error=sentence(e)), status, headers
 
