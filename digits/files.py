@@ -72,6 +72,25 @@ def open_regular(path):
         raise
 
 
+def open_input(path, error, advice, name=None):
+    """open_regular(path), or `error` (an exception class) raised with one line: what is wrong
+    with the file (called `name`, default its path), then `advice` (what to do)."""
+    name = os.fspath(path) if name is None else name
+    try:
+        return open_regular(path)
+    except FileNotFoundError:
+        what = f"{name}: no such file"
+    except IsADirectoryError:
+        what = f"{name} is a folder, not a file"
+    except PermissionError:
+        what = f"{name}: permission denied; make it readable (chmod +r)"
+    except NotRegularFileError as e:
+        what = str(e) if name == os.fspath(path) else f"{name} is not a regular file"
+    except OSError as e:
+        what = f"cannot read {name}: {e.strerror or e}"
+    raise error(f"{what}; {advice}")
+
+
 def check_output_dir(folder, what="the output folder"):
     """Make sure files can be written in `folder`, or in the folder that will be made there.
 

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from digits.errors import EmptyImageError, ImageFileError
-from digits.files import NotRegularFileError, open_regular
+from digits.files import open_input
 from digits.imaging import prepare
 
 MAX_SIDE = 1024     # larger photos are shrunk first: strokes survive, and it is much faster
@@ -51,18 +51,7 @@ def read_grey(path, name=None):
     label = path if name is None else name
     if not isinstance(path, (str, bytes, os.PathLike)):
         return _decode(path, label)
-    try:
-        source = open_regular(path)
-    except FileNotFoundError:
-        raise ImageFileError(f"{label}: no such file") from None
-    except IsADirectoryError:
-        raise ImageFileError(f"{label}: is a folder, not an image file") from None
-    except PermissionError:
-        raise ImageFileError(f"{label}: permission denied; make it readable") from None
-    except NotRegularFileError as e:
-        raise ImageFileError(f"{e}; give an image file") from None
-    except OSError as e:
-        raise ImageFileError(f"{label}: cannot read the image ({e.strerror or e})") from None
+    source = open_input(path, ImageFileError, "give an image file", name=label)
     with source:
         return _decode(source, label)
 

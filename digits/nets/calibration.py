@@ -25,7 +25,7 @@ from scipy.special import log_softmax
 
 from digits import json_input
 from digits.errors import WeightsError
-from digits.files import NotRegularFileError, atomic_write, open_regular
+from digits.files import atomic_write, open_input
 
 FILE = "calibration.json"
 BINS = 15
@@ -108,13 +108,8 @@ def load_calibration(net, folder):
     if not os.path.lexists(path):
         return net
     advice = "delete it to read uncalibrated"
-    try:
-        with open_regular(path) as f:
-            text = f.read(MAX_FILE_BYTES + 1)
-    except NotRegularFileError as e:
-        raise WeightsError(f"{e}; {advice}") from None
-    except OSError as e:
-        raise WeightsError(f"cannot read {path}: {e.strerror or e}; {advice}") from None
+    with open_input(path, WeightsError, advice) as f:
+        text = f.read(MAX_FILE_BYTES + 1)
     if len(text) > MAX_FILE_BYTES:
         raise WeightsError(f"{path} is larger than {MAX_FILE_BYTES >> 10} kB, so not a calibration file; {advice}")
     try:

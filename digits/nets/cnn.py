@@ -30,7 +30,7 @@ import numpy as np
 
 from digits.constants import NUM_LABELS, SIDE
 from digits.errors import OutputError, WeightsError
-from digits.files import NotRegularFileError, atomic_write, check_output_dir, make_output_dir, open_regular
+from digits.files import atomic_write, check_output_dir, make_output_dir, open_input
 from digits.nets import layers
 from digits.nets.base import Network, check_inputs, check_matrix
 from digits.nets.calibration import MAX_TEMPERATURE, MIN_TEMPERATURE, valid_temperature
@@ -234,11 +234,7 @@ class CNN(Network):
 
         if not os.path.lexists(path):
             fail(f"no {cls.FILES[0]} in {folder}")
-        try:
-            f = open_regular(path)
-        except OSError as e:
-            fail(f"cannot read {path}: {e.strerror or e}" if not isinstance(e, NotRegularFileError) else str(e))
-        with f:
+        with open_input(path, WeightsError, advice) as f:
             if f.read(4) != b"PK\x03\x04":
                 fail(f"{path} is not an npz file")
             f.seek(0)

@@ -21,7 +21,7 @@ import uuid
 import numpy as np
 
 from digits.errors import OutputError, WeightsError
-from digits.files import NotRegularFileError, atomic_write, check_output_dir, make_output_dir, open_regular
+from digits.files import atomic_write, check_output_dir, make_output_dir, open_input, open_regular
 
 NAMES = ("Theta1.txt", "Theta2.txt")
 HEADER = "digits-mlp run "
@@ -97,14 +97,7 @@ def _load_matrix(path, advice):
         raise WeightsError(f"{path} not found; {advice}")
     if os.path.isdir(path):
         raise WeightsError(f"{path} is a folder, not a weights file; {advice}")
-    try:
-        f = open_regular(path)
-    except PermissionError:
-        raise WeightsError(f"{path}: permission denied; make it readable (chmod +r)") from None
-    except NotRegularFileError as e:
-        raise WeightsError(f"{e}; {advice}") from None
-    except OSError as e:
-        raise WeightsError(f"cannot read {path}: {e.strerror or e}; {advice}") from None
+    f = open_input(path, WeightsError, advice)
     try:
         import warnings
         with f, warnings.catch_warnings():
