@@ -63,7 +63,7 @@ def open_regular(path):
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", os.fspath(path))
         if not stat.S_ISREG(mode):
-            raise NotRegularFileError(f"{os.fspath(path)} is {file_kind(mode)}, not a regular file")
+            raise NotRegularFileError(f"{os.fspath(path)}: is {file_kind(mode)}, not a regular file")
         if hasattr(os, "O_NONBLOCK"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
@@ -81,13 +81,13 @@ def open_input(path, error, advice, name=None):
     except FileNotFoundError:
         what = f"{name}: no such file"
     except IsADirectoryError:
-        what = f"{name} is a folder, not a file"
+        what = f"{name}: is a folder, not a file"
     except PermissionError:
         what = f"{name}: permission denied; make it readable (chmod +r)"
     except NotRegularFileError as e:
-        what = str(e) if name == os.fspath(path) else f"{name} is not a regular file"
+        what = str(e) if name == os.fspath(path) else f"{name}: is not a regular file"
     except OSError as e:
-        what = f"cannot read {name}: {e.strerror or e}"
+        what = f"{name}: cannot read it ({e.strerror or e})"
     raise error(f"{what}; {advice}")
 
 
