@@ -39,7 +39,12 @@ def atomic_write(path, mode="wb"):
 
 
 class NotRegularFileError(OSError):
-    """A path names a FIFO, a device, a socket or a folder where a regular file was expected."""
+    """A path names a FIFO, a device or a socket where a regular file was expected; `kind`
+    says which ("a FIFO (named pipe)")."""
+
+    def __init__(self, path, kind):
+        super().__init__(f"{path}: is {kind}, not a regular file")
+        self.kind = kind
 
 
 def file_kind(mode):
@@ -63,7 +68,7 @@ def open_regular(path):
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", os.fspath(path))
         if not stat.S_ISREG(mode):
-            raise NotRegularFileError(f"{os.fspath(path)}: is {file_kind(mode)}, not a regular file")
+            raise NotRegularFileError(os.fspath(path), file_kind(mode))
         if hasattr(os, "O_NONBLOCK"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
@@ -85,7 +90,7 @@ def open_input(path, error, advice, name=None):
     except PermissionError:
         what = f"{name}: permission denied; make it readable (chmod +r)"
     except NotRegularFileError as e:
-        what = str(e) if name == os.fspath(path) else f"{name}: is not a regular file"
+        what = f"{name}: is {e.kind}, not a regular file"
     except OSError as e:
         what = f"{name}: cannot read it ({e.strerror or e})"
     raise error(f"{what}; {advice}")

@@ -67,9 +67,10 @@ def load_network(folder, kind=None):
 
 
 def check_answers(net, folder, advice):
-    """`net` if it gives probabilities (not NaN or infinity) for a blank, a full and a grey
-    input; WeightsError otherwise (finite weights can still be large enough to overflow)."""
-    probe = np.repeat(np.array([[0.0], [1.0], [0.5]]), PIXELS, axis=1)
+    """`net` if it gives probabilities (not NaN or infinity) for a blank, a full, a grey and a
+    noisy input; WeightsError otherwise (finite weights can still be large enough to overflow)."""
+    probe = np.vstack([np.repeat([[0.0], [1.0], [0.5]], PIXELS, axis=1),
+                       np.random.default_rng(0).random((1, PIXELS))])
     with np.errstate(all="ignore"):
         answers = net.predict_proba(probe)
     if not np.all(np.isfinite(answers)):
