@@ -60,7 +60,9 @@ def _decode(source, path):
     """read_grey for an open binary file `source`, called `path` in messages."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)   # sized up below
+            # Pillow warns of large images (sized up below) and of damaged tags ("Tag data
+            # larger than file"): what matters is said in one line, or the image is read.
+            warnings.simplefilter("ignore")
             image = Image.open(source, formats=FORMATS)
     except UnidentifiedImageError:
         raise ImageFileError(f"{path}: not an image file this reads (use {FORMAT_NAMES})") from None
@@ -71,7 +73,7 @@ def _decode(source, path):
         raise ImageFileError(f"{path}: cannot read the image ({e})") from None
     try:
         with image, warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")
             image.draft(image.mode, (MAX_SIDE, MAX_SIDE))   # a JPEG: decode at 1/2, 1/4 or 1/8 scale
             width, height = image.size
             if width * height > MAX_PIXELS:
