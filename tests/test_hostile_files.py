@@ -227,6 +227,31 @@ def test_a_fifo_named_like_a_weights_file_is_refused_at_once(tmp_path, name):
     assert done.returncode == 1 and "FIFO" in done.stderr and len(done.stderr.splitlines()) == 1
 
 
+def test_a_huge_theta_file_is_refused_before_it_is_read(tmp_path):
+    folder = tmp_path / "mlp"
+    shutil.copytree(os.path.join(PRETRAINED, "mlp"), folder)
+    with open(folder / "Theta1.txt", "r+b") as f:
+        f.truncate(300 << 20)       # sparse: 300 MB that take no disk
+    start = time.perf_counter()
+    one_line(within(10, nets.load_network, folder, "mlp"), "300 MB, larger than any network")
+    assert time.perf_counter() - start < 2
+
+
+def test_the_api_never_sends_nan(monkeypatch):
+    from digits.web.app import create_app
+    app = create_app()
+    app.logger.disabled = True
+    network = next(iter(app.extensions["digits.networks"].loaded.values()))[1]
+    monkeypatch.setattr(network, "scores", lambda X: np.full((len(X), 10), np.nan))
+    body = {"strokes": [[[100, 40], [250, 40], [150, 250]]], "width": 350, "height": 290}
+    response = app.test_client().post("/api/predict", json=body)
+    assert response.status_code == 500 and "NaN" not in response.get_data(as_text=True)
+    assert "damaged" in response.get_json()["error"]
+    with app.test_request_context():       # and jsonify itself refuses NaN rather than send it
+        with pytest.raises(ValueError):
+            app.json.response(confidence=float("nan"))
+
+
 # Calibration files (cases 10, 11 and the small ones) ---------------------------------------------
 
 @pytest.mark.parametrize("text, said", [

@@ -24,6 +24,7 @@ from digits.errors import OutputError, WeightsError
 from digits.files import atomic_write, check_output_dir, make_output_dir, open_input, open_regular
 
 NAMES = ("Theta1.txt", "Theta2.txt")
+MAX_FILE_BYTES = 256 << 20      # the shipped Theta1.txt (200 hidden units) takes 4 MB
 HEADER = "digits-mlp run "
 
 
@@ -98,6 +99,11 @@ def _load_matrix(path, advice):
     if os.path.isdir(path):
         raise WeightsError(f"{path} is a folder, not a weights file; {advice}")
     f = open_input(path, WeightsError, advice)
+    size = os.fstat(f.fileno()).st_size
+    if size > MAX_FILE_BYTES:
+        f.close()
+        raise WeightsError(f"{path} is {size >> 20} MB, larger than any network this reads "
+                           f"({MAX_FILE_BYTES >> 20} MB); {advice}")
     try:
         import warnings
         with f, warnings.catch_warnings():
