@@ -136,7 +136,7 @@ def run(args):
     from digits.web.app import create_app
     from digits.web.server import log_server_warnings
     choices, default = network_choices(args)
-    app = create_app(choices, default)
+    app = create_app(choices, default, local_only=args.loopback)
     networks = app.extensions["digits.networks"]
     for choice, error in networks.skipped:
         print(f"note: not offering {choice.label}: {error}", file=sys.stderr)

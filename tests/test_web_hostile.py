@@ -148,6 +148,19 @@ def test_the_page_itself_and_curl_are_served(client):
             assert response.status_code == 200 and response.get_json()["digit"] == 7
 
 
+def test_a_local_server_refuses_names_that_are_not_this_machine():
+    # DNS rebinding: evil.example re-pointed at 127.0.0.1 is the same origin to the browser.
+    local = web_app.create_app(local_only=True).test_client()
+    for host in ("evil.example", "evil.example:8000", "192.168.1.5:8000", "127.0.0.1.evil.example"):
+        for method, url, kwargs in (("get", "/", {}), ("get", "/api/models", {}),
+                                    ("post", "/api/predict", {"json": drawing_body()})):
+            response = getattr(local, method)(url, headers={"Host": host}, **kwargs)
+            assert "addressed to this machine" in check_error(response, statuses=(403,)), host
+    for host in ("localhost", "localhost:8000", "127.0.0.1:8000", "127.0.0.2", "[::1]:8000", "app.localhost"):
+        assert local.get("/api/models", headers={"Host": host}).status_code == 200, host
+        assert local.post("/api/predict", json=drawing_body(), headers={"Host": host}).status_code == 200, host
+
+
 @pytest.mark.parametrize("content_type, said", [
     ("text/plain", "Content-Type: image/png"), ("text/plain;charset=UTF-8", "Content-Type: image/png"),
     ("application/x-www-form-urlencoded", "not as a form"), ("multipart/form-data; boundary=x", "not as a form"),

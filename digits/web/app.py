@@ -191,10 +191,11 @@ class StrictJSONProvider(DefaultJSONProvider):
         return super().dumps(obj, **kwargs)
 
 
-def create_app(choices=None, default=None):
+def create_app(choices=None, default=None, local_only=False):
     """The Flask application, reading with the networks of `choices` (default: `nets.choices()`,
     as the desktop app offers them); `default` is the id of the one that reads unless a request
-    names another (default: the first). All are loaded here, once.
+    names another (default: the first). All are loaded here, once. `local_only`: answer only
+    requests addressed to a loopback name (for a server that listens on this machine only).
 
     Raises WeightsError when the default network (or every network) cannot be loaded.
     """
@@ -250,6 +251,8 @@ def create_app(choices=None, default=None):
 
     @app.before_request
     def refuse_other_sites():
+        if local_only:
+            guard.check_local_host(request)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             guard.check_same_origin(request)
 

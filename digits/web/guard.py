@@ -11,7 +11,14 @@ request that changes nothing still costs CPU and memory, and is refused when:
   or with no type: it must say `image/...` (or `application/octet-stream`).
 
 Programs such as curl send neither header, and are served as before.
+
+A server that listens on this machine only (127.0.0.1, the default) also refuses requests
+addressed to any other name (the Host header): a site whose name is re-pointed at 127.0.0.1
+("DNS rebinding") is the same origin as this server to the browser, and only the name it was
+asked by gives it away.
 """
+import ipaddress
+
 from digits.web.bad_request import BadRequest
 
 ALLOWED_FETCH_SITES = ("same-origin", "none")
@@ -40,3 +47,28 @@ def check_image_type(request):
                          "not as a form", 415)
     raise BadRequest(f"send the image with its type, such as Content-Type: image/png "
                      f"(got {mimetype or 'no Content-Type'})", 415)
+
+
+def host_name(host):
+    """The name or address in a Host header, without its port: "[::1]:8000" -> "::1"."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def is_loopback_name(name):
+    """Whether `name` means this machine: localhost (or *.localhost) or a loopback address."""
+    name = name.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def check_local_host(request):
+    """BadRequest (403) unless `request` is addressed to this machine by a loopback name."""
+    if not is_loopback_name(host_name(request.host)):
+        raise BadRequest("this server answers only requests addressed to this machine, such as "
+                         "http://127.0.0.1 or http://localhost (it listens on no other address)", 403)
