@@ -126,6 +126,12 @@ def test_four_large_uploads_at_once_keep_the_server_small_and_responsive():
         proc.communicate(timeout=15)
 
 
+def test_an_eps_upload_is_refused_as_a_format_this_does_not_read(client):
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\nshowpage\n%%EOF\n"
+    error = check_error(client.post("/api/predict-image", data=eps, content_type="image/x-eps"), statuses=(400,))
+    assert "not an image file this reads" in error and "WebP" in error
+
+
 # 2. Other web sites and simple content types ------------------------------------------------------
 
 @pytest.mark.parametrize("headers", [

@@ -295,13 +295,14 @@ def _network_from(npz, path, fail):
     params = {}
     for name, shape in shapes.items():
         a = npz.read(name)
-        with np.errstate(over="ignore"):
-            params[name] = a.astype(np.float32)
         try:
             check_matrix(name, a, shape, path)
-            check_matrix(name, params[name], shape, path)     # no value beyond float32's range
         except WeightsError as e:
-            fail(str(e) + (" (or values too large for float32)" if np.isfinite(a).all() else ""))
+            fail(str(e))
+        with np.errstate(over="ignore"):
+            params[name] = a.astype(np.float32)
+        if not np.isfinite(params[name]).all():
+            fail(f"{path}: {name} holds values too large for float32 (over 3.4e38)")
     net = CNN(params, meta["convs"], meta["hidden"], meta["kernel"])
     if "temperature" in meta:
         t = meta["temperature"]
