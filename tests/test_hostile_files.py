@@ -353,6 +353,22 @@ def test_gui_skips_a_bad_trained_network_with_a_note(display, tmp_path, monkeypa
     assert err.startswith("note: not offering your CNN") and len(err.splitlines()) == 1
 
 
+def test_gui_shows_no_nan_from_a_network_whose_sums_overflow(display, monkeypatch):
+    import tkinter as tk
+
+    import gui
+    from digits.testing.replay import replay
+    root = tk.Tk()
+    try:
+        app = gui.DigitApp(root)
+        monkeypatch.setattr(app.network, "scores", lambda X: np.full((len(X), 10), np.nan))
+        replay(app, [polyline(SEVEN, 100, 40, 200)])
+        assert app.predict() == (None, None)
+        assert app.message.cget("text").startswith("Cannot recognise digits: ") and "nan%" not in app.message.cget("text")
+    finally:
+        root.destroy()
+
+
 # prediction.py --out (case 7) --------------------------------------------------------------------
 
 def test_out_refuses_special_and_read_only_files(tmp_path):
