@@ -369,6 +369,14 @@ def test_gui_shows_no_nan_from_a_network_whose_sums_overflow(display, monkeypatc
         root.destroy()
 
 
+def test_a_fifo_given_as_the_csv_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "test.csv"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "prediction.py", "--csv", str(fifo), "--out", str(tmp_path / "out.csv")],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "FIFO" in done.stderr and len(done.stderr.splitlines()) == 1
+
+
 # prediction.py --out (case 7) --------------------------------------------------------------------
 
 def test_out_refuses_special_and_read_only_files(tmp_path):
