@@ -115,7 +115,7 @@ def test_four_large_uploads_at_once_keep_the_server_small_and_responsive():
                 t.join()
             after, peak = rss_mb()
             if side == 7000:
-                assert statuses == [400] * 4 or set(statuses) <= {400, 503}, statuses
+                assert statuses == [400] * 4, statuses      # refused from the header, busy or not
             else:
                 assert sorted(statuses)[:2] == [200, 200] and set(statuses) <= {200, 503}, statuses
             assert peak - before < 800, (side, before, peak)        # it was 3,000 MB

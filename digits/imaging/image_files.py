@@ -56,29 +56,49 @@ def read_grey(path, name=None):
         return _decode(source, label)
 
 
+def check_size(source, name):
+    """ImageFileError unless binary file object `source` (called `name`) holds an image of a
+    format this reads and of at most MAX_PIXELS, as its header says: nothing is decoded, so
+    this is quick whatever the file. `source` is closed."""
+    _open(source, name).close()
+
+
+def _open(source, path):
+    """The image in open file `source` (called `path` in messages): its header read, a JPEG set
+    to decode at a reduced scale, its size checked against MAX_PIXELS; nothing decoded yet.
+    Raises ImageFileError."""
+    with warnings.catch_warnings():
+        # Pillow warns of large images (sized up below) and of damaged tags ("Tag data larger
+        # than file"): what matters is said in one line, or the image is read.
+        warnings.simplefilter("ignore")
+        try:
+            image = Image.open(source, formats=FORMATS)
+        except UnidentifiedImageError:
+            raise ImageFileError(f"{path}: not an image file this reads (use {FORMAT_NAMES})") from None
+        except Image.DecompressionBombError:
+            raise ImageFileError(f"{path}: the image is too large; this reads images of up to "
+                                 f"{MAX_PIXELS // 1_000_000} megapixels: shrink it first") from None
+        except (OSError, ValueError, SyntaxError, EOFError) as e:
+            raise ImageFileError(f"{path}: cannot read the image ({e})") from None
+        try:
+            image.draft(image.mode, (MAX_SIDE, MAX_SIDE))   # a JPEG: decode at 1/2, 1/4 or 1/8 scale
+        except (OSError, ValueError, SyntaxError, EOFError) as e:
+            image.close()
+            raise ImageFileError(f"{path}: cannot read the image ({e})") from None
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        image.close()
+        raise ImageFileError(f"{path}: the image is too large ({width} x {height} pixels); this reads "
+                             f"images of up to {MAX_PIXELS // 1_000_000} megapixels: shrink it first")
+    return image
+
+
 def _decode(source, path):
     """read_grey for an open binary file `source`, called `path` in messages."""
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns of large images (sized up below) and of damaged tags ("Tag data
-            # larger than file"): what matters is said in one line, or the image is read.
-            warnings.simplefilter("ignore")
-            image = Image.open(source, formats=FORMATS)
-    except UnidentifiedImageError:
-        raise ImageFileError(f"{path}: not an image file this reads (use {FORMAT_NAMES})") from None
-    except Image.DecompressionBombError:
-        raise ImageFileError(f"{path}: the image is too large; this reads images of up to "
-                             f"{MAX_PIXELS // 1_000_000} megapixels: shrink it first") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as e:
-        raise ImageFileError(f"{path}: cannot read the image ({e})") from None
+    image = _open(source, path)
     try:
         with image, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            image.draft(image.mode, (MAX_SIDE, MAX_SIDE))   # a JPEG: decode at 1/2, 1/4 or 1/8 scale
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise ImageFileError(f"{path}: the image is too large ({width} x {height} pixels); this reads "
-                                     f"images of up to {MAX_PIXELS // 1_000_000} megapixels: shrink it first")
             image.seek(0)                        # an animated GIF: its first frame
             image.load()
             if image.getexif().get(ORIENTATION, 1) != 1:    # a photo taken with the phone turned

@@ -32,6 +32,7 @@ from werkzeug.exceptions import HTTPException
 
 from digits import json_input, nets, recognise
 from digits.errors import EmptyImageError, UserInputError, WeightsError
+from digits.imaging import image_files
 from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH
 from digits.web import guard
 from digits.web.bad_request import BadRequest
@@ -241,6 +242,7 @@ def create_app(choices=None, default=None, local_only=False):
         body = request.get_data(cache=False)
         if not body:
             raise BadRequest("the body is empty: send the image file itself as the request body")
+        image_files.check_size(io.BytesIO(body), "the image sent")     # a bomb: 400 even when busy
         if not decoding.acquire(blocking=False):
             raise BadRequest("the server is busy reading other images: try again in a moment", 503)
         try:
