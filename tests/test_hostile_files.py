@@ -16,6 +16,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from helpers import web_py_until_serving
 from PIL import Image
 
 from digits import nets, recognise
@@ -315,16 +316,7 @@ def test_web_py_starts_with_a_bad_trained_network_and_offers_the_good_ones(tmp_p
     shutil.copytree(PRETRAINED, copy / "weights" / "pretrained")
     bad = cnn_folder(tmp_path, {"out_W": npy_bytes(header_shape=(10 ** 14,), data=bytes(64))})
     shutil.copy(bad / "cnn.npz", copy / "weights" / "cnn.npz")
-    proc = subprocess.Popen([sys.executable, "web.py", "--port", "0"], cwd=copy, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    line = ""
-    try:
-        for line in proc.stdout:
-            if "Serving the drawing page" in line:
-                break
-    finally:
-        proc.terminate()
-        out, err = proc.communicate(timeout=30)
+    line, out, err = web_py_until_serving(["--port", "0"], copy)
     assert "Serving the drawing page" in line, err
     notes = [l for l in err.splitlines() if l.startswith("note: not offering your CNN")]
     assert len(notes) == 1 and "Traceback" not in err and "MemoryError" not in err

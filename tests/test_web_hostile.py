@@ -14,6 +14,7 @@ import time
 import urllib.request
 
 import pytest
+from helpers import web_py_until_serving
 
 from digits.imaging.strokes import render
 from digits.web import app as web_app
@@ -256,15 +257,7 @@ def test_an_unusable_host_is_one_line_and_exit_2(host):
 
 @pytest.mark.parametrize("host", ["127.0.0.2", "localhost"])
 def test_other_loopback_addresses_are_not_said_to_expose_the_page(host):
-    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "web.py"), "--host", host, "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
-    try:
-        for line in proc.stdout:
-            if "Serving the drawing page" in line:
-                break
-    finally:
-        proc.terminate()
-        out, err = proc.communicate(timeout=15)
+    line, out, err = web_py_until_serving(["--host", host, "--port", "0"], REPO, timeout=15)
     assert "Serving the drawing page" in line and "everyone" not in out + err
 
 

@@ -15,3 +15,21 @@ def polyline(points, x0, y0, side, step=4):
             out.append((round(x0 + (ax + t * (bx - ax)) * side), round(y0 + (ay + t * (by - ay)) * side)))
     out.append((round(x0 + points[-1][0] * side), round(y0 + points[-1][1] * side)))
     return np.array(out)
+
+
+def web_py_until_serving(args, cwd, timeout=30):
+    """Start `python web.py ARGS` in `cwd`, wait for its "Serving the drawing page" line, stop it:
+    (that line, or the last line before it ended; the rest of stdout; stderr)."""
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "web.py", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    line = ""
+    try:
+        for line in proc.stdout:
+            if "Serving the drawing page" in line:
+                break
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=timeout)
+    return line, out, err
