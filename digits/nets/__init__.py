@@ -87,6 +87,14 @@ def load_pretrained(kind=None):
     return load_network(pretrained_dir(kinds[0]), kinds[0])
 
 
+PEOPLE_NAMES = {"cnn": "convolutional network", "mlp": "tutorial network"}   # what the apps call each kind
+
+
+def people_name(kind):
+    """What the apps call a kind of network; `describe()` gives the architecture (for a tooltip)."""
+    return PEOPLE_NAMES.get(kind, f"{kind.upper()} network")
+
+
 Choice = namedtuple("Choice", "id label folder kind")
 Choice.__doc__ = """A network the apps offer: a short id ("cnn", "trained-mlp"), a label for people,
 the folder it is saved in and its kind."""
@@ -95,8 +103,8 @@ the folder it is saved in and its kind."""
 def choices(trained_dir=WEIGHTS_DIR):
     """What the apps offer to read with: each pretrained network, best first, then each network
     the user trained into `trained_dir` (where `python main.py` saves)."""
-    out = [Choice(k, f"pretrained {k.upper()}", pretrained_dir(k), k) for k in shipped_kinds()]
-    out += [Choice(f"trained-{k}", f"your {k.upper()} ({os.path.basename(os.path.normpath(trained_dir))}/)",
+    out = [Choice(k, f"pretrained {people_name(k)}", pretrained_dir(k), k) for k in shipped_kinds()]
+    out += [Choice(f"trained-{k}", f"your {people_name(k)} ({os.path.basename(os.path.normpath(trained_dir))}/)",
                    trained_dir, k) for k in kinds_in(trained_dir)]
     return out
 
