@@ -11,18 +11,26 @@ trained with `python main.py`, when there is one). It also shows the 28x28 pictu
 network actually read, so you can see why a drawing fails.
 
 Keys: Enter predicts, Escape clears. A prediction is also made whenever a stroke ends.
+
+Under the answer, "That was a 0..9" buttons (or the digit keys) keep the drawing as a labelled
+sample of your handwriting (its strokes, the canvas size, the 28x28 input the network read,
+which network read it and what it said) in the samples file (digits/samples): a correction, or
+a confirmation when it is the digit read. `--samples FILE` names the file; by default it is in
+the user data folder (~/.local/share/digits/samples.sqlite), made at the first sample.
 """
 import sys
 
 try:
     import argparse
+    import os
     import tkinter as tk
 
     import numpy as np
     from PIL import Image, ImageDraw, ImageTk
 
     from digits import nets, recognise
-    from digits.errors import WeightsError
+    from digits.errors import SamplesError, WeightsError
+    from digits.samples import SampleStore, default_path
     from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH, draw_segment
 except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
@@ -30,18 +38,24 @@ except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
 BAR_WIDTH, BAR_HEIGHT = 250, 110
 INPUT_ZOOM = 4                  # the 28x28 input is shown 4x enlarged
 BG, FG = "grey15", "white"
+MUTED, PROBLEM, WINNER = "grey70", "#ffb74d", "#4caf50"
 
 
 class DigitApp:
     """The drawing window's contents, inside any Tk `root` (a test can make and drive one).
 
     With no `weights_dir` it reads with the best pretrained network, as `python gui.py` does;
-    `weights_dir` reads with the network saved there instead.
+    `weights_dir` reads with the network saved there instead. `samples`: the path of the
+    samples file that the "That was a..." buttons write to (None: no buttons).
     """
 
-    def __init__(self, root, weights_dir=None, brush=BRUSH):
+    def __init__(self, root, weights_dir=None, brush=BRUSH, samples=None):
         self.root = root
         self.brush = brush
+        self.samples_path = samples
+        self.store = None               # the SampleStore, opened at the first sample
+        self.strokes = []               # what was drawn: lists of (x, y) canvas pixels
+        self.reading = None             # the last Reading shown
         self.last = None
         self.network = None
         self.weights_error = None
@@ -81,6 +95,9 @@ class DigitApp:
         self.message = tk.Label(frame, text="", font=("Helvetica", 12), fg=FG, bg=BG,
                                 wraplength=CANVAS_WIDTH, justify="center")
         self.message.grid(row=4, column=0, columnspan=2, padx=8)
+        if samples is not None:
+            self._teaching_row(frame).grid(row=7, column=0, columnspan=2, padx=8, pady=(0, 8))
+            self._open_samples(only_if_there=True)
         self.bars = tk.Canvas(frame, width=BAR_WIDTH, height=BAR_HEIGHT, bg=BG, highlightthickness=0)
         self.bars.grid(row=5, column=0, padx=8, pady=(8, 0))
         side = 28 * INPUT_ZOOM
@@ -95,6 +112,8 @@ class DigitApp:
         root.bind("<Return>", lambda event: self.predict())
         root.bind("<KP_Enter>", lambda event: self.predict())
         root.bind("<Escape>", lambda event: self.clear())
+        if samples is not None:
+            root.bind("<Key>", self.on_key)
 
         self.use_network(labels[0])
 
@@ -120,19 +139,26 @@ class DigitApp:
     # Drawing ---------------------------------------------------------------------------------
 
     def on_press(self, event):
+        if self.samples_path is not None:
+            self._say_kept("")              # what was kept before is not about this drawing
         self.last = (event.x, event.y)
+        self.strokes.append([self.last])
         self._segment(event.x, event.y, event.x, event.y)
 
     def on_motion(self, event):
         if self.last is None:           # a drag that began outside the canvas
             self.last = (event.x, event.y)
+            self.strokes.append([self.last])
         x0, y0 = self.last
         self._segment(x0, y0, event.x, event.y)
         self.last = (event.x, event.y)
+        self.strokes[-1].append(self.last)
 
     def on_release(self, event):
         if self.last is not None:
             self._segment(*self.last, event.x, event.y)
+            if (event.x, event.y) != self.last:
+                self.strokes[-1].append((event.x, event.y))
         self.last = None
         self.predict()                  # live: the answer follows the drawing
 
@@ -153,6 +179,9 @@ class DigitApp:
         self.image = Image.new("L", (CANVAS_WIDTH, CANVAS_HEIGHT), 0)
         self.draw = ImageDraw.Draw(self.image)
         self.last = None
+        self.strokes = []
+        self.reading = None
+        self._offer_teaching(None)
         self._show(None, None, None,
                    self.weights_error or "Draw a digit with the mouse. Enter: predict, Escape: clear.")
 
@@ -163,7 +192,70 @@ class DigitApp:
             return None, None
         reading = recognise.read_drawing(self.image, self.network)
         self._show(reading.digit, reading.probabilities, reading.image, reading.message)
+        self.reading = reading
+        self._offer_teaching(reading.digit)
         return reading.digit, reading.probabilities
+
+    # Teaching it your handwriting ------------------------------------------------------------
+
+    def _teaching_row(self, frame):
+        """The "That was a 0..9" buttons and the line that says what was kept."""
+        row = tk.Frame(frame, bg=BG)
+        tk.Label(row, text="That was a\u2026", fg=MUTED, bg=BG).grid(row=0, column=0, padx=(0, 4))
+        self.teach_buttons = []
+        for d in range(10):
+            button = tk.Button(row, text=str(d), width=1, state=tk.DISABLED, highlightthickness=2,
+                               highlightbackground=BG, command=lambda d=d: self.keep_as(d))
+            button.grid(row=0, column=d + 1, padx=1)
+            self.teach_buttons.append(button)
+        self.kept = tk.Label(row, text="", fg=MUTED, bg=BG, font=("Helvetica", 10), wraplength=CANVAS_WIDTH)
+        self.kept.grid(row=1, column=0, columnspan=11, pady=(2, 0))
+        return row
+
+    def _offer_teaching(self, digit):
+        """Enable the buttons when there is a reading to correct; mark the digit read."""
+        for d, button in enumerate(getattr(self, "teach_buttons", [])):
+            button.configure(state=tk.DISABLED if digit is None else tk.NORMAL,
+                             highlightbackground=WINNER if d == digit else BG)
+
+    def _open_samples(self, only_if_there=False):
+        """Open the samples file (made if missing, unless `only_if_there`); whether it is usable.
+        A damaged one is said on the window's "kept" line, and left as it is."""
+        if self.store is not None or (only_if_there and not os.path.exists(self.samples_path)):
+            return self.store is not None
+        try:
+            self.store = SampleStore(self.samples_path)
+        except SamplesError as e:
+            self._say_kept(f"Not kept: {e}", PROBLEM)
+        return self.store is not None
+
+    def on_key(self, event):
+        """The digit keys do what the buttons do."""
+        if event.char and event.char in "0123456789":
+            self.keep_as(int(event.char))
+
+    def keep_as(self, label):
+        """Keep the drawing as a sample of `label` (confirmed when that is the digit read), then
+        clear the canvas for the next one. Returns the sample's row id, or None if it was not kept."""
+        reading = self.reading
+        if self.samples_path is None or reading is None or reading.digit is None or not self.strokes:
+            return None
+        if not self._open_samples():
+            return None
+        try:
+            row = self.store.add(label, self.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, reading.image,
+                                 network=reading.network, answer=reading.digit,
+                                 source="confirmed" if label == reading.digit else "correction")
+            count = self.store.counts_by_label()[label]
+        except SamplesError as e:
+            self._say_kept(f"Not kept: {e}", PROBLEM)
+            return None
+        self.clear()
+        self._say_kept(f"Kept as a {label}: {count} sample{'s' * (count != 1)} of {label} so far. Write another.")
+        return row
+
+    def _say_kept(self, text, colour=MUTED):
+        self.kept.configure(text=text, fg=colour)
 
     # Display ---------------------------------------------------------------------------------
 
@@ -195,13 +287,16 @@ def main(argv=None):
     parser.add_argument("--weights-dir", metavar="DIR",
                         help="read with the network saved in DIR (default: the best pretrained network; "
                              "the window offers the others)")
+    parser.add_argument("--samples", metavar="FILE", default=default_path(),
+                        help="keep the drawings you label with 'That was a...' in FILE, an SQLite samples "
+                             "file made at the first one (default: %(default)s)")
     args = parser.parse_args(argv)
     try:
         root = tk.Tk()
     except tk.TclError as e:
         print(f"gui.py: cannot open a window ({e}); is there a display?", file=sys.stderr)
         return 1
-    DigitApp(root, weights_dir=args.weights_dir)
+    DigitApp(root, weights_dir=args.weights_dir, samples=args.samples)
     try:
         root.mainloop()
     except KeyboardInterrupt:
