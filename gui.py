@@ -39,6 +39,7 @@ BAR_WIDTH, BAR_HEIGHT = 250, 110
 INPUT_ZOOM = 4                  # the 28x28 input is shown 4x enlarged
 BG, FG = "grey15", "white"
 MUTED, PROBLEM, WINNER = "grey70", "#ffb74d", "#4caf50"
+ANSWER_FONT, GUESS_FONT = ("Helvetica", 40, "bold"), ("Helvetica", 40, "italic")
 
 
 class DigitApp:
@@ -90,7 +91,7 @@ class DigitApp:
         self.network_menu.configure(highlightthickness=0)
         self.network_menu.pack(side=tk.LEFT, padx=4)
 
-        self.answer = tk.Label(frame, text="", font=("Helvetica", 40, "bold"), width=3, fg=FG, bg=BG)
+        self.answer = tk.Label(frame, text="", font=ANSWER_FONT, width=3, fg=FG, bg=BG)
         self.answer.grid(row=3, column=0, columnspan=2)
         self.message = tk.Label(frame, text="", font=("Helvetica", 12), fg=FG, bg=BG,
                                 wraplength=CANVAS_WIDTH, justify="center")
@@ -192,6 +193,7 @@ class DigitApp:
             return None, None
         reading = recognise.read_drawing(self.image, self.network)
         self._show(reading.digit, reading.probabilities, reading.image, reading.message)
+        self._style_answer(reading.sure)
         self.reading = reading
         self._offer_teaching(reading.digit)
         return reading.digit, reading.probabilities
@@ -265,6 +267,10 @@ class DigitApp:
         self._input_photo = ImageTk.PhotoImage(picture, master=self.root)    # keep a reference
         return self._input_photo
 
+    def _style_answer(self, sure):
+        """A sure answer in bold white; a guess ("Not sure: perhaps...") in grey italics."""
+        self.answer.configure(fg=FG if sure else MUTED, font=ANSWER_FONT if sure else GUESS_FONT)
+
     def _show(self, digit, probs, image28, message):
         self.answer.configure(text="" if digit is None else str(digit))
         self.message.configure(text=message)
@@ -277,7 +283,7 @@ class DigitApp:
             self.bars.create_text(x, BAR_HEIGHT - 10, text=str(d), fill=FG, font=("Helvetica", 11))
             if probs is not None:
                 h = (bottom - top) * float(probs[d])
-                colour = "#4caf50" if d == digit else "#888888"
+                colour = WINNER if d == digit else "#888888"
                 self.bars.create_rectangle(x - slot * 0.3, bottom - max(h, 1), x + slot * 0.3, bottom,
                                            fill=colour, outline="")
 

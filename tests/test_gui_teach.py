@@ -1,5 +1,5 @@
-"""The desktop app's "That was a ..." buttons and digit keys, on Xvfb with real Tk events: a
-labelled drawing goes into the samples file with what the network read."""
+"""The desktop app on Xvfb with real Tk events: the "That was a ..." buttons and digit keys keep a
+labelled drawing in the samples file with what the network read; a guess looks like one."""
 import numpy as np
 import pytest
 
@@ -82,3 +82,17 @@ def test_without_a_samples_file_there_are_no_buttons(root, tmp_path, monkeypatch
     assert not hasattr(app, "teach_buttons")
     replay(app, drawn_seven())
     assert shown(app)[0] == "7" and app.keep_as(1) is None and not list(tmp_path.iterdir())
+
+
+def test_a_guess_looks_different_from_a_sure_answer(root, monkeypatch):    # noqa: F811
+    import gui
+    app = gui.DigitApp(root)
+    replay(app, drawn_seven())
+    sure_look = app.answer.cget("fg"), app.answer.cget("font")
+    assert app.reading.sure and app.message.cget("text").startswith("It is a 7")
+    app.clear()
+    seventeen = [polyline([(0, 0), (0, 1)], 60, 60, 170), polyline(SEVEN, 120, 60, 170)]   # a 1 beside a 7
+    replay(app, seventeen)
+    assert not app.reading.sure and "read it as a number" in app.message.cget("text")
+    guess_look = app.answer.cget("fg"), app.answer.cget("font")
+    assert guess_look[0] != sure_look[0] and "italic" in str(guess_look[1]) and "italic" not in str(sure_look[1])
