@@ -24,6 +24,7 @@ try:
     import argparse
     import os
     import tkinter as tk
+    import tkinter.font as tkfont
 
     import numpy as np
     from PIL import Image, ImageDraw, ImageTk
@@ -40,6 +41,58 @@ INPUT_ZOOM = 4                  # the 28x28 input is shown 4x enlarged
 BG, FG = "grey15", "white"
 MUTED, PROBLEM, WINNER = "grey70", "#ffb74d", "#4caf50"
 ANSWER_FONT, GUESS_FONT = ("Helvetica", 40, "bold"), ("Helvetica", 40, "italic")
+MESSAGE_LINES = 3               # room kept for the message, so that the layout does not move
+
+
+def wrapped_lines(font, text, width):
+    """How many lines a Tk label of `font` and wraplength `width` (pixels) shows `text` in."""
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        line = ""
+        for word in paragraph.split(" "):
+            if line and font.measure(f"{line} {word}") > width:
+                lines, line = lines + 1, word
+            else:
+                line = f"{line} {word}" if line else word
+    return lines
+
+
+class Tooltip:
+    """A small note under a widget while the pointer rests on it (`text`; none when empty)."""
+    DELAY_MS = 400
+
+    def __init__(self, widget, text=""):
+        self.widget, self.text, self.window, self._pending = widget, text, None, None
+        widget.bind("<Enter>", self._schedule, add="+")
+        widget.bind("<Leave>", self.hide, add="+")
+        widget.bind("<ButtonPress>", self.hide, add="+")
+
+    def _schedule(self, event=None):
+        self._cancel()
+        self._pending = self.widget.after(self.DELAY_MS, self.show)
+
+    def _cancel(self):
+        if self._pending is not None:
+            self.widget.after_cancel(self._pending)
+            self._pending = None
+
+    def show(self):
+        self._pending = None
+        if self.window is not None or not self.text:
+            return
+        self.window = tk.Toplevel(self.widget)
+        self.window.wm_overrideredirect(True)
+        x, y = self.widget.winfo_rootx(), self.widget.winfo_rooty() + self.widget.winfo_height() + 4
+        self.window.wm_geometry(f"+{x}+{y}")
+        tk.Label(self.window, text=self.text, bg="#ffffe0", fg="black", relief="solid", bd=1,
+                 padx=6, pady=3).pack()
+
+    def hide(self, event=None):
+        self._cancel()
+        if self.window is not None:
+            self.window.destroy()
+            self.window = None
 
 
 class DigitApp:
@@ -60,17 +113,18 @@ class DigitApp:
         self.last = None
         self.network = None
         self.weights_error = None
+        self.scale = 1.0                # screen pixels per canvas pixel: the canvas grows with the window
         root.title("Digit recogniser")
         root.configure(bg=BG)
-        # Content centred in the window, whatever its size; never smaller than the content.
+        # Content centred in the window; the canvas takes the room the window gains.
         root.columnconfigure(0, weight=1)
         root.rowconfigure(0, weight=1)
         frame = tk.Frame(root, bg=BG)
-        frame.grid(row=0, column=0)
+        frame.grid(row=0, column=0, sticky="nsew")
+        frame.rowconfigure(0, weight=1)
+        frame.columnconfigure((0, 1), weight=1)
 
-        self.canvas = tk.Canvas(frame, width=CANVAS_WIDTH, height=CANVAS_HEIGHT, bg="black",
-                                highlightthickness=0, cursor="pencil")
-        self.canvas.grid(row=0, column=0, columnspan=2, padx=8, pady=8)
+        self.canvas = self._growing_canvas(frame)
         self.canvas.bind("<Button-1>", self.on_press)
         self.canvas.bind("<B1-Motion>", self.on_motion)
         self.canvas.bind("<ButtonRelease-1>", self.on_release)
@@ -93,7 +147,7 @@ class DigitApp:
 
         self.answer = tk.Label(frame, text="", font=ANSWER_FONT, width=3, fg=FG, bg=BG)
         self.answer.grid(row=3, column=0, columnspan=2)
-        self.message = tk.Label(frame, text="", font=("Helvetica", 12), fg=FG, bg=BG,
+        self.message = tk.Label(frame, text="", font=("Helvetica", 12), fg=FG, bg=BG, height=MESSAGE_LINES,
                                 wraplength=CANVAS_WIDTH, justify="center")
         self.message.grid(row=4, column=0, columnspan=2, padx=8)
         if samples is not None:
@@ -107,8 +161,12 @@ class DigitApp:
         self.input_view.grid(row=5, column=1, padx=8, pady=(8, 0))
         tk.Label(frame, text="each digit's share", fg="grey70", bg=BG).grid(row=6, column=0)
         tk.Label(frame, text="what the network read", fg="grey70", bg=BG).grid(row=6, column=1, pady=(0, 8))
+        self.tooltip = Tooltip(self.network_menu)
         root.update_idletasks()
         root.minsize(root.winfo_reqwidth(), root.winfo_reqheight())
+        # The window keeps its size when its contents ask for more or less (a message that
+        # wraps, a longer network name): it changes only when the user resizes it.
+        root.geometry(f"{root.winfo_reqwidth()}x{root.winfo_reqheight()}")
 
         root.bind("<Return>", lambda event: self.predict())
         root.bind("<KP_Enter>", lambda event: self.predict())
@@ -129,48 +187,83 @@ class DigitApp:
                 nets.load_pretrained()       # says what is missing and how to restore it
             self.network = nets.load_network(*found[0])
             self.weights_error = None
+            self.tooltip.text = f"{label}: {self.network.describe()}"     # the architecture
         except WeightsError as e:
             self.network = None
             self.weights_error = f"Cannot recognise digits: {e}"
+            self.tooltip.text = ""
         if hasattr(self, "image"):
             self.predict() if np.asarray(self.image).any() else self.clear()
         else:
             self.clear()
 
     # Drawing ---------------------------------------------------------------------------------
+    # Points are kept in canvas pixels (CANVAS_WIDTH x CANVAS_HEIGHT, what the network's picture
+    # is drawn in) whatever size the canvas is shown at: screen pixels / self.scale.
+
+    def _growing_canvas(self, frame):
+        """The drawing canvas, in a holder that takes the window's spare room: the canvas keeps
+        the reference's shape and grows (never below its reference size) as the window does."""
+        holder = tk.Frame(frame, bg=BG, width=CANVAS_WIDTH + 16, height=CANVAS_HEIGHT + 16)
+        holder.grid(row=0, column=0, columnspan=2, sticky="nsew")
+        holder.grid_propagate(False)
+        canvas = tk.Canvas(holder, width=CANVAS_WIDTH, height=CANVAS_HEIGHT, bg="black",
+                           highlightthickness=0, cursor="pencil")
+        canvas.place(relx=0.5, rely=0.5, anchor="center")
+        holder.bind("<Configure>", self.on_resize)
+        return canvas
+
+    def on_resize(self, event):
+        scale = max(1.0, min((event.width - 16) / CANVAS_WIDTH, (event.height - 16) / CANVAS_HEIGHT))
+        if scale != self.scale:
+            self.scale = scale
+            self.canvas.configure(width=round(CANVAS_WIDTH * scale), height=round(CANVAS_HEIGHT * scale))
+            self.canvas.delete("all")
+            for stroke in self.strokes:         # the drawing again, at the new size
+                for p, q in zip(stroke[:1] + stroke[:-1], stroke):
+                    self._show_segment(*p, *q)
+
+    def _point(self, event):
+        return round(event.x / self.scale), round(event.y / self.scale)
 
     def on_press(self, event):
         if self.samples_path is not None:
             self._say_kept("")              # what was kept before is not about this drawing
-        self.last = (event.x, event.y)
+        self.last = self._point(event)
         self.strokes.append([self.last])
-        self._segment(event.x, event.y, event.x, event.y)
+        self._segment(*self.last, *self.last)
 
     def on_motion(self, event):
+        point = self._point(event)
         if self.last is None:           # a drag that began outside the canvas
-            self.last = (event.x, event.y)
-            self.strokes.append([self.last])
-        x0, y0 = self.last
-        self._segment(x0, y0, event.x, event.y)
-        self.last = (event.x, event.y)
-        self.strokes[-1].append(self.last)
+            self.last = point
+            self.strokes.append([point])
+        self._segment(*self.last, *point)
+        self.last = point
+        self.strokes[-1].append(point)
 
     def on_release(self, event):
+        point = self._point(event)
         if self.last is not None:
-            self._segment(*self.last, event.x, event.y)
-            if (event.x, event.y) != self.last:
-                self.strokes[-1].append((event.x, event.y))
+            self._segment(*self.last, *point)
+            if point != self.last:
+                self.strokes[-1].append(point)
         self.last = None
         self.predict()                  # live: the answer follows the drawing
 
     def _segment(self, x0, y0, x1, y1):
-        r = self.brush / 2
-        if (x0, y0) == (x1, y1):
-            self.canvas.create_oval(x0 - r, y0 - r, x0 + r, y0 + r, fill="white", outline="white")
-        else:
-            self.canvas.create_line(x0, y0, x1, y1, fill="white", width=self.brush,
-                                    capstyle=tk.ROUND, joinstyle=tk.ROUND)
+        """A segment (canvas pixels) on the screen and into the network's picture."""
+        self._show_segment(x0, y0, x1, y1)
         draw_segment(self.draw, x0, y0, x1, y1, self.brush)
+
+    def _show_segment(self, x0, y0, x1, y1):
+        s = self.scale
+        r = self.brush * s / 2
+        if (x0, y0) == (x1, y1):
+            self.canvas.create_oval(x0 * s - r, y0 * s - r, x0 * s + r, y0 * s + r, fill="white", outline="white")
+        else:
+            self.canvas.create_line(x0 * s, y0 * s, x1 * s, y1 * s, fill="white", width=self.brush * s,
+                                    capstyle=tk.ROUND, joinstyle=tk.ROUND)
 
     # Buttons ---------------------------------------------------------------------------------
 
@@ -273,7 +366,8 @@ class DigitApp:
 
     def _show(self, digit, probs, image28, message):
         self.answer.configure(text="" if digit is None else str(digit))
-        self.message.configure(text=message)
+        lines = wrapped_lines(tkfont.Font(font=self.message.cget("font")), message or "", CANVAS_WIDTH)
+        self.message.configure(text=message, height=max(MESSAGE_LINES, lines))
         self.input_view.configure(image=self._photo(np.zeros((28, 28)) if image28 is None else image28))
         self.bars.delete("all")
         slot = BAR_WIDTH / 10

@@ -96,3 +96,72 @@ def test_a_guess_looks_different_from_a_sure_answer(root, monkeypatch):    # noq
     assert not app.reading.sure and "read it as a number" in app.message.cget("text")
     guess_look = app.answer.cget("fg"), app.answer.cget("font")
     assert guess_look[0] != sure_look[0] and "italic" in str(guess_look[1]) and "italic" not in str(sure_look[1])
+
+
+# The window ------------------------------------------------------------------------------------
+
+def settle(root, seconds=0.3):
+    import time
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        root.update()
+        time.sleep(0.01)
+
+
+def test_the_canvas_grows_with_the_window_and_reads_the_same(root):    # noqa: F811
+    import gui
+    app = gui.DigitApp(root)
+    settle(root)
+    assert (app.canvas.winfo_width(), app.canvas.winfo_height()) == (350, 290) and app.scale == 1
+    replay(app, drawn_seven())
+    small_picture = np.asarray(app.image).copy()
+    root.geometry(f"{root.winfo_width() + 350}x{root.winfo_height() + 290}")
+    settle(root)
+    w, h = app.canvas.winfo_width(), app.canvas.winfo_height()
+    assert w >= 500 and abs(w / h - 350 / 290) < 0.02 and app.scale > 1.4
+    assert len(app.canvas.find_all()) > 10              # the drawing is shown again, larger
+    # Drawn again on the larger canvas (screen pixels scaled), it is the same drawing.
+    app.clear()
+    replay(app, [np.round(np.asarray(s) * app.scale).astype(int) for s in drawn_seven()])
+    assert shown(app)[0] == "7"
+    assert np.mean(np.asarray(app.image) != small_picture) < 0.01
+    assert app.strokes[0][0] == tuple(drawn_seven()[0][0])
+
+
+def test_the_window_does_not_jump_when_the_message_wraps_or_the_network_changes(root):    # noqa: F811
+    import gui
+    app = gui.DigitApp(root)
+    settle(root)
+    size = root.winfo_width(), root.winfo_height()
+    replay(app, drawn_seven())                      # "It is a 7 (100% sure).": one line
+    settle(root)
+    assert (root.winfo_width(), root.winfo_height()) == size
+    app.clear()
+    replay(app, [polyline([(0, 0), (0, 1)], 60, 60, 170), polyline(SEVEN, 120, 60, 170)])     # two lines
+    settle(root)
+    assert gui.wrapped_lines(gui.tkfont.Font(font=app.message.cget("font")), app.message.cget("text"), 350) >= 2
+    assert (root.winfo_width(), root.winfo_height()) == size
+    menu = app.network_menu["menu"]
+    for index in range(menu.index("end") + 1):      # names of other lengths
+        menu.invoke(index)
+        settle(root, 0.1)
+        assert (root.winfo_width(), root.winfo_height()) == size
+    app.clear()
+    settle(root)
+    assert (root.winfo_width(), root.winfo_height()) == size
+
+
+def test_the_chooser_says_the_architecture_in_a_tooltip(root):    # noqa: F811
+    import gui
+    app = gui.DigitApp(root)
+    settle(root)
+    assert app.network_name.get().startswith("pretrained convolutional network")
+    app.network_menu.event_generate("<Enter>", x=5, y=5)
+    settle(root, 0.3 + gui.Tooltip.DELAY_MS / 1000)
+    tip = app.tooltip.window
+    assert tip is not None and tip.winfo_ismapped()
+    [label] = tip.winfo_children()
+    assert label.cget("text") == f"{app.network_name.get()}: {app.network.describe()}"
+    assert "CNN" in label.cget("text")
+    app.network_menu.event_generate("<Leave>")
+    assert app.tooltip.window is None
