@@ -201,9 +201,11 @@ def test_the_network_can_be_switched(page, server):
     assert select.first_selected_option.text == labels[0] and select.first_selected_option.is_enabled()
     draw(page, [polyline(SEVEN)])
     wait_for_digit(page, 7)
+    assert page.find_element(By.ID, "model").get_attribute("title") == default_network(server)   # architecture
     select.select_by_index(len(labels) - 1)     # the drawing is read again, by the other network
     WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").get_attribute("title") == "MLP 784-25-10")
     assert page.find_element(By.ID, "network").text == f"Read by the {labels[-1]}."
+    assert page.find_element(By.ID, "model").get_attribute("title") == "MLP 784-25-10"
     select.select_by_index(0)
     WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").get_attribute("title")
                                   == default_network(server))

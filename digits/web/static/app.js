@@ -187,6 +187,7 @@
         select.append(option);
       }
       select.disabled = data.models.length < 2;
+      select.title = selectedNetwork();       // the architecture, as each option's tooltip
       document.body.dataset.ready = "true";
     } catch (err) {
       showProblem("Cannot reach the server: is python web.py still running?");
@@ -309,7 +310,10 @@
   for (const button of teachButtons) {
     button.addEventListener("click", () => keepAs(Number(button.dataset.label)));
   }
-  select.addEventListener("change", () => { if (strokes.length) predict(); });
+  select.addEventListener("change", () => {
+    select.title = selectedNetwork();
+    if (strokes.length) predict();
+  });
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       e.preventDefault();
