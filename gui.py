@@ -133,9 +133,7 @@ class DigitApp:
         tk.Button(frame, text="Prediction", width=12, command=self.predict).grid(row=1, column=1, pady=4)
 
         # Which network reads: one click to switch.
-        self.choices = nets.choices()
-        if weights_dir is not None:
-            self.choices = [nets.Choice("given", f"network in {weights_dir}", weights_dir, None)]
+        self.choices = nets.choices(weights_dir=weights_dir)
         chooser = tk.Frame(frame, bg=BG)
         chooser.grid(row=2, column=0, columnspan=2, pady=2)
         tk.Label(chooser, text="Reading with:", fg=FG, bg=BG).pack(side=tk.LEFT)
@@ -275,7 +273,7 @@ class DigitApp:
         self.last = None
         self.strokes = []
         self.reading = None
-        self._offer_teaching(None)
+        self._offer_teaching(None, False)
         self._show(None, None, None,
                    self.weights_error or "Draw a digit with the mouse. Enter: predict, Escape: clear.")
 
@@ -288,7 +286,7 @@ class DigitApp:
         self._show(reading.digit, reading.probabilities, reading.image, reading.message)
         self._style_answer(reading.sure)
         self.reading = reading
-        self._offer_teaching(reading.digit)
+        self._offer_teaching(reading.digit, reading.image is not None)
         return reading.digit, reading.probabilities
 
     # Teaching it your handwriting ------------------------------------------------------------
@@ -307,10 +305,10 @@ class DigitApp:
         self.kept.grid(row=1, column=0, columnspan=11, pady=(2, 0))
         return row
 
-    def _offer_teaching(self, digit):
+    def _offer_teaching(self, digit, something_read):
         """Enable the buttons when there is a reading to correct; mark the digit read."""
         for d, button in enumerate(getattr(self, "teach_buttons", [])):
-            button.configure(state=tk.DISABLED if digit is None else tk.NORMAL,
+            button.configure(state=tk.NORMAL if something_read else tk.DISABLED,
                              highlightbackground=WINNER if d == digit else BG)
 
     def _open_samples(self, only_if_there=False):
@@ -333,8 +331,8 @@ class DigitApp:
         """Keep the drawing as a sample of `label` (confirmed when that is the digit read), then
         clear the canvas for the next one. Returns the sample's row id, or None if it was not kept."""
         reading = self.reading
-        if self.samples_path is None or reading is None or reading.digit is None or not self.strokes:
-            return None
+        if self.samples_path is None or reading is None or reading.image is None or not self.strokes:
+            return None     # nothing read (a drawing read as "not a digit" can be corrected too)
         if not self._open_samples():
             return None
         try:

@@ -80,7 +80,9 @@ def predict_files(network, paths):
             print(f"error: {message}", file=sys.stderr, flush=True)
             failed += 1
             continue
-        if reading.sure:
+        if reading.digit is None:       # the network reads it as none of the digits
+            print(f"{path}: not a digit ({reading.not_a_digit:.0%} sure)", flush=True)
+        elif reading.sure:
             print(f"{path}: {reading.digit} ({reading.confidence:.0%} sure)", flush=True)
         else:       # below the network's calibrated threshold: a guess, and said to be one
             print(f"{path}: {reading.digit} (not sure: {reading.confidence:.0%})", flush=True)

@@ -30,17 +30,13 @@ import sys
 
 try:
     import argparse
-    import os
     import signal
 
     from digits.cli import Terminated, run_reporting_errors, whole_number
     from digits.errors import UserInputError
+    from digits.web.defaults import BLAS_THREADS, DEFAULT_HOST, DEFAULT_PORT, THREADS
 except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
-
-DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
-THREADS = 4             # waitress worker threads: measured with python -m benchmarks.bench_web
-BLAS_THREADS = 1        # BLAS threads per matrix product: one drawing at a time is fastest on one
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -80,10 +76,8 @@ def parse_args(argv):
 def network_choices(args):
     """What the page offers to read with, and the default: as the desktop app (gui.py)."""
     from digits import nets
-    if args.weights_dir is None:
-        return nets.choices(), args.model
-    name = os.path.basename(os.path.normpath(args.weights_dir))
-    return [nets.Choice("given", f"network in {name}/", args.weights_dir, args.model)], "given"
+    choices = nets.choices(weights_dir=args.weights_dir, kind=args.model)
+    return choices, (args.model if args.weights_dir is None else "given")
 
 
 def serve(app, host, port, threads):
@@ -135,7 +129,7 @@ def log_server_warnings():
 
 
 def run(args):
-    from threadpoolctl import threadpool_limits
+    from digits.blas import limit_blas
 
     from digits.web.app import create_app
     choices, default = network_choices(args)
@@ -151,7 +145,7 @@ def run(args):
     for model_id, (choice, network) in networks.loaded.items():
         print(f"Reading with: {choice.label} ({network.describe()})"
               + (", the default" if model_id == networks.default else ""))
-    threadpool_limits(args.blas_threads)      # for the whole process: every server thread
+    limit_blas(args.blas_threads)      # for the whole process: every server thread
     log_server_warnings()
     serve(app, args.host, args.port, args.threads)
     return 0

@@ -20,6 +20,7 @@ several): the NHWC conv stage of digits.nets.layers against the same stage in NC
 three ways of computing the convolution's input gradient.
 """
 import argparse
+import contextlib
 import os
 import resource
 import sys
@@ -31,7 +32,8 @@ from numpy.lib.stride_tricks import as_strided
 from digits.data.idx import read_idx
 from digits.nets import layers
 from digits.nets.cnn import CNN, RECIPE
-from digits.nets.minibatch import progress_printer, train_minibatch
+from digits.nets.minibatch import train_minibatch
+from digits.reporting.progress import progress_printer
 
 DEFAULT_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                             "shared", "mnist")
@@ -139,7 +141,7 @@ def time_matmuls(calls, rng, threads=1, repeats=7):
     their own operands) with single-threaded BLAS, as the trainer's workers do."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from threadpoolctl import threadpool_limits
+    from digits.blas import blas_single_threaded
     sets = [_operands(calls, rng) for _ in range(threads)]
 
     def run(operands):
@@ -147,7 +149,7 @@ def time_matmuls(calls, rng, threads=1, repeats=7):
             np.matmul(a, b)
 
     times = []
-    with threadpool_limits(limits=1 if threads > 1 else None, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+    with blas_single_threaded() if threads > 1 else contextlib.nullcontext(), ThreadPoolExecutor(threads) as pool:
         for k in range(repeats + 1):
             start = time.perf_counter()
             list(pool.map(run, sets))
@@ -267,8 +269,8 @@ def _best_of(functions, rounds):
 
 def micro(batch_size, rounds=7):
     """Single-threaded BLAS, as each of the trainer's worker threads has it."""
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1, user_api="blas"):
+    from digits.blas import blas_single_threaded
+    with blas_single_threaded():
         _micro(batch_size, rounds)
 
 
@@ -350,12 +352,13 @@ def main(argv=None):
           f"Adam lr {args.lr:g} {args.schedule}, distortion {'on' if args.distort else 'off'}, "
           f"lamb {args.lamb:g}, seed {args.seed}, {workers} worker thread(s)")
     wall = time.perf_counter()
-    history, interrupted = train_minibatch(
+    result = train_minibatch(
         net, train_x, train_y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, rng=rng,
         validation=(test_x, test_y) if args.validate else None, distort=args.distort,
         progress=progress_printer() if sys.stderr.isatty() else None, lamb=args.lamb,
         schedule=schedule, optimizer=args.optimizer, workers=workers)
     wall = time.perf_counter() - wall
+    history, interrupted = result.history, result.stopped_early
     train_rss = peak_rss_mb()
     epochs_done = len(history["seconds"])
     train_seconds = sum(history["seconds"])
@@ -365,7 +368,7 @@ def main(argv=None):
 
     per_epoch = train_seconds / max(1, epochs_done)
 
-    print(f"\n{net.describe()}, {epochs_done} epochs{' (interrupted)' if interrupted else ''}")
+    print(f"\n{net.describe()}, {epochs_done} epochs{f' ({result.why})' if interrupted else ''}")
     print(f"  training: {train_seconds:.1f} s ({per_epoch:.1f} s per epoch, "
           f"{len(train_y) / per_epoch:,.0f} images/s); wall time with evaluations {wall:.1f} s")
     print(f"  test accuracy: {100 * accuracy:.2f} % ({len(test_y):,} images, predicted in {predict_seconds:.1f} s)")

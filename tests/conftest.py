@@ -54,7 +54,7 @@ def display():
     """
     if not shutil.which("Xvfb"):
         pytest.skip("Xvfb is not installed (apt-get install xvfb): the desktop app needs a display")
-    from digits.testing.xvfb import start_xvfb
+    from helpers.xvfb import start_xvfb
     proc, number = start_xvfb("800x600x24", die_with_parent=True)
     old = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = number

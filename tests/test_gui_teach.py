@@ -5,8 +5,9 @@ import pytest
 
 from digits import recognise
 from digits.samples import SampleStore
-from digits.testing.replay import replay
-from test_gui import SEVEN, polyline, root, shown  # noqa: F401 (root: the fixture)
+from helpers import SEVEN, polyline
+from helpers.replay import replay
+from test_gui import root, shown  # noqa: F401 (root: the fixture)
 
 
 @pytest.fixture

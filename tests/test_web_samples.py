@@ -12,7 +12,8 @@ import pytest
 from digits import recognise
 from digits.samples import SampleStore
 from digits.web.app import create_app
-from test_web_api import REPO, SEVEN, as_json, polyline, start_server
+from helpers import SEVEN, polyline
+from test_web_api import REPO, as_json, start_server
 
 DRAWN_SEVEN = as_json([polyline(SEVEN, 100, 40, 200)])
 

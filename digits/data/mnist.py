@@ -9,7 +9,7 @@ import os
 import numpy as np
 import scipy.io
 
-from digits.constants import DATA_DIR, NUM_LABELS, PIXELS, SIDE
+from digits.constants import DATA_DIR, NUM_LABELS, PIXELS
 from digits.data import download, kaggle_csv
 from digits.data.idx import read_idx
 from digits.errors import DataError

@@ -11,11 +11,13 @@ from digits.errors import WeightsError
 from digits.nets.base import Network
 from digits.nets.calibration import load_calibration
 from digits.nets.cnn import CNN
+from digits.nets.deep import DeepMLP
 from digits.nets.mlp import MLP
 
 KINDS = {
     "cnn": CNN,
     "mlp": MLP,
+    "deep": DeepMLP,
 }
 
 
@@ -87,7 +89,7 @@ def load_pretrained(kind=None):
     return load_network(pretrained_dir(kinds[0]), kinds[0])
 
 
-PEOPLE_NAMES = {"cnn": "convolutional network", "mlp": "tutorial network"}   # what the apps call each kind
+PEOPLE_NAMES = {"cnn": "convolutional network", "mlp": "tutorial network", "deep": "deep network"}   # what the apps call each kind
 
 
 def people_name(kind):
@@ -100,9 +102,16 @@ Choice.__doc__ = """A network the apps offer: a short id ("cnn", "trained-mlp"),
 the folder it is saved in and its kind."""
 
 
-def choices(trained_dir=WEIGHTS_DIR):
+def choices(trained_dir=WEIGHTS_DIR, weights_dir=None, kind=None):
     """What the apps offer to read with: each pretrained network, best first, then each network
-    the user trained into `trained_dir` (where `python main.py` saves)."""
+    the user trained into `trained_dir` (where `python main.py` saves).
+
+    With `weights_dir` (the apps' --weights-dir): only the network saved there (of `kind`, where
+    the folder holds several), as the one choice "given".
+    """
+    if weights_dir is not None:
+        name = os.path.basename(os.path.normpath(weights_dir))
+        return [Choice("given", f"network in {name}/", weights_dir, kind)]
     out = [Choice(k, f"pretrained {people_name(k)}", pretrained_dir(k), k) for k in shipped_kinds()]
     out += [Choice(f"trained-{k}", f"your {people_name(k)} ({os.path.basename(os.path.normpath(trained_dir))}/)",
                    trained_dir, k) for k in kinds_in(trained_dir)]

@@ -208,9 +208,10 @@ def drawing_request():
 
 def answer(reading, model_id):
     """A Reading as the API's JSON answer."""
-    nothing = reading.digit is None
+    nothing = reading.probabilities is None      # nothing drawn; a drawing that is no digit keeps its shares
     return {
         "digit": reading.digit,
+        "not_a_digit": float(reading.not_a_digit),
         "probabilities": None if nothing else [float(p) for p in reading.probabilities],
         "confidence": None if nothing else float(reading.confidence),
         "sure": bool(reading.sure),
@@ -280,7 +281,7 @@ def create_app(choices=None, default=None, samples=None):
         label = parse_label(data)
         model_id, network = networks.get(data.get("model"))
         reading = recognise.read_strokes(strokes, width, height, network)
-        if reading.digit is None:
+        if reading.image is None:       # nothing drawn, or a dot (a drawing read as "not a digit" is kept)
             raise BadRequest(f"nothing to keep: {reading.message[:1].lower() + reading.message[1:]}", 422)
         source = parse_source(data, label, reading.digit)
         row = samples.add(label, strokes, width, height, reading.image, network=reading.network,

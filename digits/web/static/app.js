@@ -212,7 +212,7 @@
       : "Shares of the ten digits: none");
     drawInput(data.image);
     showNetwork(data.model, data.network);
-    offerTeaching(data.digit);
+    offerTeaching(data.digit, data.image !== null && data.image !== undefined);
   }
 
   function showNetwork(model, architecture) {
@@ -239,10 +239,10 @@
 
   // Teaching it your handwriting ---------------------------------------------------------
 
-  function offerTeaching(digit) {
-    // "That was a ..." under an answer, when the server keeps samples: the digit read confirms
-    // the reading, any other corrects it.
-    teach.hidden = !(keepsSamples && digit !== null && strokes.length > 0);
+  function offerTeaching(digit, somethingRead) {
+    // "That was a ..." under an answer (a digit, or "not a digit"), when the server keeps
+    // samples: the digit read confirms the reading, any other corrects it.
+    teach.hidden = !(keepsSamples && somethingRead && strokes.length > 0);
     for (const button of teachButtons) {
       const label = Number(button.dataset.label);
       button.classList.toggle("read", label === digit);
