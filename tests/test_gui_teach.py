@@ -166,3 +166,14 @@ def test_the_chooser_says_the_architecture_in_a_tooltip(root):    # noqa: F811
     assert "CNN" in label.cget("text")
     app.network_menu.event_generate("<Leave>")
     assert app.tooltip.window is None
+
+
+def test_a_drawing_read_as_not_a_digit_can_be_corrected(teaching_app, tmp_path, monkeypatch):
+    app = teaching_app
+    monkeypatch.setattr(app.network, "not_a_digit", lambda x: np.full(len(x), 0.9))    # "none of 0-9"
+    replay(app, drawn_seven())
+    assert app.reading.digit is None and shown(app)[1].startswith("Not a digit")
+    assert [str(b.cget("state")) for b in app.teach_buttons] == ["normal"] * 10
+    app.teach_buttons[7].invoke()
+    [row] = SampleStore(tmp_path / "samples.sqlite").rows()
+    assert (row["label"], row["answer"], row["source"]) == (7, None, "correction")

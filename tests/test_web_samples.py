@@ -110,3 +110,13 @@ def test_web_py_refuses_a_damaged_samples_file_in_one_line(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stderr.startswith("error: ") and "damaged" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and path.read_bytes() == b"not a database" * 100
+
+
+def test_a_drawing_read_as_not_a_digit_can_be_corrected(client, store, networks, monkeypatch):
+    network = networks.loaded[networks.default][1]
+    monkeypatch.setattr(network, "not_a_digit", lambda x: np.full(len(x), 0.9))    # "none of 0-9"
+    reading = client.post("/api/predict", json=sample_body(None)).get_json()
+    assert reading["digit"] is None and reading["image"] is not None
+    said = client.post("/api/samples", json=sample_body(7)).get_json()
+    assert (said["label"], said["answer"], said["source"]) == (7, None, "correction")
+    assert store.rows()[-1]["answer"] is None
