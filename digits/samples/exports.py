@@ -64,12 +64,12 @@ def thumbnail_page(images, labels):
     width = LABEL_WIDTH + PER_ROW * (side + GAP) + GAP
     page = Image.new("L", (width, NUM_LABELS * (side + GAP) + GAP), PAPER)
     draw = ImageDraw.Draw(page)
-    font = ImageFont.load_default()
+    big, small = _font(26), _font(11)
     for digit in range(NUM_LABELS):
         top = GAP + digit * (side + GAP)
         mine = images[labels == digit][::-1]            # newest first
-        draw.text((GAP, top + side // 2 - 12), f"{digit}", fill=INK, font=font)
-        draw.text((GAP, top + side // 2 + 2), f"{len(mine)} sample{'s' * (len(mine) != 1)}", fill=INK, font=font)
+        draw.text((GAP, top), f"{digit}", fill=INK, font=big)
+        draw.text((GAP, top + side - 14), f"{len(mine)} sample{'s' * (len(mine) != 1)}", fill=INK, font=small)
         for i, pixels in enumerate(mine[:PER_ROW]):
             thumb = Image.fromarray(PIXEL_MAX - pixels.reshape(SIDE, SIDE)).resize((side, side), Image.NEAREST)
             page.paste(thumb, (LABEL_WIDTH + i * (side + GAP), top))
@@ -77,3 +77,11 @@ def thumbnail_page(images, labels):
             draw.rectangle((LABEL_WIDTH - 1, top - 1, LABEL_WIDTH + min(len(mine), PER_ROW) * (side + GAP) - GAP,
                             top + side), outline=160)
     return page
+
+
+def _font(size):
+    """Pillow's own font at `size` pixels (Pillow >= 10.1), else its small bitmap font."""
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:
+        return ImageFont.load_default()
