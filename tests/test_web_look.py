@@ -50,17 +50,18 @@ def style(driver, element, name):
     return driver.execute_script("return getComputedStyle(arguments[0])[arguments[1]]", element, name)
 
 
-def test_a_phone_held_sideways_shows_the_whole_canvas_and_clear(plain, server):    # noqa: F811
-    page = open_page(plain, server[0], (844, 390), touch=True)
+@pytest.mark.parametrize("width, height", [(844, 390), (667, 375)])
+def test_a_phone_held_sideways_shows_the_whole_canvas_and_clear(plain, server, width, height):    # noqa: F811
+    page = open_page(plain, server[0], (width, height), touch=True)
     pad, clear = page.find_element(By.ID, "pad"), page.find_element(By.ID, "clear")
     # The canvas fits the height, using most of it, at its shape; Clear is on screen below it.
-    assert 0 <= pad.rect["y"] and pad.rect["y"] + pad.rect["height"] <= 390
-    assert pad.rect["height"] >= 0.7 * 390 and abs(pad.rect["width"] / pad.rect["height"] - 350 / 290) < 0.01
-    assert clear.rect["y"] + clear.rect["height"] <= 390 and clear.is_displayed()
-    assert page.execute_script("return document.documentElement.scrollWidth") <= 844
+    assert 0 <= pad.rect["y"] and pad.rect["y"] + pad.rect["height"] <= height
+    assert pad.rect["height"] >= 0.7 * height and abs(pad.rect["width"] / pad.rect["height"] - 350 / 290) < 0.01
+    assert clear.rect["y"] + clear.rect["height"] <= height and clear.is_displayed()
+    assert page.execute_script("return document.documentElement.scrollWidth") <= width
     # The answer sits beside the canvas, on screen too.
     digit = page.find_element(By.ID, "digit")
-    assert digit.rect["x"] >= pad.rect["x"] + pad.rect["width"] and digit.rect["y"] < 390
+    assert digit.rect["x"] >= pad.rect["x"] + pad.rect["width"] and digit.rect["y"] < height
     draw(page, [polyline(SEVEN)], kind=interaction.POINTER_TOUCH)
     wait_for_digit(page, 7)
     clear.click()
