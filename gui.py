@@ -148,6 +148,7 @@ class DigitApp:
         self.message = tk.Label(frame, text="", font=("Helvetica", 12), fg=FG, bg=BG, height=MESSAGE_LINES,
                                 wraplength=CANVAS_WIDTH, justify="center")
         self.message.grid(row=4, column=0, columnspan=2, padx=8)
+        self.message_font = tkfont.Font(root=root, font=self.message.cget("font"))
         if samples is not None:
             self._teaching_row(frame).grid(row=7, column=0, columnspan=2, padx=8, pady=(0, 8))
             self._open_samples(only_if_there=True)
@@ -364,7 +365,7 @@ class DigitApp:
 
     def _show(self, digit, probs, image28, message):
         self.answer.configure(text="" if digit is None else str(digit))
-        lines = wrapped_lines(tkfont.Font(font=self.message.cget("font")), message or "", CANVAS_WIDTH)
+        lines = wrapped_lines(self.message_font, message or "", CANVAS_WIDTH)
         self.message.configure(text=message, height=max(MESSAGE_LINES, lines))
         self.input_view.configure(image=self._photo(np.zeros((28, 28)) if image28 is None else image28))
         self.bars.delete("all")
