@@ -133,7 +133,12 @@ class DigitApp:
         tk.Button(frame, text="Prediction", width=12, command=self.predict).grid(row=1, column=1, pady=4)
 
         # Which network reads: one click to switch.
-        self.choices = nets.choices(weights_dir=weights_dir)
+        self.choices, self.loaded = nets.choices(weights_dir=weights_dir), {}
+        if weights_dir is None:       # a network that cannot be loaded (a damaged one you trained) is not offered
+            self.loaded, skipped = nets.load_choices(self.choices)
+            for choice, error in skipped:
+                print(f"note: not offering {choice.label}: {error}", file=sys.stderr)
+            self.choices = [choice for choice in self.choices if choice.id in self.loaded] or self.choices
         chooser = tk.Frame(frame, bg=BG)
         chooser.grid(row=2, column=0, columnspan=2, pady=2)
         tk.Label(chooser, text="Reading with:", fg=FG, bg=BG).pack(side=tk.LEFT)
@@ -180,11 +185,12 @@ class DigitApp:
     def use_network(self, label):
         """Read with the network of that label from the chooser (or say why it cannot)."""
         self.network_name.set(label)
-        found = [(choice.folder, choice.kind) for choice in self.choices if choice.label == label]
+        found = [choice for choice in self.choices if choice.label == label]
         try:
             if not found:
                 nets.load_pretrained()       # says what is missing and how to restore it
-            self.network = nets.load_network(*found[0])
+            loaded = self.loaded.get(found[0].id)
+            self.network = loaded[1] if loaded else nets.load_network(found[0].folder, found[0].kind)
             self.weights_error = None
             self.tooltip.text = f"{label}: {self.network.describe()}"     # the architecture
         except WeightsError as e:
@@ -283,7 +289,11 @@ class DigitApp:
         if self.network is None:
             self._show(None, None, None, self.weights_error)
             return None, None
-        reading = recognise.read_drawing(self.image, self.network)
+        try:
+            reading = recognise.read_drawing(self.image, self.network)
+        except WeightsError as e:      # a network whose sums overflow: say so, show no NaN
+            self._show(None, None, None, f"Cannot recognise digits: {e}")
+            return None, None
         self._show(reading.digit, reading.probabilities, reading.image, reading.message)
         self._style_answer(reading.sure)
         self.reading = reading

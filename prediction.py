@@ -37,7 +37,7 @@ def predict(Theta1, Theta2, X):
 def parse_args(argv):
     from digits.nets import KINDS
     parser = argparse.ArgumentParser(
-        description="Recognise handwritten digits in image files (PNG, JPEG, BMP, GIF; dark ink\n"
+        description="Recognise handwritten digits in image files (PNG, JPEG, BMP, GIF, WebP, TIFF; dark ink\n"
                     "on light paper or light on dark, any size), or write a Kaggle submission\n"
                     "for the Digit Recognizer competition's test.csv.",
         epilog="examples:  python prediction.py digit.png scan.jpg\n"

@@ -30,7 +30,9 @@ import sys
 
 try:
     import argparse
+    import ipaddress
     import signal
+    import socket
 
     from digits.cli import Terminated, run_reporting_errors, whole_number
     from digits.errors import UserInputError
@@ -38,7 +40,22 @@ try:
 except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+def listen_address(parser, host):
+    """Check `--host`; whether every address it names is loopback (this machine only).
+
+    An empty or unknown name stops with one `error:` line and exit code 2, before anything loads.
+    """
+    def error(message):
+        parser.exit(2, f"{parser.prog}: error: argument --host: {message}\n")
+
+    if not host.strip():
+        error("give an address to listen on, such as 127.0.0.1 (this machine) or 0.0.0.0 (every network interface)")
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as e:
+        error(f"cannot find the address {host!r} ({getattr(e, 'strerror', None) or e}); "
+              "give an address of this machine, such as 127.0.0.1 or 0.0.0.0")
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in found)
 
 
 def parse_args(argv):
@@ -70,6 +87,7 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.port > 65535:
         parser.error(f"argument --port: must be a port number from 0 to 65535, got {args.port}")
+    args.loopback = listen_address(parser, args.host)
     return args
 
 
@@ -80,19 +98,17 @@ def network_choices(args):
     return choices, (args.model if args.weights_dir is None else "given")
 
 
-def serve(app, host, port, threads):
-    """Serve `app` with waitress until Ctrl-C or SIGTERM (then KeyboardInterrupt / Terminated)."""
-    import waitress
+def serve(app, host, port, threads, loopback=True):
+    """Serve `app` with waitress until Ctrl-C or SIGTERM (then KeyboardInterrupt / Terminated).
+
+    `loopback`: whether `host` is this machine only; if not, say who can reach the page."""
     from digits.web.app import MAX_IMAGE_BYTES
+    from digits.web.server import make_server
     try:
-        server = waitress.create_server(
-            app, host=host, port=port, threads=threads,
-            # Bodies are kept in memory, never spooled to a temporary file. Flask refuses bodies
-            # over its limits with a JSON 413; waitress cuts off anything twice as large itself.
-            max_request_body_size=2 * MAX_IMAGE_BYTES, inbuf_overflow=2 * MAX_IMAGE_BYTES + (1 << 16),
-            ident="digits")
-    except OSError as e:
-        raise UserInputError(f"cannot listen on {host}:{port} ({e.strerror or e}); "
+        # Flask refuses bodies over its limits with a JSON 413; waitress cuts off anything twice as large itself.
+        server = make_server(app, host, port, threads, max_body_bytes=2 * MAX_IMAGE_BYTES)
+    except (OSError, ValueError) as e:
+        raise UserInputError(f"cannot listen on {host}:{port} ({getattr(e, 'strerror', None) or e}); "
                              "choose another --port (or --host)") from None
     stopped = []
 
@@ -102,9 +118,9 @@ def serve(app, host, port, threads):
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
+        shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
         print(f"Serving the drawing page on http://{shown}:{server.effective_port}/ (Ctrl-C stops it)", flush=True)
-        if host not in LOOPBACK:
+        if not loopback:
             print(f"note: listening on {host}: everyone who can reach this machine on port "
                   f"{server.effective_port} can use the page and its API (there is no login)", flush=True)
         server.run()
@@ -116,29 +132,18 @@ def serve(app, host, port, threads):
         raise Terminated() if stopped[0] == signal.SIGTERM else KeyboardInterrupt()
 
 
-def log_server_warnings():
-    """waitress's own warnings (such as "Task queue depth is 3": every thread is busy and
-    requests wait) as one "waitress: ..." line each on stderr."""
-    import logging
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("waitress: %(message)s"))
-    log = logging.getLogger("waitress")
-    log.addHandler(handler)
-    log.setLevel(logging.WARNING)
-    log.propagate = False
-
-
 def run(args):
     from digits.blas import limit_blas
 
     from digits.web.app import create_app
+    from digits.web.server import log_server_warnings
     choices, default = network_choices(args)
     samples = None
     if args.samples is not None:
         from digits.samples import SampleStore
         samples = SampleStore(args.samples)     # a damaged file stops here, with one line
         print(f"Keeping labelled drawings in {samples.path} ({samples.count()} so far)")
-    app = create_app(choices, default, samples)
+    app = create_app(choices, default, samples, local_only=args.loopback)
     networks = app.extensions["digits.networks"]
     for choice, error in networks.skipped:
         print(f"note: not offering {choice.label}: {error}", file=sys.stderr)
@@ -146,8 +151,8 @@ def run(args):
         print(f"Reading with: {choice.label} ({network.describe()})"
               + (", the default" if model_id == networks.default else ""))
     limit_blas(args.blas_threads)      # for the whole process: every server thread
-    log_server_warnings()
-    serve(app, args.host, args.port, args.threads)
+    log_server_warnings(sys.stderr)
+    serve(app, args.host, args.port, args.threads, args.loopback)
     return 0
 
 

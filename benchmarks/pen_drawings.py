@@ -67,3 +67,52 @@ def app_inputs(digits, rng, brush=BRUSH):
         except EmptyImageError:
             rows.append(np.zeros(PIXELS))
     return np.array(rows)
+
+
+def varied_inputs(digits, rng):
+    """The network inputs (m, 784) for each digit drawn as real users vary: a random pen from
+    thin to thick (6-30 px), at 30-85 % of the canvas height, anywhere on it; a drawing the
+    app would refuse is an all-zero row."""
+    rows = []
+    for s in canvas_strokes(digits, rng, size_range=(0.3, 0.85)):
+        try:
+            rows.append(prepare_image(render(s, CANVAS_WIDTH, CANVAS_HEIGHT, int(rng.integers(6, 31)))))
+        except EmptyImageError:
+            rows.append(np.zeros(PIXELS))
+    return np.array(rows)
+
+
+def scanned_like(images, rng):
+    """MNIST digits (uint8 (m, 784)) made to look like the scanned digits of envelopes and forms:
+    thicker (dilated), size-normalised to touch the edges of a small box, blurred, on grey
+    paper with noise, saved as JPEG, then read as `prediction.py` reads an image file.
+    Returns the network inputs (m, 784) (all-zero where nothing was found)."""
+    import io
+
+    from PIL import Image, ImageFilter
+    from scipy import ndimage
+
+    from digits.imaging.image_files import load_digit
+    rows = []
+    for pixels in np.asarray(images).reshape(-1, 28, 28):
+        ink = ndimage.grey_dilation(pixels, size=(int(rng.integers(1, 4)),) * 2)
+        ys, xs = np.nonzero(ink > 40)
+        if ys.size == 0:
+            rows.append(np.zeros(PIXELS))
+            continue
+        box = Image.fromarray(ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.uint8))
+        side = int(rng.integers(14, 24))
+        box = box.resize((max(4, int(side * box.width / max(box.size))), max(4, int(side * box.height / max(box.size)))),
+                         Image.BILINEAR).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.9)))
+        paper = rng.uniform(170, 240)
+        page = np.full((box.height + 2, box.width + 2), paper)
+        page[1:-1, 1:-1] -= np.asarray(box, dtype=np.float64) / 255 * rng.uniform(0.6, 0.9) * paper
+        page += rng.normal(0, 6, page.shape)
+        out = io.BytesIO()
+        Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(out, format="JPEG", quality=int(rng.integers(40, 90)))
+        out.seek(0)
+        try:
+            rows.append(load_digit(out, "scan"))
+        except UserInputError:
+            rows.append(np.zeros(PIXELS))
+    return np.array(rows)

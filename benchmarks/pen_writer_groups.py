@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from benchmarks.pen_drawings import app_inputs, load_pen_digits, mnist_dir
+from benchmarks.pen_drawings import app_inputs, load_pen_digits, mnist_dir, scanned_like, varied_inputs
 from digits import recipes
 from digits.data import mnist, training_set
 from digits.imaging.distort import pen_training_images
@@ -79,6 +79,10 @@ def main_(argv=None):
                       if args.non_digits else None for group in groups]
     print(f"Training drawings: {sum(len(y) for _, y in drawn)} in {time.perf_counter() - start:.0f} s", flush=True)
 
+    # The same for every group: MNIST test digits made to look scanned, and fresh drawings that
+    # are not digits (another seed than any training run's).
+    scans = scanned_like(X_test[:2000], np.random.default_rng(7))
+    not_digits, _ = training_set.non_digit_drawings(1000, seed=1000 + args.seed, pen_digits=digits, say=lambda line: None)
     results = []
     for number, group in enumerate(groups, 1):
         unseen = [d for d in digits if d.writer in group]
@@ -97,16 +101,28 @@ def main_(argv=None):
         labels = np.array([d.label for d in unseen])
         scores, before = net.scores(X_unseen), net.predict_proba(X_unseen)
         pen_accuracy = float(np.mean(np.argmax(scores, axis=1) == labels))
+        varied = float(np.mean(net.predict(varied_inputs(unseen, np.random.default_rng(200 + number))) == labels))
         mnist_accuracy = float(np.mean(net.predict_pixels(X_test) == y_test))
-        results.append(dict(group=group, scores=scores, before=before, labels=labels,
-                            pen=pen_accuracy, mnist=mnist_accuracy, seconds=seconds))
+        scan_accuracy = float(np.mean(net.predict(scans) == y_test[:2000]))
+        refused_digits = float(np.mean(net.not_a_digit(X_unseen) > 0.5))
+        caught = float(np.mean(net.not_a_digit(not_digits / 255.0) > 0.5))
+        results.append(dict(group=group, scores=scores, before=before, labels=labels, pen=pen_accuracy,
+                            varied=varied, mnist=mnist_accuracy, scans=scan_accuracy, refused=refused_digits,
+                            caught=caught, seconds=seconds))
         print(f"group {number} (writers {group[0]}-{group[-1]}, {len(unseen)} digits): "
-              f"pen digits {100 * pen_accuracy:.2f} %, MNIST test {100 * mnist_accuracy:.2f} % "
-              f"({seconds:.0f} s to train)", flush=True)
+              f"pen digits {100 * pen_accuracy:.2f} % (app's pen), {100 * varied:.2f} % (pens 6-30 px, "
+              f"30-85 % high); MNIST test {100 * mnist_accuracy:.2f} %, scanned-looking {100 * scan_accuracy:.2f} %; "
+              f"digits called 'not a digit' {100 * refused_digits:.2f} %, drawings that are not digits caught "
+              f"{100 * caught:.1f} % ({seconds:.0f} s to train)", flush=True)
 
-    pen = np.array([r["pen"] for r in results])
-    print(f"\nUnseen writers' pen digits: mean {100 * pen.mean():.2f} %, worst group {100 * pen.min():.2f} %, "
-          f"best {100 * pen.max():.2f} %; MNIST test: mean {100 * np.mean([r['mnist'] for r in results]):.2f} %")
+    print()
+    for key, what in (("pen", "unseen writers' pen digits, the app's pen"), ("varied", "the same, varied pens and sizes"),
+                      ("mnist", "MNIST test"), ("scans", "MNIST test made to look scanned (2,000)"),
+                      ("refused", "unseen writers' digits called 'not a digit'"),
+                      ("caught", "drawings that are not digits called so (1,000)")):
+        values = np.array([r[key] for r in results])
+        worst = values.max() if key == "refused" else values.min()
+        print(f"{what}: mean {100 * values.mean():.2f} %, worst group {100 * worst:.2f} %")
     recipe = " ".join(recipe_argv)
     if own.save_readings:
         np.savez(own.save_readings, scores=np.concatenate([r["scores"] for r in results]),

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage
 
 from digits.constants import SIDE
-from digits.errors import EmptyImageError
+from digits.errors import EmptyImageError, WeightsError
 from digits.imaging import image_files, strokes as stroke_drawing
 from digits.imaging.prepare import INK_LEVEL, prepare_image, to_array
 
@@ -33,9 +33,9 @@ class Reading:
 
     digit: the answer, or None when the picture holds no digit (then `message` says why): an
     empty picture, or one the network reads as none of the ten digits (`not_a_digit`).
-    probabilities: the ten shares (10,) summing to 1, or None (nothing drawn). confidence: the
-    most probable digit's share. not_a_digit: the probability that it is none of the digits
-    (a letter, a symbol, a scribble; 0 for a network that never learnt the difference).
+    probabilities: the ten shares (10,) summing to 1 (never NaN), or None (nothing drawn).
+    confidence: the most probable digit's share. not_a_digit: the probability that it is none
+    of the digits (a letter, a symbol, a scribble; 0 for a network that never learnt the difference).
     image: the 28x28 input (floats in [0, 1]) the network actually read, or None.
     network: which network read it (its `describe()`).
     sure: whether the confidence reaches the network's `sure_above` threshold (chosen by
@@ -87,12 +87,18 @@ def recognise(x, network, picture=None):
     `picture`: the whole picture `x` was prepared from (see likely_cause), for the advice of
     a reading that is not sure (default: `x` itself). Pieces side by side make a reading
     unsure whatever the network's confidence: that is more than one digit.
-    """
+
+    Raises WeightsError when the network answers with NaN or infinity (weights so large that
+    its sums overflow): such an answer is never shown or sent."""
     x = np.asarray(x, dtype=np.float64).reshape(1, SIDE * SIDE)
-    probabilities = network.predict_proba(x)[0]
+    with np.errstate(all="ignore"):     # overflow is checked for below, not printed
+        probabilities = network.predict_proba(x)[0]
+        none = float(network.not_a_digit(x)[0])
+    if not (np.all(np.isfinite(probabilities)) and np.isfinite(none)):
+        raise WeightsError(f"the network {network.describe()} gave no answer for this picture (not a number): "
+                           "its weights are damaged; read with another network, or restore or retrain this one")
     best = int(np.argmax(probabilities))
     confidence = float(probabilities[best])
-    none = float(network.not_a_digit(x)[0])
     if none > NOT_A_DIGIT_ABOVE:
         message = (f"Not a digit: this looks like none of 0-9 ({none:.0%}). "
                    "Write one digit, 0 to 9, or clear and try again.")

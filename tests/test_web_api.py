@@ -148,7 +148,8 @@ def test_an_image_file_is_read_as_prediction_py_reads_it(client, network, tmp_pa
         answer = response.get_json()
         reading = recognise.read_file(str(path), network)
         assert answer["digit"] == reading.digit == 7 and np.array_equal(answer["probabilities"], reading.probabilities)
-    answer = client.post(f"/api/predict-image?model={BEST.id}", data=png_bytes(drawing)).get_json()
+    answer = client.post(f"/api/predict-image?model={BEST.id}", data=png_bytes(drawing),
+                         content_type="application/octet-stream").get_json()
     assert answer["model"] == BEST.id
 
 
@@ -247,7 +248,7 @@ def test_bad_images_get_a_4xx_and_one_sentence(client):
     for name, (body, content_type, expected) in cases.items():
         error = check_error(client.post("/api/predict-image", data=body, content_type=content_type))
         assert expected in error, (name, error)
-    check_error(client.post("/api/predict-image?model=nope", data=drawn))
+    check_error(client.post("/api/predict-image?model=nope", data=drawn, content_type="image/png"))
 
 
 @pytest.mark.parametrize("method, url", [
@@ -290,8 +291,9 @@ def test_no_request_writes_a_file_or_starts_a_program(client):
     sys.addaudithook(hook)
     requests = [("post", "/api/predict", BAD_DRAWINGS[name]) for name in BAD_DRAWINGS]
     requests += [("post", "/api/predict", {"json": drawing_body()}),
-                 ("post", "/api/predict-image", {"data": png_bytes(render([polyline(SEVEN, 100, 40, 200)]))}),
-                 ("post", "/api/predict-image", {"data": b"\0" * (MAX_IMAGE_BYTES + 1)}),
+                 ("post", "/api/predict-image", {"data": png_bytes(render([polyline(SEVEN, 100, 40, 200)])),
+                                                 "content_type": "image/png"}),
+                 ("post", "/api/predict-image", {"data": b"\0" * (MAX_IMAGE_BYTES + 1), "content_type": "image/png"}),
                  ("get", "/api/models", {}), ("get", "/", {}), ("get", "/nothing", {})]
     for method, url, kwargs in requests:      # once to warm up (lazy imports), then watched
         getattr(client, method)(url, **kwargs)

@@ -6,7 +6,9 @@ line to `KINDS` below (best first: the apps read with the first pretrained kind 
 import os
 from collections import namedtuple
 
-from digits.constants import PRETRAINED_DIR, WEIGHTS_DIR
+import numpy as np
+
+from digits.constants import PIXELS, PRETRAINED_DIR, WEIGHTS_DIR
 from digits.errors import WeightsError
 from digits.nets.base import Network
 from digits.nets.calibration import load_calibration
@@ -63,7 +65,20 @@ def load_network(folder, kind=None):
         if len(found) > 1:
             raise WeightsError(f"{folder} holds several networks ({', '.join(found)}); choose one with --model")
         kind = found[0]
-    return load_calibration(kind_class(kind).load(folder, advice=advice), folder)
+    return check_answers(load_calibration(kind_class(kind).load(folder, advice=advice), folder), folder, advice)
+
+
+def check_answers(net, folder, advice):
+    """`net` if it gives probabilities (not NaN or infinity) for a blank, a full, a grey and a
+    noisy input; WeightsError otherwise (finite weights can still be large enough to overflow)."""
+    probe = np.vstack([np.repeat([[0.0], [1.0], [0.5]], PIXELS, axis=1),
+                       np.random.default_rng(0).random((1, PIXELS))])
+    with np.errstate(all="ignore"):
+        answers = net.predict_proba(probe)
+    if not np.all(np.isfinite(answers)):
+        raise WeightsError(f"the network in {folder} answers NaN or infinity (its weights are too large "
+                           f"to compute with); {advice}")
+    return net
 
 
 def _file_names():
@@ -97,6 +112,18 @@ def people_name(kind):
     return PEOPLE_NAMES.get(kind, f"{kind.upper()} network")
 
 
+def load_choices(offered):
+    """Load every network of `offered` (Choices): ({id: (Choice, Network)} in order, and
+    [(Choice, WeightsError)] for those that cannot be loaded, which the apps skip with a note)."""
+    loaded, skipped = {}, []
+    for choice in offered:
+        try:
+            loaded[choice.id] = (choice, load_network(choice.folder, choice.kind))
+        except WeightsError as e:
+            skipped.append((choice, e))
+    return loaded, skipped
+
+
 Choice = namedtuple("Choice", "id label folder kind")
 Choice.__doc__ = """A network the apps offer: a short id ("cnn", "trained-mlp"), a label for people,
 the folder it is saved in and its kind."""
@@ -118,5 +145,5 @@ def choices(trained_dir=WEIGHTS_DIR, weights_dir=None, kind=None):
     return out
 
 
-__all__ = ["KINDS", "Network", "MLP", "Choice", "load_network", "load_pretrained", "choices", "kinds_in",
-           "kind_class"]
+__all__ = ["KINDS", "Network", "MLP", "Choice", "load_network", "load_pretrained", "choices", "load_choices",
+           "kinds_in", "kind_class"]

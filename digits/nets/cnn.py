@@ -223,18 +223,11 @@ class CNN(Network):
 
     @classmethod
     def load(cls, folder, advice="train one with: python main.py"):
-        """The network saved in `folder/cnn.npz`, checked; WeightsError (one line ending in
-        `advice`) if it is missing, not an npz, of another kind or format, or damaged."""
-        arrays, fail = npz_files.read(folder, cls, advice)
-        path = os.path.join(os.fspath(folder), cls.FILES[0])
-        npz_files.whole_numbers(arrays, ARCHITECTURE, path, fail)
-        outputs = arrays.get("outputs", np.array(NUM_LABELS))
-        if outputs.shape != () or outputs.dtype.kind not in "iu":
-            fail(f"{path} has an impossible architecture: outputs {outputs!s}")
-        try:
-            shapes = architecture_shapes(arrays["convs"], arrays["hidden"], arrays["kernel"], int(outputs))
-        except ValueError as e:
-            fail(f"{path} has an impossible architecture: {e}")
-        params = npz_files.float_params(arrays, shapes, path, fail, ARCHITECTURE + ("outputs",))
-        net = cls(params, arrays["convs"], arrays["hidden"], arrays["kernel"], int(outputs))
-        return npz_files.set_temperature(net, arrays, path, fail)
+        """The network saved in `folder/cnn.npz`, checked (digits.nets.npz_files: nothing in the
+        file is trusted); WeightsError (one line ending in `advice`) otherwise."""
+        def shapes_of(meta):
+            return architecture_shapes(meta["convs"], meta["hidden"], meta["kernel"],
+                                       int(meta.get("outputs", NUM_LABELS)))
+        params, meta = npz_files.read(folder, cls, advice, ARCHITECTURE + ("outputs",), shapes_of)
+        net = cls(params, meta["convs"], meta["hidden"], meta["kernel"], int(meta.get("outputs", NUM_LABELS)))
+        return npz_files.apply_temperature(net, meta)

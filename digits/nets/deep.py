@@ -137,13 +137,12 @@ class DeepMLP(Network):
 
     @classmethod
     def load(cls, folder, advice="train one with: python main.py --model deep"):
-        """The network saved in `folder/deep.npz`, checked; WeightsError (one line ending in
-        `advice`) otherwise."""
-        arrays, fail = npz_files.read(folder, cls, advice)
-        path = os.path.join(os.fspath(folder), cls.FILES[0])
-        npz_files.whole_numbers(arrays, ("hidden",), path, fail)
-        hidden = tuple(int(h) for h in np.atleast_1d(arrays["hidden"]))
-        if not hidden or min(hidden) < 1 or max(hidden) > 100_000:
-            fail(f"{path} has an impossible architecture: hidden widths {hidden}")
-        params = npz_files.float_params(arrays, layer_shapes(hidden), path, fail, ("hidden",))
-        return npz_files.set_temperature(cls(params, hidden), arrays, path, fail)
+        """The network saved in `folder/deep.npz`, checked (digits.nets.npz_files); WeightsError
+        (one line ending in `advice`) otherwise."""
+        def shapes_of(meta):
+            hidden = tuple(int(h) for h in np.atleast_1d(meta["hidden"]))
+            if not hidden or min(hidden) < 1 or max(hidden) > 100_000:
+                raise ValueError(f"hidden widths {hidden}")
+            return layer_shapes(hidden)
+        params, meta = npz_files.read(folder, cls, advice, ("hidden",), shapes_of)
+        return npz_files.apply_temperature(cls(params, meta["hidden"]), meta)

@@ -26,21 +26,29 @@ does not change a network's parameters), so the server's threads share them safe
 import io
 import json
 import math
+import threading
 
 import numpy as np
 from flask import Flask, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from digits import nets, recognise
+from digits import json_input, nets, recognise
 from digits.errors import EmptyImageError, SamplesError, UserInputError, WeightsError
+from digits.imaging import image_files
 from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH
 from digits.samples import SOURCES
+from digits.web import guard
+from digits.web.bad_request import BadRequest
 
 MAX_JSON_BYTES = 1 << 20        # a drawing's JSON: 10,000 points take about 120 kB
 MAX_IMAGE_BYTES = 8 << 20       # an image file: a phone photo fits
 MAX_STROKES = 200
 MAX_POINTS = 10_000             # in all strokes together (a digit written slowly: a few hundred)
 MIN_SIDE, MAX_SIDE = 28, 1024   # canvas width and height, pixels
+# Image files decoded at the same time (each up to 16 megapixels, about 250 MB at the peak);
+# another one is answered 503 at once, so that the other threads stay free for drawings.
+MAX_DECODES = 2
 IMAGE_DECIMALS = 4              # the 28x28 input in answers: 4 decimals are plenty for 256 grey levels
 
 SECURITY_HEADERS = {
@@ -54,14 +62,6 @@ SECURITY_HEADERS = {
 
 ENDPOINTS = ("the page is / and the API is GET /api/models, POST /api/predict, POST /api/predict-image "
              "and POST /api/samples")
-
-
-class BadRequest(UserInputError):
-    """A request the API cannot use; `status` is the HTTP status of the answer."""
-
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.status = status
 
 
 def sentence(text):
@@ -92,12 +92,7 @@ class Networks:
         choices = nets.choices() if choices is None else list(choices)
         if not choices:
             nets.load_pretrained()      # raises the WeightsError that says how to restore them
-        self.loaded, self.skipped = {}, []
-        for choice in choices:
-            try:
-                self.loaded[choice.id] = (choice, nets.load_network(choice.folder, choice.kind))
-            except WeightsError as e:
-                self.skipped.append((choice, e))
+        self.loaded, self.skipped = nets.load_choices(choices)
         ids = [choice.id for choice in choices]
         if default is not None and default not in ids:
             raise WeightsError(f"unknown network '{default}'; choose one of {', '.join(ids)}")
@@ -129,11 +124,9 @@ def is_number(value):
 def parse_json(body):
     """The JSON object in `body` (bytes); BadRequest if it is not one."""
     try:
-        data = json.loads(body)
-    except RecursionError:
-        raise BadRequest("the body is nested too deeply to be a drawing") from None
-    except ValueError as e:     # also UnicodeDecodeError
-        raise BadRequest(f"the body is not valid JSON ({e})") from None
+        data = json_input.parse(body)
+    except json_input.JSONInputError as e:
+        raise BadRequest(f"the body {e}") from None
     if not isinstance(data, dict):
         raise BadRequest('the body must be a JSON object: {"strokes": [[[x, y], ...], ...], "width": W, "height": H}')
     return data
@@ -224,18 +217,30 @@ def answer(reading, model_id):
 
 # The application ------------------------------------------------------------------------------
 
-def create_app(choices=None, default=None, samples=None):
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing NaN and infinity (which browsers' JSON.parse rejects): a value that
+    is not a number raises ValueError, answered as a bug (500), never sent."""
+
+    def dumps(self, obj, **kwargs):
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
+
+def create_app(choices=None, default=None, samples=None, local_only=False):
     """The Flask application, reading with the networks of `choices` (default: `nets.choices()`,
     as the desktop app offers them); `default` is the id of the one that reads unless a request
     names another (default: the first). All are loaded here, once. `samples`: a
     `digits.samples.SampleStore` that keeps the drawings users label, or None (the default:
-    POST /api/samples answers 404 and the page shows no "That was a..." buttons).
+    POST /api/samples answers 404 and the page shows no "That was a..." buttons). `local_only`:
+    answer only requests addressed to a loopback name (for a server that listens on this
+    machine only).
 
     Raises WeightsError when the default network (or every network) cannot be loaded.
     """
     networks = Networks(choices, default)
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = MAX_IMAGE_BYTES      # drawings: MAX_JSON_BYTES, below
+    app.json = StrictJSONProvider(app)                      # never NaN in an answer
     app.json.sort_keys = False                              # answers keep the documented order
     app.extensions["digits.networks"] = networks
 
@@ -261,16 +266,30 @@ def create_app(choices=None, default=None, samples=None):
         model_id, network = networks.get(data.get("model"))
         return jsonify(answer(recognise.read_strokes(strokes, width, height, network), model_id))
 
+    decoding = threading.BoundedSemaphore(MAX_DECODES)
+
     @app.post("/api/predict-image")
     def predict_image():
+        guard.check_image_type(request)
         model_id, network = networks.get(request.args.get("model"))
         body = request.get_data(cache=False)
         if not body:
             raise BadRequest("the body is empty: send the image file itself as the request body")
-        if request.mimetype.startswith("multipart/"):
-            raise BadRequest("send the image file itself as the request body (curl --data-binary @digit.png), "
-                             "not as a form", 415)
-        return jsonify(answer(recognise.read_file(io.BytesIO(body), network, name="the image sent"), model_id))
+        image_files.check_size(io.BytesIO(body), "the image sent")     # a bomb: 400 even when busy
+        if not decoding.acquire(blocking=False):
+            raise BadRequest("the server is busy reading other images: try again in a moment", 503)
+        try:
+            reading = recognise.read_file(io.BytesIO(body), network, name="the image sent")
+        finally:
+            decoding.release()
+        return jsonify(answer(reading, model_id))
+
+    @app.before_request
+    def refuse_other_sites():
+        if local_only:
+            guard.check_local_host(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            guard.check_same_origin(request)
 
     @app.post("/api/samples")
     def add_sample():
@@ -292,9 +311,12 @@ def create_app(choices=None, default=None, samples=None):
 
     @app.errorhandler(UserInputError)
     def user_input_error(e):
-        status = getattr(e, "status", 422 if isinstance(e, EmptyImageError) else
-                         503 if isinstance(e, SamplesError) else 400)
-        return jsonify(error=sentence(e)), status
+        # A network that answers NaN is the server's fault (500), not the request's; a samples
+        # file that cannot be written now, the server's too (503).
+        status = getattr(e, "status", 500 if isinstance(e, WeightsError) else 422 if isinstance(e, EmptyImageError)
+                         else 503 if isinstance(e, SamplesError) else 400)
+        headers = {"Retry-After": "1"} if status == 503 else {}
+        return jsonify(error=sentence(e)), status, headers
 
     @app.errorhandler(HTTPException)
     def http_error(e):
@@ -326,7 +348,7 @@ def http_message(e):
         allowed = " or ".join(m for m in (e.valid_methods or []) if m not in ("HEAD", "OPTIONS"))
         return f"the address {request.path} takes {allowed or 'another method'}, not {request.method}"
     if e.code == 413:
-        limit = MAX_JSON_BYTES if request.path == "/api/predict" else MAX_IMAGE_BYTES
+        limit = MAX_JSON_BYTES if request.path in ("/api/predict", "/api/samples") else MAX_IMAGE_BYTES
         return f"the request body is too large: {request.path} reads at most {limit // (1 << 20)} MB"
     if e.code == 400:
         return "the request could not be read (a malformed HTTP request)"
