@@ -120,3 +120,9 @@ def test_a_drawing_read_as_not_a_digit_can_be_corrected(client, store, networks,
     said = client.post("/api/samples", json=sample_body(7)).get_json()
     assert (said["label"], said["answer"], said["source"]) == (7, None, "correction")
     assert store.rows()[-1]["answer"] is None
+
+
+def test_a_page_of_another_site_cannot_add_samples(client, store):
+    response = client.post("/api/samples", json=sample_body(1),
+                           headers={"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403 and store.count() == 0
