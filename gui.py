@@ -11,18 +11,27 @@ trained with `python main.py`, when there is one). It also shows the 28x28 pictu
 network actually read, so you can see why a drawing fails.
 
 Keys: Enter predicts, Escape clears. A prediction is also made whenever a stroke ends.
+
+Under the answer, "That was a 0..9" buttons (or the digit keys) keep the drawing as a labelled
+sample of your handwriting (its strokes, the canvas size, the 28x28 input the network read,
+which network read it and what it said) in the samples file (digits/samples): a correction, or
+a confirmation when it is the digit read. `--samples FILE` names the file; by default it is in
+the user data folder (~/.local/share/digits/samples.sqlite), made at the first sample.
 """
 import sys
 
 try:
     import argparse
+    import os
     import tkinter as tk
+    import tkinter.font as tkfont
 
     import numpy as np
     from PIL import Image, ImageDraw, ImageTk
 
     from digits import nets, recognise
-    from digits.errors import WeightsError
+    from digits.errors import SamplesError, WeightsError
+    from digits.samples import SampleStore, default_path
     from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH, draw_segment
 except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
@@ -30,32 +39,92 @@ except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
 BAR_WIDTH, BAR_HEIGHT = 250, 110
 INPUT_ZOOM = 4                  # the 28x28 input is shown 4x enlarged
 BG, FG = "grey15", "white"
+MUTED, PROBLEM, WINNER = "grey70", "#ffb74d", "#4caf50"
+ANSWER_FONT, GUESS_FONT = ("Helvetica", 40, "bold"), ("Helvetica", 40, "italic")
+MESSAGE_LINES = 3               # room kept for the message, so that the layout does not move
+
+
+def wrapped_lines(font, text, width):
+    """How many lines a Tk label of `font` and wraplength `width` (pixels) shows `text` in."""
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        line = ""
+        for word in paragraph.split(" "):
+            if line and font.measure(f"{line} {word}") > width:
+                lines, line = lines + 1, word
+            else:
+                line = f"{line} {word}" if line else word
+    return lines
+
+
+class Tooltip:
+    """A small note under a widget while the pointer rests on it (`text`; none when empty)."""
+    DELAY_MS = 400
+
+    def __init__(self, widget, text=""):
+        self.widget, self.text, self.window, self._pending = widget, text, None, None
+        widget.bind("<Enter>", self._schedule, add="+")
+        widget.bind("<Leave>", self.hide, add="+")
+        widget.bind("<ButtonPress>", self.hide, add="+")
+
+    def _schedule(self, event=None):
+        self._cancel()
+        self._pending = self.widget.after(self.DELAY_MS, self.show)
+
+    def _cancel(self):
+        if self._pending is not None:
+            self.widget.after_cancel(self._pending)
+            self._pending = None
+
+    def show(self):
+        self._pending = None
+        if self.window is not None or not self.text:
+            return
+        self.window = tk.Toplevel(self.widget)
+        self.window.wm_overrideredirect(True)
+        x, y = self.widget.winfo_rootx(), self.widget.winfo_rooty() + self.widget.winfo_height() + 4
+        self.window.wm_geometry(f"+{x}+{y}")
+        tk.Label(self.window, text=self.text, bg="#ffffe0", fg="black", relief="solid", bd=1,
+                 padx=6, pady=3).pack()
+
+    def hide(self, event=None):
+        self._cancel()
+        if self.window is not None:
+            self.window.destroy()
+            self.window = None
 
 
 class DigitApp:
     """The drawing window's contents, inside any Tk `root` (a test can make and drive one).
 
     With no `weights_dir` it reads with the best pretrained network, as `python gui.py` does;
-    `weights_dir` reads with the network saved there instead.
+    `weights_dir` reads with the network saved there instead. `samples`: the path of the
+    samples file that the "That was a..." buttons write to (None: no buttons).
     """
 
-    def __init__(self, root, weights_dir=None, brush=BRUSH):
+    def __init__(self, root, weights_dir=None, brush=BRUSH, samples=None):
         self.root = root
         self.brush = brush
+        self.samples_path = samples
+        self.store = None               # the SampleStore, opened at the first sample
+        self.strokes = []               # what was drawn: lists of (x, y) canvas pixels
+        self.reading = None             # the last Reading shown
         self.last = None
         self.network = None
         self.weights_error = None
+        self.scale = 1.0                # screen pixels per canvas pixel: the canvas grows with the window
         root.title("Digit recogniser")
         root.configure(bg=BG)
-        # Content centred in the window, whatever its size; never smaller than the content.
+        # Content centred in the window; the canvas takes the room the window gains.
         root.columnconfigure(0, weight=1)
         root.rowconfigure(0, weight=1)
         frame = tk.Frame(root, bg=BG)
-        frame.grid(row=0, column=0)
+        frame.grid(row=0, column=0, sticky="nsew")
+        frame.rowconfigure(0, weight=1)
+        frame.columnconfigure((0, 1), weight=1)
 
-        self.canvas = tk.Canvas(frame, width=CANVAS_WIDTH, height=CANVAS_HEIGHT, bg="black",
-                                highlightthickness=0, cursor="pencil")
-        self.canvas.grid(row=0, column=0, columnspan=2, padx=8, pady=8)
+        self.canvas = self._growing_canvas(frame)
         self.canvas.bind("<Button-1>", self.on_press)
         self.canvas.bind("<B1-Motion>", self.on_motion)
         self.canvas.bind("<ButtonRelease-1>", self.on_release)
@@ -79,11 +148,15 @@ class DigitApp:
         self.network_menu.configure(highlightthickness=0)
         self.network_menu.pack(side=tk.LEFT, padx=4)
 
-        self.answer = tk.Label(frame, text="", font=("Helvetica", 40, "bold"), width=3, fg=FG, bg=BG)
+        self.answer = tk.Label(frame, text="", font=ANSWER_FONT, width=3, fg=FG, bg=BG)
         self.answer.grid(row=3, column=0, columnspan=2)
-        self.message = tk.Label(frame, text="", font=("Helvetica", 12), fg=FG, bg=BG,
+        self.message = tk.Label(frame, text="", font=("Helvetica", 12), fg=FG, bg=BG, height=MESSAGE_LINES,
                                 wraplength=CANVAS_WIDTH, justify="center")
         self.message.grid(row=4, column=0, columnspan=2, padx=8)
+        self.message_font = tkfont.Font(root=root, font=self.message.cget("font"))
+        if samples is not None:
+            self._teaching_row(frame).grid(row=7, column=0, columnspan=2, padx=8, pady=(0, 8))
+            self._open_samples(only_if_there=True)
         self.bars = tk.Canvas(frame, width=BAR_WIDTH, height=BAR_HEIGHT, bg=BG, highlightthickness=0)
         self.bars.grid(row=5, column=0, padx=8, pady=(8, 0))
         side = 28 * INPUT_ZOOM
@@ -92,12 +165,18 @@ class DigitApp:
         self.input_view.grid(row=5, column=1, padx=8, pady=(8, 0))
         tk.Label(frame, text="each digit's share", fg="grey70", bg=BG).grid(row=6, column=0)
         tk.Label(frame, text="what the network read", fg="grey70", bg=BG).grid(row=6, column=1, pady=(0, 8))
+        self.tooltip = Tooltip(self.network_menu)
         root.update_idletasks()
         root.minsize(root.winfo_reqwidth(), root.winfo_reqheight())
+        # The window keeps its size when its contents ask for more or less (a message that
+        # wraps, a longer network name): it changes only when the user resizes it.
+        root.geometry(f"{root.winfo_reqwidth()}x{root.winfo_reqheight()}")
 
         root.bind("<Return>", lambda event: self.predict())
         root.bind("<KP_Enter>", lambda event: self.predict())
         root.bind("<Escape>", lambda event: self.clear())
+        if samples is not None:
+            root.bind("<Key>", self.on_key)
 
         self.use_network(labels[0])
 
@@ -113,41 +192,83 @@ class DigitApp:
             loaded = self.loaded.get(found[0].id)
             self.network = loaded[1] if loaded else nets.load_network(found[0].folder, found[0].kind)
             self.weights_error = None
+            self.tooltip.text = f"{label}: {self.network.describe()}"     # the architecture
         except WeightsError as e:
             self.network = None
             self.weights_error = f"Cannot recognise digits: {e}"
+            self.tooltip.text = ""
         if hasattr(self, "image"):
             self.predict() if np.asarray(self.image).any() else self.clear()
         else:
             self.clear()
 
     # Drawing ---------------------------------------------------------------------------------
+    # Points are kept in canvas pixels (CANVAS_WIDTH x CANVAS_HEIGHT, what the network's picture
+    # is drawn in) whatever size the canvas is shown at: screen pixels / self.scale.
+
+    def _growing_canvas(self, frame):
+        """The drawing canvas, in a holder that takes the window's spare room: the canvas keeps
+        the reference's shape and grows (never below its reference size) as the window does."""
+        holder = tk.Frame(frame, bg=BG, width=CANVAS_WIDTH + 16, height=CANVAS_HEIGHT + 16)
+        holder.grid(row=0, column=0, columnspan=2, sticky="nsew")
+        holder.grid_propagate(False)
+        canvas = tk.Canvas(holder, width=CANVAS_WIDTH, height=CANVAS_HEIGHT, bg="black",
+                           highlightthickness=0, cursor="pencil")
+        canvas.place(relx=0.5, rely=0.5, anchor="center")
+        holder.bind("<Configure>", self.on_resize)
+        return canvas
+
+    def on_resize(self, event):
+        scale = max(1.0, min((event.width - 16) / CANVAS_WIDTH, (event.height - 16) / CANVAS_HEIGHT))
+        if scale != self.scale:
+            self.scale = scale
+            self.canvas.configure(width=round(CANVAS_WIDTH * scale), height=round(CANVAS_HEIGHT * scale))
+            self.canvas.delete("all")
+            for stroke in self.strokes:         # the drawing again, at the new size
+                for p, q in zip(stroke[:1] + stroke[:-1], stroke):
+                    self._show_segment(*p, *q)
+
+    def _point(self, event):
+        return round(event.x / self.scale), round(event.y / self.scale)
 
     def on_press(self, event):
-        self.last = (event.x, event.y)
-        self._segment(event.x, event.y, event.x, event.y)
+        if self.samples_path is not None:
+            self._say_kept("")              # what was kept before is not about this drawing
+        self.last = self._point(event)
+        self.strokes.append([self.last])
+        self._segment(*self.last, *self.last)
 
     def on_motion(self, event):
+        point = self._point(event)
         if self.last is None:           # a drag that began outside the canvas
-            self.last = (event.x, event.y)
-        x0, y0 = self.last
-        self._segment(x0, y0, event.x, event.y)
-        self.last = (event.x, event.y)
+            self.last = point
+            self.strokes.append([point])
+        self._segment(*self.last, *point)
+        self.last = point
+        self.strokes[-1].append(point)
 
     def on_release(self, event):
+        point = self._point(event)
         if self.last is not None:
-            self._segment(*self.last, event.x, event.y)
+            self._segment(*self.last, *point)
+            if point != self.last:
+                self.strokes[-1].append(point)
         self.last = None
         self.predict()                  # live: the answer follows the drawing
 
     def _segment(self, x0, y0, x1, y1):
-        r = self.brush / 2
-        if (x0, y0) == (x1, y1):
-            self.canvas.create_oval(x0 - r, y0 - r, x0 + r, y0 + r, fill="white", outline="white")
-        else:
-            self.canvas.create_line(x0, y0, x1, y1, fill="white", width=self.brush,
-                                    capstyle=tk.ROUND, joinstyle=tk.ROUND)
+        """A segment (canvas pixels) on the screen and into the network's picture."""
+        self._show_segment(x0, y0, x1, y1)
         draw_segment(self.draw, x0, y0, x1, y1, self.brush)
+
+    def _show_segment(self, x0, y0, x1, y1):
+        s = self.scale
+        r = self.brush * s / 2
+        if (x0, y0) == (x1, y1):
+            self.canvas.create_oval(x0 * s - r, y0 * s - r, x0 * s + r, y0 * s + r, fill="white", outline="white")
+        else:
+            self.canvas.create_line(x0 * s, y0 * s, x1 * s, y1 * s, fill="white", width=self.brush * s,
+                                    capstyle=tk.ROUND, joinstyle=tk.ROUND)
 
     # Buttons ---------------------------------------------------------------------------------
 
@@ -157,6 +278,9 @@ class DigitApp:
         self.image = Image.new("L", (CANVAS_WIDTH, CANVAS_HEIGHT), 0)
         self.draw = ImageDraw.Draw(self.image)
         self.last = None
+        self.strokes = []
+        self.reading = None
+        self._offer_teaching(None, False)
         self._show(None, None, None,
                    self.weights_error or "Draw a digit with the mouse. Enter: predict, Escape: clear.")
 
@@ -171,7 +295,71 @@ class DigitApp:
             self._show(None, None, None, f"Cannot recognise digits: {e}")
             return None, None
         self._show(reading.digit, reading.probabilities, reading.image, reading.message)
+        self._style_answer(reading.sure)
+        self.reading = reading
+        self._offer_teaching(reading.digit, reading.image is not None)
         return reading.digit, reading.probabilities
+
+    # Teaching it your handwriting ------------------------------------------------------------
+
+    def _teaching_row(self, frame):
+        """The "That was a 0..9" buttons and the line that says what was kept."""
+        row = tk.Frame(frame, bg=BG)
+        tk.Label(row, text="That was a\u2026", fg=MUTED, bg=BG).grid(row=0, column=0, padx=(0, 4))
+        self.teach_buttons = []
+        for d in range(10):
+            button = tk.Button(row, text=str(d), width=1, state=tk.DISABLED, highlightthickness=2,
+                               highlightbackground=BG, command=lambda d=d: self.keep_as(d))
+            button.grid(row=0, column=d + 1, padx=1)
+            self.teach_buttons.append(button)
+        self.kept = tk.Label(row, text="", fg=MUTED, bg=BG, font=("Helvetica", 10), wraplength=CANVAS_WIDTH)
+        self.kept.grid(row=1, column=0, columnspan=11, pady=(2, 0))
+        return row
+
+    def _offer_teaching(self, digit, something_read):
+        """Enable the buttons when there is a reading to correct; mark the digit read."""
+        for d, button in enumerate(getattr(self, "teach_buttons", [])):
+            button.configure(state=tk.NORMAL if something_read else tk.DISABLED,
+                             highlightbackground=WINNER if d == digit else BG)
+
+    def _open_samples(self, only_if_there=False):
+        """Open the samples file (made if missing, unless `only_if_there`); whether it is usable.
+        A damaged one is said on the window's "kept" line, and left as it is."""
+        if self.store is not None or (only_if_there and not os.path.exists(self.samples_path)):
+            return self.store is not None
+        try:
+            self.store = SampleStore(self.samples_path)
+        except SamplesError as e:
+            self._say_kept(f"Not kept: {e}", PROBLEM)
+        return self.store is not None
+
+    def on_key(self, event):
+        """The digit keys do what the buttons do."""
+        if event.char and event.char in "0123456789":
+            self.keep_as(int(event.char))
+
+    def keep_as(self, label):
+        """Keep the drawing as a sample of `label` (confirmed when that is the digit read), then
+        clear the canvas for the next one. Returns the sample's row id, or None if it was not kept."""
+        reading = self.reading
+        if self.samples_path is None or reading is None or reading.image is None or not self.strokes:
+            return None     # nothing read (a drawing read as "not a digit" can be corrected too)
+        if not self._open_samples():
+            return None
+        try:
+            row = self.store.add(label, self.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, reading.image,
+                                 network=reading.network, answer=reading.digit,
+                                 source="confirmed" if label == reading.digit else "correction")
+            count = self.store.counts_by_label()[label]
+        except SamplesError as e:
+            self._say_kept(f"Not kept: {e}", PROBLEM)
+            return None
+        self.clear()
+        self._say_kept(f"Kept as a {label}: {count} sample{'s' * (count != 1)} of {label} so far. Write another.")
+        return row
+
+    def _say_kept(self, text, colour=MUTED):
+        self.kept.configure(text=text, fg=colour)
 
     # Display ---------------------------------------------------------------------------------
 
@@ -181,9 +369,14 @@ class DigitApp:
         self._input_photo = ImageTk.PhotoImage(picture, master=self.root)    # keep a reference
         return self._input_photo
 
+    def _style_answer(self, sure):
+        """A sure answer in bold white; a guess ("Not sure: perhaps...") in grey italics."""
+        self.answer.configure(fg=FG if sure else MUTED, font=ANSWER_FONT if sure else GUESS_FONT)
+
     def _show(self, digit, probs, image28, message):
         self.answer.configure(text="" if digit is None else str(digit))
-        self.message.configure(text=message)
+        lines = wrapped_lines(self.message_font, message or "", CANVAS_WIDTH)
+        self.message.configure(text=message, height=max(MESSAGE_LINES, lines))
         self.input_view.configure(image=self._photo(np.zeros((28, 28)) if image28 is None else image28))
         self.bars.delete("all")
         slot = BAR_WIDTH / 10
@@ -193,7 +386,7 @@ class DigitApp:
             self.bars.create_text(x, BAR_HEIGHT - 10, text=str(d), fill=FG, font=("Helvetica", 11))
             if probs is not None:
                 h = (bottom - top) * float(probs[d])
-                colour = "#4caf50" if d == digit else "#888888"
+                colour = WINNER if d == digit else "#888888"
                 self.bars.create_rectangle(x - slot * 0.3, bottom - max(h, 1), x + slot * 0.3, bottom,
                                            fill=colour, outline="")
 
@@ -203,13 +396,16 @@ def main(argv=None):
     parser.add_argument("--weights-dir", metavar="DIR",
                         help="read with the network saved in DIR (default: the best pretrained network; "
                              "the window offers the others)")
+    parser.add_argument("--samples", metavar="FILE", default=default_path(),
+                        help="keep the drawings you label with 'That was a...' in FILE, an SQLite samples "
+                             "file made at the first one (default: %(default)s)")
     args = parser.parse_args(argv)
     try:
         root = tk.Tk()
     except tk.TclError as e:
         print(f"gui.py: cannot open a window ({e}); is there a display?", file=sys.stderr)
         return 1
-    DigitApp(root, weights_dir=args.weights_dir)
+    DigitApp(root, weights_dir=args.weights_dir, samples=args.samples)
     try:
         root.mainloop()
     except KeyboardInterrupt:

@@ -6,6 +6,11 @@ desktop app's recognition path, so a drawing gets the same answer on the page as
 `python gui.py`.
 
     python web.py [--host HOST] [--port PORT] [--model ID | --weights-dir DIR] [--threads N]
+                  [--samples FILE]
+
+With `--samples FILE` the page offers "That was a 0..9" buttons under each answer, and the
+server keeps each drawing so labelled in that SQLite file (digits/samples; the desktop app's
+file by default is `python -m digits.samples --help`'s). Without it nothing is kept.
 
 Why Flask served by waitress: Flask is how this field usually puts a Python model behind a
 small JSON API and page; waitress is a production-grade WSGI server (Flask's own server is
@@ -71,6 +76,10 @@ def parse_args(argv):
                              "kind of those saved there")
     parser.add_argument("--weights-dir", metavar="DIR",
                         help="read with the network saved in DIR only (as python gui.py --weights-dir DIR)")
+    parser.add_argument("--samples", metavar="FILE",
+                        help="keep the drawings users label with the page's 'That was a...' buttons in FILE "
+                             "(an SQLite samples file, made if missing; gui.py keeps its samples in "
+                             "~/.local/share/digits/samples.sqlite). Default: keep nothing, show no buttons")
     parser.add_argument("--threads", type=whole_number(1), default=THREADS,
                         help=f"requests answered at the same time (default {THREADS})")
     parser.add_argument("--blas-threads", type=whole_number(1), default=BLAS_THREADS,
@@ -129,7 +138,12 @@ def run(args):
     from digits.web.app import create_app
     from digits.web.server import log_server_warnings
     choices, default = network_choices(args)
-    app = create_app(choices, default, local_only=args.loopback)
+    samples = None
+    if args.samples is not None:
+        from digits.samples import SampleStore
+        samples = SampleStore(args.samples)     # a damaged file stops here, with one line
+        print(f"Keeping labelled drawings in {samples.path} ({samples.count()} so far)")
+    app = create_app(choices, default, samples, local_only=args.loopback)
     networks = app.extensions["digits.networks"]
     for choice, error in networks.skipped:
         print(f"note: not offering {choice.label}: {error}", file=sys.stderr)

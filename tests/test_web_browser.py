@@ -175,7 +175,9 @@ def test_mouse_drawing_is_read_and_shown_then_cleared(page, server, tmp_path):
     assert len(heights) == 10 and np.argmax(heights) == 7 and heights[7] > 0.5 and winner_bars(page) == [7]
     assert "7: " in page.find_element(By.ID, "bars").get_attribute("aria-label")
     assert canvas_ink(page, "input") > 0 and canvas_ink(page, "pad") > 0
-    assert page.find_element(By.ID, "network").text == f"Read by {default_network(server)}."
+    line = page.find_element(By.ID, "network")      # a name for people; the architecture in its tooltip
+    assert line.text == "Read by the pretrained convolutional network."
+    assert line.get_attribute("title") == default_network(server)
     page.save_screenshot(str(tmp_path / "web.png"))
 
     page.find_element(By.ID, "clear").click()
@@ -195,15 +197,18 @@ def test_mouse_drawing_is_read_and_shown_then_cleared(page, server, tmp_path):
 def test_the_network_can_be_switched(page, server):
     select = Select(page.find_element(By.ID, "model"))
     labels = [option.text for option in select.options]
-    assert labels == [choice.label for choice, _ in server[1].loaded.values()] and labels[-1].startswith("your MLP")
+    assert labels == [choice.label for choice, _ in server[1].loaded.values()] and labels[-1].startswith("your tutorial network")
     assert select.first_selected_option.text == labels[0] and select.first_selected_option.is_enabled()
     draw(page, [polyline(SEVEN)])
     wait_for_digit(page, 7)
+    assert page.find_element(By.ID, "model").get_attribute("title") == default_network(server)   # architecture
     select.select_by_index(len(labels) - 1)     # the drawing is read again, by the other network
-    WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").text == "Read by MLP 784-25-10.")
+    WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").get_attribute("title") == "MLP 784-25-10")
+    assert page.find_element(By.ID, "network").text == f"Read by the {labels[-1]}."
+    assert page.find_element(By.ID, "model").get_attribute("title") == "MLP 784-25-10"
     select.select_by_index(0)
-    WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").text
-                                  == f"Read by {default_network(server)}.")
+    WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").get_attribute("title")
+                                  == default_network(server))
     assert shown(page)[0] == "7"
 
 

@@ -104,6 +104,14 @@ def load_pretrained(kind=None):
     return load_network(pretrained_dir(kinds[0]), kinds[0])
 
 
+PEOPLE_NAMES = {"cnn": "convolutional network", "mlp": "tutorial network", "deep": "deep network"}   # what the apps call each kind
+
+
+def people_name(kind):
+    """What the apps call a kind of network; `describe()` gives the architecture (for a tooltip)."""
+    return PEOPLE_NAMES.get(kind, f"{kind.upper()} network")
+
+
 def load_choices(offered):
     """Load every network of `offered` (Choices): ({id: (Choice, Network)} in order, and
     [(Choice, WeightsError)] for those that cannot be loaded, which the apps skip with a note)."""
@@ -131,8 +139,8 @@ def choices(trained_dir=WEIGHTS_DIR, weights_dir=None, kind=None):
     if weights_dir is not None:
         name = os.path.basename(os.path.normpath(weights_dir))
         return [Choice("given", f"network in {name}/", weights_dir, kind)]
-    out = [Choice(k, f"pretrained {k.upper()}", pretrained_dir(k), k) for k in shipped_kinds()]
-    out += [Choice(f"trained-{k}", f"your {k.upper()} ({os.path.basename(os.path.normpath(trained_dir))}/)",
+    out = [Choice(k, f"pretrained {people_name(k)}", pretrained_dir(k), k) for k in shipped_kinds()]
+    out += [Choice(f"trained-{k}", f"your {people_name(k)} ({os.path.basename(os.path.normpath(trained_dir))}/)",
                    trained_dir, k) for k in kinds_in(trained_dir)]
     return out
 

@@ -4,6 +4,8 @@
     GET  /api/models          the networks it reads with, which one is the default, the limits
     POST /api/predict         {"strokes": [[[x, y], ...], ...], "width": W, "height": H, "model": ID}
     POST /api/predict-image   an image file as the raw body (?model=ID)
+    POST /api/samples         the drawing as for /api/predict, plus "label": the digit it really is
+                              (kept in the samples file; only when web.py was given --samples FILE)
 
 A drawing is sent as its strokes, not as a picture: the server draws them with
 `digits.recognise.read_strokes`, exactly as the desktop app draws its mouse strokes, so the
@@ -15,7 +17,8 @@ Every bad request gets a 4xx answer `{"error": "one sentence"}`: input is checke
 shapes, finite coordinates in range, counts, body size) before any work, and the errors the
 recognition path raises (`digits.errors.UserInputError`) become 4xx answers too. No input
 reaches a path, a shell or eval: a model id is only looked up among the networks loaded at
-start; nothing is written to disk.
+start; nothing is written to disk, except the samples a user labels (POST /api/samples), into
+the one samples file the server was started with, and only then.
 
 The networks are all loaded once, in `create_app`; requests only read them (a prediction
 does not change a network's parameters), so the server's threads share them safely.
@@ -31,9 +34,10 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from digits import json_input, nets, recognise
-from digits.errors import EmptyImageError, UserInputError, WeightsError
+from digits.errors import EmptyImageError, SamplesError, UserInputError, WeightsError
 from digits.imaging import image_files
 from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH
+from digits.samples import SOURCES
 from digits.web import guard
 from digits.web.bad_request import BadRequest
 
@@ -56,7 +60,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
-ENDPOINTS = "the page is / and the API is GET /api/models, POST /api/predict and POST /api/predict-image"
+ENDPOINTS = ("the page is / and the API is GET /api/models, POST /api/predict, POST /api/predict-image "
+             "and POST /api/samples")
 
 
 def sentence(text):
@@ -166,6 +171,34 @@ def parse_strokes(data, width, height):
     return strokes
 
 
+def parse_label(data):
+    """The "label" of a sample request: the digit the drawing really is, 0..9."""
+    label = data.get("label")
+    if label is None:
+        raise BadRequest('the "label" is missing: give the digit the drawing really is, such as "label": 7')
+    if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label <= 9:
+        raise BadRequest(f'the "label" must be a digit from 0 to 9, got {shown(label)}')
+    return label
+
+
+def parse_source(data, label, digit):
+    """"confirmed" when the label is what the network read, else "correction" (or as given)."""
+    source = data.get("source", "confirmed" if label == digit else "correction")
+    if source not in SOURCES:
+        raise BadRequest(f'the "source" must be {" or ".join(map(shown, SOURCES))}, got {shown(source)}')
+    return source
+
+
+def drawing_request():
+    """(strokes, width, height, data) of a JSON drawing request, checked; BadRequest otherwise."""
+    if not request.mimetype == "application/json":
+        raise BadRequest("send the drawing as JSON, with the header Content-Type: application/json", 415)
+    request.max_content_length = MAX_JSON_BYTES
+    data = parse_json(request.get_data(cache=False))
+    width, height = canvas_side(data, "width"), canvas_side(data, "height")
+    return parse_strokes(data, width, height), width, height, data
+
+
 def answer(reading, model_id):
     """A Reading as the API's JSON answer."""
     nothing = reading.probabilities is None      # nothing drawn; a drawing that is no digit keeps its shares
@@ -193,11 +226,14 @@ class StrictJSONProvider(DefaultJSONProvider):
         return super().dumps(obj, **kwargs)
 
 
-def create_app(choices=None, default=None, local_only=False):
+def create_app(choices=None, default=None, samples=None, local_only=False):
     """The Flask application, reading with the networks of `choices` (default: `nets.choices()`,
     as the desktop app offers them); `default` is the id of the one that reads unless a request
-    names another (default: the first). All are loaded here, once. `local_only`: answer only
-    requests addressed to a loopback name (for a server that listens on this machine only).
+    names another (default: the first). All are loaded here, once. `samples`: a
+    `digits.samples.SampleStore` that keeps the drawings users label, or None (the default:
+    POST /api/samples answers 404 and the page shows no "That was a..." buttons). `local_only`:
+    answer only requests addressed to a loopback name (for a server that listens on this
+    machine only).
 
     Raises WeightsError when the default network (or every network) cannot be loaded.
     """
@@ -221,16 +257,12 @@ def create_app(choices=None, default=None, local_only=False):
         return jsonify(models=networks.describe(), default=networks.default,
                        limits={"max_strokes": MAX_STROKES, "max_points": MAX_POINTS, "min_side": MIN_SIDE,
                                "max_side": MAX_SIDE, "max_json_bytes": MAX_JSON_BYTES,
-                               "max_image_bytes": MAX_IMAGE_BYTES, "brush": BRUSH})
+                               "max_image_bytes": MAX_IMAGE_BYTES, "brush": BRUSH},
+                       samples=samples is not None)
 
     @app.post("/api/predict")
     def predict():
-        if not request.mimetype == "application/json":
-            raise BadRequest("send the drawing as JSON, with the header Content-Type: application/json", 415)
-        request.max_content_length = MAX_JSON_BYTES
-        data = parse_json(request.get_data(cache=False))
-        width, height = canvas_side(data, "width"), canvas_side(data, "height")
-        strokes = parse_strokes(data, width, height)
+        strokes, width, height, data = drawing_request()
         model_id, network = networks.get(data.get("model"))
         return jsonify(answer(recognise.read_strokes(strokes, width, height, network), model_id))
 
@@ -259,11 +291,30 @@ def create_app(choices=None, default=None, local_only=False):
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             guard.check_same_origin(request)
 
+    @app.post("/api/samples")
+    def add_sample():
+        if samples is None:
+            raise BadRequest("this server keeps no samples: start it with python web.py --samples FILE "
+                             "to collect your handwriting", 404)
+        strokes, width, height, data = drawing_request()
+        label = parse_label(data)
+        model_id, network = networks.get(data.get("model"))
+        reading = recognise.read_strokes(strokes, width, height, network)
+        if reading.image is None:       # nothing drawn, or a dot (a drawing read as "not a digit" is kept)
+            raise BadRequest(f"nothing to keep: {reading.message[:1].lower() + reading.message[1:]}", 422)
+        source = parse_source(data, label, reading.digit)
+        row = samples.add(label, strokes, width, height, reading.image, network=reading.network,
+                          answer=reading.digit, source=source)
+        count = samples.counts_by_label()[label]
+        return jsonify(id=row, label=label, answer=reading.digit, source=source, count=count,
+                       message=f"Kept as a {label}: {count} sample{'s' * (count != 1)} of {label} so far."), 201
+
     @app.errorhandler(UserInputError)
     def user_input_error(e):
-        # A network that answers NaN is the server's fault (500), not the request's.
+        # A network that answers NaN is the server's fault (500), not the request's; a samples
+        # file that cannot be written now, the server's too (503).
         status = getattr(e, "status", 500 if isinstance(e, WeightsError) else 422 if isinstance(e, EmptyImageError)
-                         else 400)
+                         else 503 if isinstance(e, SamplesError) else 400)
         headers = {"Retry-After": "1"} if status == 503 else {}
         return jsonify(error=sentence(e)), status, headers
 
@@ -297,7 +348,7 @@ def http_message(e):
         allowed = " or ".join(m for m in (e.valid_methods or []) if m not in ("HEAD", "OPTIONS"))
         return f"the address {request.path} takes {allowed or 'another method'}, not {request.method}"
     if e.code == 413:
-        limit = MAX_JSON_BYTES if request.path == "/api/predict" else MAX_IMAGE_BYTES
+        limit = MAX_JSON_BYTES if request.path in ("/api/predict", "/api/samples") else MAX_IMAGE_BYTES
         return f"the request body is too large: {request.path} reads at most {limit // (1 << 20)} MB"
     if e.code == 400:
         return "the request could not be read (a malformed HTTP request)"

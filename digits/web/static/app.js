@@ -22,12 +22,16 @@
   const inputView = document.getElementById("input");
   const inputCtx = inputView.getContext("2d");
   const networkLine = document.getElementById("network");
+  const teach = document.getElementById("teach");
+  const teachButtons = Array.from(teach.querySelectorAll("button[data-label]"));
+  const kept = document.getElementById("kept");
 
   let limits = { max_strokes: 200, max_points: 10000 };   // replaced by the server's
   let strokes = [];          // each a list of [x, y] in canvas pixels, as sent to the server
   let current = null;        // the stroke being drawn
   let pointerId = null;      // the one pointer drawing it (a second finger is ignored)
   let asked = 0;             // requests sent; an answer to an older one is dropped
+  let keepsSamples = false;  // the server keeps labelled drawings (web.py --samples FILE)
   const INTRO = "Write a digit to begin.";
 
   // Drawing ------------------------------------------------------------------------------
@@ -106,6 +110,7 @@
     }
     pointerId = e.pointerId;
     pad.setPointerCapture(e.pointerId);
+    showKept("");
     const p = canvasPoint(e);
     current = [p];
     strokes.push(current);
@@ -139,25 +144,29 @@
     answer.setAttribute("aria-busy", "true");
     const body = { strokes: strokes, width: WIDTH, height: HEIGHT };
     if (select.value) body.model = select.value;
-    let data, ok;
+    const { ok, data } = await postJson("api/predict", body, "");
+    if (mine !== asked) return;       // cleared, or a newer stroke is being read
+    answer.removeAttribute("aria-busy");
+    if (!ok) {
+      // The old answer is not this drawing's: no digit, bars or picture beside the error.
+      showNothing("");
+      showProblem(data.error || "The server could not read the drawing.");
+    } else {
+      show(data);
+    }
+  }
+
+  async function postJson(url, body, unreachable) {
+    // {ok, data}: the server's answer, or an error saying it cannot be reached (+ `unreachable`).
     try {
-      const response = await fetch("api/predict", {
+      const response = await fetch(url, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
       });
-      ok = response.ok;
-      data = await response.json();
+      return { ok: response.ok, data: await response.json() };
     } catch (err) {
-      ok = false;
-      data = { error: "Cannot reach the server: is python web.py still running?" };
-    }
-    if (mine !== asked) return;       // cleared, or a newer stroke is being read
-    answer.removeAttribute("aria-busy");
-    if (!ok) {
-      showProblem(data.error || "The server could not read the drawing.");
-    } else {
-      show(data);
+      return { ok: false, data: { error: "Cannot reach the server: is python web.py still running?" + unreachable } };
     }
   }
 
@@ -167,6 +176,7 @@
       const data = await response.json();
       if (!response.ok) throw new Error(data.error);
       limits = Object.assign(limits, data.limits || {});
+      keepsSamples = data.samples === true;
       select.textContent = "";
       for (const m of data.models) {
         const option = document.createElement("option");
@@ -177,6 +187,7 @@
         select.append(option);
       }
       select.disabled = data.models.length < 2;
+      select.title = selectedNetwork();       // the architecture, as each option's tooltip
       document.body.dataset.ready = "true";
     } catch (err) {
       showProblem("Cannot reach the server: is python web.py still running?");
@@ -200,12 +211,20 @@
       ? "Shares of the ten digits: " + p.map((v, d) => `${d}: ${(100 * v).toFixed(0)}%`).join(", ")
       : "Shares of the ten digits: none");
     drawInput(data.image);
-    networkLine.textContent = `Read by ${data.network}.`;
+    showNetwork(data.model, data.network);
+    offerTeaching(data.digit, data.image !== null && data.image !== undefined);
+  }
+
+  function showNetwork(model, architecture) {
+    // People read "the pretrained convolutional network"; the architecture is in its tooltip.
+    const option = Array.from(select.options).find((o) => o.value && o.value === model);
+    networkLine.textContent = `Read by the ${option ? option.textContent : "server's network"}.`;
+    networkLine.title = architecture || "";
   }
 
   function showNothing(text) {
     show({ digit: null, probabilities: null, sure: false, message: text, image: null,
-           network: selectedNetwork() });
+           model: select.value, network: selectedNetwork() });
   }
 
   function showProblem(text) {
@@ -215,7 +234,40 @@
 
   function selectedNetwork() {
     const option = select.selectedOptions[0];
-    return option && option.value ? option.title : "the server";
+    return option && option.value ? option.title : "";
+  }
+
+  // Teaching it your handwriting ---------------------------------------------------------
+
+  function offerTeaching(digit, somethingRead) {
+    // "That was a ..." under an answer (a digit, or "not a digit"), when the server keeps
+    // samples: the digit read confirms the reading, any other corrects it.
+    teach.hidden = !(keepsSamples && somethingRead && strokes.length > 0);
+    for (const button of teachButtons) {
+      const label = Number(button.dataset.label);
+      button.classList.toggle("read", label === digit);
+      button.title = label === digit ? `Yes, it is a ${label}: keep it as a confirmed sample`
+                                     : `No, it was a ${label}: keep it as a correction`;
+    }
+  }
+
+  async function keepAs(label) {
+    const body = { strokes: strokes, width: WIDTH, height: HEIGHT, label: label };
+    if (select.value) body.model = select.value;
+    teach.hidden = true;          // one sample per drawing
+    const { ok, data } = await postJson("api/samples", body, " The drawing was not kept.");
+    if (ok) {
+      clear();                    // ready for the next digit
+      showKept(`${data.message} Thank you: write another.`);
+    } else {
+      teach.hidden = false;
+      showKept(data.error || "The server could not keep the drawing.", true);
+    }
+  }
+
+  function showKept(text, problem) {
+    kept.textContent = text;
+    kept.classList.toggle("problem", !!problem);
   }
 
   function drawInput(image) {
@@ -255,11 +307,21 @@
   pad.addEventListener("lostpointercapture", onUp);
   pad.addEventListener("contextmenu", (e) => e.preventDefault());   // a long press draws
   clearButton.addEventListener("click", clear);
-  select.addEventListener("change", () => { if (strokes.length) predict(); });
+  for (const button of teachButtons) {
+    button.addEventListener("click", () => keepAs(Number(button.dataset.label)));
+  }
+  select.addEventListener("change", () => {
+    select.title = selectedNetwork();
+    if (strokes.length) predict();
+  });
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       e.preventDefault();
       clear();
+    } else if (/^[0-9]$/.test(e.key) && !teach.hidden && !e.ctrlKey && !e.altKey && !e.metaKey
+               && e.target.tagName !== "SELECT") {
+      e.preventDefault();
+      keepAs(Number(e.key));
     }
   });
   window.addEventListener("resize", fitBackingStore);
