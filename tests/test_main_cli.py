@@ -371,3 +371,13 @@ def test_deep_mlp_end_to_end_with_any_widths(repo_root, tmp_path):
     assert net.kind == "deep" and net.hidden == (30, 20, 12)
     assert sorted(os.listdir(tmp_path / "report")) == ["confusion_matrix.png", "filters.png", "misclassified.png",
                                                        "training_curve.png"]
+
+
+def test_a_fifo_given_as_the_data_is_refused_at_once(repo_root, tmp_path):
+    fifo = tmp_path / "mnist-original.mat"
+    os.mkfifo(fifo)
+    result = run_main(repo_root, "--data", str(fifo), "--no-report", "--weights-dir", str(tmp_path / "w"), timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"error: {fifo}: is a FIFO (named pipe), not a regular file; "
+                                                  "--data takes mnist-original.mat, a folder of MNIST IDX files "
+                                                  "or a Kaggle train.csv"]
