@@ -81,6 +81,8 @@ def peak_rss_mb():
 # Data ----------------------------------------------------------------------------------------------
 
 def load_mnist(folder):
+    from benchmarks.pen_drawings import mnist_dir
+    folder = mnist_dir(folder)
     arrays = []
     for name in FILES:
         path = os.path.join(folder, name + ".gz")

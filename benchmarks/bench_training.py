@@ -357,8 +357,8 @@ def mat_file(data):
     default = os.path.join(DATA_DIR, dataset.MAT_NAME)
     if not data and os.path.exists(default):
         return default
-    folder = data or os.environ.get("MNIST_DIR") or os.path.join(ROOT, "..", "shared", "mnist")
-    X, y = dataset.load_mnist(folder)
+    from benchmarks.pen_drawings import mnist_dir
+    X, y = dataset.load_mnist(mnist_dir(data))
     path = os.path.join(tempfile.mkdtemp(), dataset.MAT_NAME)
     dataset.save_mat(path, X, y)
     return path
