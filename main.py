@@ -100,9 +100,10 @@ def train(args, X_fit, y_fit, report, validation=None):
 
 
 def extra_drawings(args):
-    """The pen digits (--pen-digits) and drawings that are not digits (--non-digits), or None."""
+    """The pen digits (--pen-digits), drawings that are not digits (--non-digits) and the user's
+    own samples (--samples), or None."""
     return training_set.extra_drawings(args.seed, args.pen_digits, args.pen_writers, args.pen_copies,
-                                       args.non_digits, say=print)
+                                       args.non_digits, args.samples, args.samples_copies, say=print)
 
 
 def run_kfold(args, X_train, y_train):
@@ -143,6 +144,8 @@ def check_outputs(args):
     if args.pen_digits:
         from digits.data import pendigits
         pendigits.check_path(args.pen_digits)
+    if args.samples:
+        training_set.user_samples(args.samples, 1, say=lambda line: None)
     if not args.kfold:
         check_output_dir(args.weights_dir, "the weights folder (--weights-dir)")
     if not args.no_report:

@@ -86,6 +86,12 @@ def add_recipe_arguments(parser, default_model="mlp"):
     parser.add_argument("--pen-copies", type=whole_number(1), default=8, metavar="K",
                         help="with --pen-digits: K drawings of each pen digit, at random places, sizes, "
                              "slants and brush widths (default 8)")
+    parser.add_argument("--samples", metavar="FILE",
+                        help="also train on your own handwriting: the samples the apps kept when you said "
+                             "what a digit was (python -m digits.samples count shows them)")
+    parser.add_argument("--samples-copies", type=whole_number(1), default=50, metavar="K",
+                        help="with --samples: each sample counts K times, so that a few dozen weigh against "
+                             "60,000 MNIST images (default 50)")
     parser.add_argument("--non-digits", type=whole_number(0), default=0, metavar="N",
                         help="also train on N drawings that are not digits (letters, symbols, scribbles, "
                              "digits written over each other, dashes), so that the network can say "

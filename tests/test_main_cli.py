@@ -381,3 +381,25 @@ def test_a_fifo_given_as_the_data_is_refused_at_once(repo_root, tmp_path):
     assert result.stderr.strip().splitlines() == [f"error: {fifo}: is a FIFO (named pipe), not a regular file; "
                                                   "--data takes mnist-original.mat, a folder of MNIST IDX files "
                                                   "or a Kaggle train.csv"]
+
+
+def test_your_samples_join_the_training_images_and_count_many_times(repo_root, tmp_path):
+    from digits.samples import SampleStore
+    X, y = synthetic_digits(400, 25)
+    data = write_idx(tmp_path / "data", X[:300], y[:300], X[300:], y[300:])
+    store = SampleStore(tmp_path / "mine.sqlite")
+    for label in (3, 3, 8):
+        store.add(label, [[[10, 10], [40, 60]]], 350, 290, X[label].reshape(28, 28))
+    result = run_main(repo_root, "--model", "deep", "--epochs", "1", "--data", str(data), "--test-fraction", "1/4", "--samples",
+                      str(tmp_path / "mine.sqlite"), "--samples-copies", "7", "--no-report",
+                      "--weights-dir", str(tmp_path / "w"))
+    assert result.returncode == 0, result.stderr
+    assert f"Your samples: 3 from {tmp_path / 'mine.sqlite'} (3: 2, 8: 1), each counted 7 times" in result.stdout
+    assert "Training on 321 images" in result.stdout
+
+
+def test_a_missing_samples_file_is_said_before_any_work(repo_root, tmp_path):
+    result = run_main(repo_root, "--samples", str(tmp_path / "none.sqlite"), "--data", str(tmp_path / "no-data"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"error: no samples file {tmp_path / 'none.sqlite'}; the apps keep "
+                                                  "one when you tell them what a digit was (python gui.py --samples FILE)"]

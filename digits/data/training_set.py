@@ -12,10 +12,12 @@ import time
 import numpy as np
 
 
-def extra_drawings(seed, pen_digits=None, pen_writers=15, pen_copies=8, non_digits=0, say=print):
+def extra_drawings(seed, pen_digits=None, pen_writers=15, pen_copies=8, non_digits=0, samples=None,
+                   samples_copies=50, say=print):
     """The drawings added to the training images, or None: `pen_copies` drawings of each pen digit
-    of writers 1..`pen_writers` in the pendigits file or folder `pen_digits` (if given), and
-    `non_digits` drawings that are none of the digits (their overlaid digits from those writers)."""
+    of writers 1..`pen_writers` in the pendigits file or folder `pen_digits` (if given),
+    `non_digits` drawings that are none of the digits (their overlaid digits from those writers),
+    and the user's own samples (the samples file `samples`, each `samples_copies` times)."""
     from digits.data import pendigits
     writers = [d for d in pendigits.load(pen_digits) if d.writer <= pen_writers] if pen_digits else None
     parts = []
@@ -23,6 +25,8 @@ def extra_drawings(seed, pen_digits=None, pen_writers=15, pen_copies=8, non_digi
         parts.append(pen_drawings(writers, pen_writers, pen_copies, seed, say))
     if non_digits:
         parts.append(non_digit_drawings(non_digits, seed, writers, say))
+    if samples:
+        parts.append(user_samples(samples, samples_copies, say))
     if not parts:
         return None
     return np.concatenate([X for X, _ in parts]), np.concatenate([y for _, y in parts])
@@ -75,3 +79,22 @@ def non_digit_drawings(count, seed, pen_digits=None, say=print):
     X = drawn_inputs(strokes, rng)
     say(f"Not digits: {X.shape[0]} drawings ({', '.join(families)}) in {time.perf_counter() - start:.0f} s")
     return X, np.full(X.shape[0], NOT_A_DIGIT, dtype=np.int64)
+
+
+def user_samples(path, copies, say=print):
+    """The labelled samples of the user's handwriting in the samples file `path` (digits.samples),
+    each repeated `copies` times: (uint8 (n * copies, 784), labels). SamplesError (one line) if
+    the file is missing, damaged or empty."""
+    import os
+
+    from digits.errors import SamplesError
+    from digits.samples import SampleStore
+    if not os.path.isfile(path):
+        raise SamplesError(f"no samples file {path}; the apps keep one when you tell them what a digit was "
+                           "(python gui.py --samples FILE)")
+    X, y = SampleStore(path).images_and_labels()
+    if not len(y):
+        raise SamplesError(f"{path} holds no samples yet: correct a few readings in the apps first")
+    say(f"Your samples: {len(y)} from {path} ({', '.join(f'{d}: {np.sum(y == d)}' for d in range(10) if np.any(y == d))}), "
+        f"each counted {copies} times")
+    return np.repeat(X, copies, axis=0), np.repeat(y, copies)
