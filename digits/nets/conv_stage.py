@@ -19,8 +19,9 @@ row-major order; none where the pooled value is <= 0), computed with fewer passe
   offsets outermost: its copies then run along image rows instead of kw-long runs, and the
   products read it transposed. Wider inputs are gathered as rows, kw*C-long runs.
 * dx: one product per filter offset, (rows, F) @ (F, C), added into the gradient of the padded
-  input kept split into its pool x pool phases (rows and columns by their remainder mod pool),
-  where each of those additions is a block of whole image rows.
+  input kept split into its pool x pool phases (rows and columns by their remainder mod pool):
+  there each addition is a block of whole image rows, and the window places that land in
+  consecutive phases go in one addition (1 to 4 per offset instead of pool*pool).
 
 Every matrix product goes through digits.nets.layers.matmul (the benchmark's hook). Works in
 the dtype it is given: float32 for training, float64 for the gradient checks.
@@ -69,7 +70,7 @@ def stage_backward(dy, cache, need_dx=True):
     hit = work_array(work, name + "/hit", (M, F), bool)
     g = work_array(work, name + "/g", (M, F), z.dtype)
     np.greater(y, 0, out=hit)
-    np.multiply(dy.reshape(M, F), hit, out=g)                # ReLU: no gradient where y <= 0
+    np.multiply(dy, hit.reshape(dy.shape), out=g.reshape(dy.shape))   # ReLU: no gradient where y <= 0
     dz = work_array(work, name + "/dz", z.shape, z.dtype)
     for k in range(P - 1):                                   # each window's first maximum takes g
         np.equal(z[k], y, out=hit)
@@ -112,6 +113,17 @@ def _gather(x, k, pool, Ho, Wo, work, name):
     return out
 
 
+def _runs(i, pool):
+    """Where filter offset i sends the window places a = 0..pool-1 in the phases of the padded
+    input (place a reads padded row pool*ho + a + i: phase (a + i) % pool, row ho + (a + i) // pool):
+    at most two runs (places, phases, row shift), each of consecutive places and phases."""
+    s = i % pool
+    runs = [(slice(0, pool - s), slice(s, pool), i // pool)]
+    if s:
+        runs.append((slice(pool - s, pool), slice(0, s), i // pool + 1))
+    return runs
+
+
 def _scatter(dz2, w, x_shape, pool, work, name):
     """col2im: dz2 (P*N*Ho*Wo, F) rows in pooling order -> dx (N, H, W, C), each filter offset's
     product (rows, F) @ (F, C) added where that offset's windows read the input."""
@@ -122,13 +134,13 @@ def _scatter(dz2, w, x_shape, pool, work, name):
     Hq, Wq = _phases(N, H, W, k, pool)
     # The gradient of the padded input, split into phases: dq[r, s, n, hq, wq] is padded (pool*hq + r, pool*wq + s).
     dq = work_array(work, name + "/dq", (pool, pool, N, Hq, Wq, C), dz2.dtype, zero=True)
+    part = work_array(work, name + "/part", (pool, pool, N, Ho, Wo, C), dz2.dtype)
     for i in range(k):
         for j in range(k):
-            part = layers.matmul(dz2, w[i, j].T).reshape(pool, pool, N, Ho, Wo, C)
-            for a in range(pool):
-                for c in range(pool):
-                    r, s = a + i, c + j
-                    dq[r % pool, s % pool, :, r // pool:r // pool + Ho, s // pool:s // pool + Wo] += part[a, c]
+            layers.matmul(dz2, w[i, j].T, out=part.reshape(-1, C))
+            for window_rows, phase_rows, di in _runs(i, pool):
+                for window_cols, phase_cols, dj in _runs(j, pool):
+                    dq[phase_rows, phase_cols, :, di:di + Ho, dj:dj + Wo] += part[window_rows, window_cols]
     dxp = dq.transpose(2, 3, 0, 4, 1, 5).reshape(N, Hq * pool, Wq * pool, C)
     return dxp[:, pad:pad + H, pad:pad + W]
 

@@ -305,7 +305,7 @@ def weight_decay(J, grads, params, lamb, m):
     if lamb:
         for name, p in params.items():
             if name.endswith("_W"):
-                J += lamb / (2 * m) * float(np.sum(p * p, dtype=np.float64))
+                J += lamb / (2 * m) * float(np.vdot(p, p))      # in p's dtype: no float64 copy
                 grads[name] += (lamb / m) * p
     return J
 
