@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_cnn [--epochs 8] [--arch 16-32:128] [--kernel 5] [--subset N]
                                    [--batch-size 128] [--lr 2e-3] [--no-distort] [--data FOLDER]
-                                   [--save FOLDER] [--validate] [--micro]
+                                   [--save FOLDER] [--validate] [--micro] [--table ROUNDS]
 
 Trains `CNN.random(seed)` with `train_minibatch` on the 60,000 MNIST training images (or the
 first --subset of them), by default with the recipe `digits.nets.cnn.RECIPE`, and prints the
@@ -14,6 +14,15 @@ order, through the hook `digits.nets.layers.matmul`) and replayed on their own i
 their time times the steps of an epoch is what an epoch would take if everything but the BLAS
 calls were free. epoch time / floor says how much the rest (im2col, col2im, pooling, the
 optimiser, the data) costs on top.
+
+--table ROUNDS instead trains fresh networks on --subset images for --epochs, the conv stages
+computed by the fused digits.nets.conv_stage and by the separate layers (the former path) in
+turn, ROUNDS times interleaved, and prints a table of the per-step time of each stage
+(scale+distort, forward, backward, optimizer step, other) beside the floor measured after each
+training, in CPU time per worker thread (what the work costs, steady when other processes
+share the cores) and in wall time:
+
+    python -m benchmarks.bench_cnn --table 5 --subset 6400 --epochs 1
 
 --micro instead times the layout and col2im alternatives side by side (interleaved, best of
 several): the NHWC conv stage of digits.nets.layers against the same stage in NCHW, and the
@@ -54,6 +63,19 @@ def cpu_model():
     flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
     simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
     return f"{models[0] if models else 'unknown CPU'}, {len(models)} logical CPUs, {simd} in its flags"
+
+
+def numpy_simd():
+    """NumPy's SIMD level on this CPU: its baseline and the dispatched targets the CPU runs."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+    except ImportError:                     # numpy < 2
+        try:
+            from numpy.core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+        except ImportError:
+            return "unknown"
+    used = [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]
+    return f"baseline {' '.join(__cpu_baseline__) or 'none'}, dispatched {' '.join(used) or 'none'}"
 
 
 def blas_description():
@@ -442,7 +464,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     schedule = args.schedule if args.schedule in ("cosine", "constant") else float(args.schedule)
 
-    print(f"CPU: {cpu_model()}")
+    print(f"CPU: {cpu_model()}; NumPy SIMD: {numpy_simd()}")
     print(f"BLAS: {blas_description()}; numpy {np.__version__}")
     if args.micro:
         micro(args.batch_size)

@@ -10,7 +10,10 @@ Architecture, given to the constructor as sizes:
 
 Pooling before ReLU gives the same values and gradients as ReLU before pooling (the max
 commutes with the monotone ReLU, and a window whose maximum is <= 0 passes no gradient either
-way) while the ReLU runs on a quarter of the values.
+way) while the ReLU runs on a quarter of the values. Each conv -> pool -> ReLU stage is computed
+fused (digits.nets.conv_stage: the same values and gradients as the separate layers of
+digits.nets.layers, with fewer passes over memory); the training step keeps its large work
+arrays per thread between steps (digits.nets.workspace).
 
 Images are NHWC inside (see digits.nets.layers). Parameters, in `params` order:
     conv1_W (k, k, 1, F1), conv1_b (F1,), conv2_W (k, k, F1, F2), conv2_b (F2,), ...,

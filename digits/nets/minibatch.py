@@ -15,9 +15,11 @@ distorting and taking the cost of its part with single-threaded BLAS; the parts'
 averaged, weighted by their sizes, so the step is that of the whole batch. NumPy and BLAS
 release the GIL, so the im2col copies, pooling and additions run in parallel as well as the
 matrix products. Measured 1.3-1.4x faster per epoch than one thread with two-threaded BLAS on
-an idle 2-core machine, and far steadier when other processes share the cores. The
-distortions are drawn for the whole batch in the calling thread, so a run is reproducible
-whatever the threads' timing.
+an idle 2-core machine, and far steadier when other processes share the cores. Each batch's
+parts are scaled and distorted on the workers one batch ahead (`_Batches`): a worker that
+finishes its part early, or is idle while the optimizer steps, prepares the next batch. The
+distortions are drawn for the whole batch in the calling thread, in batch order, so a run is
+reproducible whatever the threads' timing.
 
 Weight decay goes through the loss's `lamb`, the project's L2 convention (lamb / (2m) times the
 squared non-bias weights, m the examples in the cost). Each batch of b images is given
