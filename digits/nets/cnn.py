@@ -42,7 +42,7 @@ DEFAULT_CONVS, DEFAULT_HIDDEN, DEFAULT_KERNEL = (16, 32), (128,), 5
 # training images (an L2 coefficient of 5e-4 per example).
 RECIPE = {"epochs": 8, "batch_size": 128, "lr": 2e-3, "schedule": "cosine", "distort": True, "lamb": 30.0}
 # The training step's large work arrays, kept per thread from one step to the next (digits.nets.workspace);
-# `scores` allocates its own, so that reading digits holds no memory between calls.
+# `scores` has its own for each call, so that reading digits holds no memory between calls.
 _TRAINING_WORK = Workspace()
 PREDICT_BATCH = 256         # images per forward pass in `scores`: <= 0.5 MB of work arrays per image
 
@@ -132,11 +132,13 @@ class CNN(Network):
         return scores, (caches, dense_cache)
 
     def scores(self, X):
-        """(m, 784) inputs in [0, 1] -> (m, 10) scores, PREDICT_BATCH images at a time."""
+        """(m, 784) inputs in [0, 1] -> (m, 10) scores, PREDICT_BATCH images at a time, the
+        batches sharing their work arrays (freed when the call returns)."""
         X = check_inputs(X)
         out = np.empty((X.shape[0], NUM_LABELS), dtype=self.dtype)
+        work = Workspace() if X.shape[0] > PREDICT_BATCH else None
         for start in range(0, X.shape[0], PREDICT_BATCH):
-            out[start:start + PREDICT_BATCH] = self._forward(X[start:start + PREDICT_BATCH])[0]
+            out[start:start + PREDICT_BATCH] = self._forward(X[start:start + PREDICT_BATCH], work)[0]
         return out
 
     def loss_and_scores(self, X, y, lamb=0.0):
