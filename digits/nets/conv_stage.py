@@ -78,8 +78,13 @@ def stage_backward(dy, cache, need_dx=True):
         g -= dz[k]                                           # exact: dz[k] is g or 0
     dz[P - 1] = g                                            # what is left: the last place was the max
     dz2 = dz.reshape(P * M, F)
-    dw_ext = layers.matmul(rows.T, dz2)
-    dw, db = dw_ext[:-1].reshape(w.shape), dw_ext[-1]
+    if rows.flags.c_contiguous:
+        # Rows gathered as rows: the product transposed, (F, K + 1), measured (one thread, 64 images,
+        # 14x14x16 -> 32 filters 5x5) 6.1 ms against 7.2 ms for rows.T @ dz2; with columns the other way round.
+        dw_ext = layers.matmul(dz2.T, rows).T
+    else:
+        dw_ext = layers.matmul(rows.T, dz2)
+    dw, db = np.ascontiguousarray(dw_ext[:-1]).reshape(w.shape), dw_ext[-1].copy()
     dx = _scatter(dz2, w, x_shape, pool, work, name) if need_dx else None
     return dx, dw, db
 
