@@ -378,3 +378,29 @@ def test_worker_threads_take_the_same_steps_as_one():
             np.testing.assert_allclose(p, results[0][0][name], rtol=1e-9, atol=1e-12)
         assert history["train_accuracy"] == results[0][1]["train_accuracy"]
         np.testing.assert_allclose(history["loss"], results[0][1]["loss"], rtol=1e-10)
+
+
+def test_a_seed_gives_the_same_network_whatever_the_threads_timing(monkeypatch):
+    """Two runs of one seed on 2 workers, one with the batches' preparation slowed at random
+    (so that the parts and the batch prepared ahead finish in other orders), end bitwise equal."""
+    import random
+    import time as time_module
+
+    from digits.nets import minibatch
+    images, labels = bars(90, np.random.default_rng(7))
+    runs = []
+    for jitter in (False, True):
+        if jitter:
+            prepared, delays = minibatch._prepared, random.Random(1)
+
+            def slow(*args):
+                time_module.sleep(delays.random() * 0.01)
+                return prepared(*args)
+            monkeypatch.setattr(minibatch, "_prepared", slow)
+        net = tiny(13, dtype=np.float32)
+        history, _ = history_of(net, images, labels, epochs=2, batch_size=20, lr=1e-2,
+                                rng=np.random.default_rng(8), distort=True, lamb=3.0, report=None, workers=2)
+        runs.append((net.params, history["loss"]))
+    for name, p in runs[0][0].items():
+        np.testing.assert_array_equal(p, runs[1][0][name])
+    assert runs[0][1] == runs[1][1]

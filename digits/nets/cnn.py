@@ -10,7 +10,10 @@ Architecture, given to the constructor as sizes:
 
 Pooling before ReLU gives the same values and gradients as ReLU before pooling (the max
 commutes with the monotone ReLU, and a window whose maximum is <= 0 passes no gradient either
-way) while the ReLU runs on a quarter of the values.
+way) while the ReLU runs on a quarter of the values. Each conv -> pool -> ReLU stage is computed
+fused (digits.nets.conv_stage: the same values and gradients as the separate layers of
+digits.nets.layers, with fewer passes over memory); the training step keeps its large work
+arrays per thread between steps (digits.nets.workspace).
 
 Images are NHWC inside (see digits.nets.layers). Parameters, in `params` order:
     conv1_W (k, k, 1, F1), conv1_b (F1,), conv2_W (k, k, F1, F2), conv2_b (F2,), ...,
@@ -29,8 +32,9 @@ import os
 import numpy as np
 
 from digits.constants import NOT_A_DIGIT, NUM_LABELS, SIDE
-from digits.nets import layers, npz_files
+from digits.nets import conv_stage, layers, npz_files
 from digits.nets.base import Network, check_inputs, check_labels, checked_params
+from digits.nets.workspace import Workspace
 from digits.nets.minibatch import minibatch_options, train_minibatch
 
 ARCHITECTURE = ("convs", "hidden", "kernel")       # saved beside the parameters in cnn.npz
@@ -41,6 +45,9 @@ DEFAULT_CONVS, DEFAULT_HIDDEN, DEFAULT_KERNEL = (16, 32), (128,), 5
 # lamb=30 is weight decay through the loss, lamb / (2 N) * squared weights for N = 60,000
 # training images (an L2 coefficient of 5e-4 per example).
 RECIPE = {"epochs": 8, "batch_size": 128, "lr": 2e-3, "schedule": "cosine", "distort": True, "lamb": 30.0}
+# The training step's large work arrays, kept per thread from one step to the next (digits.nets.workspace);
+# `scores` has its own for each call, so that reading digits holds no memory between calls.
+_TRAINING_WORK = Workspace()
 PREDICT_BATCH = 256         # images per forward pass in `scores`: <= 0.5 MB of work arrays per image
 
 
@@ -124,25 +131,25 @@ class CNN(Network):
 
     # Forward and backward --------------------------------------------------------------------
 
-    def _forward(self, X):
-        """(m, 784) -> scores (m, 10) and the caches of every layer."""
-        p, pad = self.params, self.kernel // 2
+    def _forward(self, X, work=None):
+        """(m, 784) -> scores (m, outputs) and the caches of every layer; `work`: see conv_stage."""
+        p = self.params
         a = np.asarray(X).astype(self.dtype, copy=False).reshape(-1, SIDE, SIDE, 1)
         caches = []
         for i in range(1, len(self.convs) + 1):
-            a, conv_cache = layers.conv_forward(a, p[f"conv{i}_W"], p[f"conv{i}_b"], 1, pad)
-            a, pool_cache = layers.max_pool_forward(a, 2)
-            a, relu_cache = layers.relu_forward(a)
-            caches.append((conv_cache, pool_cache, relu_cache))
+            a, stage_cache = conv_stage.stage_forward(a, p[f"conv{i}_W"], p[f"conv{i}_b"], 2, work, f"conv{i}")
+            caches.append(stage_cache)
         scores, dense_cache = layers.dense_stack_forward(a, p, len(self.hidden))
         return scores, (caches, dense_cache)
 
     def all_scores(self, X):
-        """(m, 784) inputs in [0, 1] -> (m, outputs) scores, PREDICT_BATCH images at a time."""
+        """(m, 784) inputs in [0, 1] -> (m, outputs) scores, PREDICT_BATCH images at a time, the
+        batches sharing their work arrays (freed when the call returns)."""
         X = check_inputs(X)
         out = np.empty((X.shape[0], self.outputs), dtype=self.dtype)
+        work = Workspace() if X.shape[0] > PREDICT_BATCH else None
         for start in range(0, X.shape[0], PREDICT_BATCH):
-            out[start:start + PREDICT_BATCH] = self._forward(X[start:start + PREDICT_BATCH])[0]
+            out[start:start + PREDICT_BATCH] = self._forward(X[start:start + PREDICT_BATCH], work)[0]
         return out
 
     def scores(self, X):
@@ -171,15 +178,12 @@ class CNN(Network):
         m = X.shape[0]
         y = check_labels(y, m)
         p = self.params
-        scores, (caches, dense_cache) = self._forward(X)
+        scores, (caches, dense_cache) = self._forward(X, _TRAINING_WORK)
         J, d = layers.softmax_loss(scores, y)
         grads = {}
         d = layers.dense_stack_backward(d, dense_cache, grads)
         for i in range(len(self.convs), 0, -1):
-            conv_cache, pool_cache, relu_cache = caches[i - 1]
-            d = layers.relu_backward(d, relu_cache)
-            d = layers.max_pool_backward(d, pool_cache)
-            d, grads[f"conv{i}_W"], grads[f"conv{i}_b"] = layers.conv_backward(d, conv_cache, need_dx=i > 1)
+            d, grads[f"conv{i}_W"], grads[f"conv{i}_b"] = conv_stage.stage_backward(d, caches[i - 1], need_dx=i > 1)
         J = layers.weight_decay(J, grads, p, lamb, m)
         return J, {name: grads[name] for name in p}, scores
 

@@ -21,8 +21,10 @@ fast pair to. Max pooling likewise: `max_pool_forward` / `max_pool_backward` for
 non-overlapping windows (stride == pool size), `max_pool_*_naive` for any stride. In both, a
 window's gradient goes to exactly one position, its first maximum in row-major order.
 
-All matrix products go through the module-level `matmul`, so that the benchmark can time
-exactly the products of a training step on their own (the "arithmetic floor").
+All matrix products go through the module-level `matmul` (called as matmul(a, b) or
+matmul(a, b, out=...)), so that the benchmark can time exactly the products of a training step
+on their own (the "arithmetic floor"). The CNN itself runs each conv -> pool -> ReLU stage fused
+(digits.nets.conv_stage); the separate layers here are its reference.
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -305,7 +307,7 @@ def weight_decay(J, grads, params, lamb, m):
     if lamb:
         for name, p in params.items():
             if name.endswith("_W"):
-                J += lamb / (2 * m) * float(np.sum(p * p, dtype=np.float64))
+                J += lamb / (2 * m) * float(np.vdot(p, p))      # in p's dtype: no float64 copy
                 grads[name] += (lamb / m) * p
     return J
 

@@ -15,9 +15,11 @@ distorting and taking the cost of its part with single-threaded BLAS; the parts'
 averaged, weighted by their sizes, so the step is that of the whole batch. NumPy and BLAS
 release the GIL, so the im2col copies, pooling and additions run in parallel as well as the
 matrix products. Measured 1.3-1.4x faster per epoch than one thread with two-threaded BLAS on
-an idle 2-core machine, and far steadier when other processes share the cores. The
-distortions are drawn for the whole batch in the calling thread, so a run is reproducible
-whatever the threads' timing.
+an idle 2-core machine, and far steadier when other processes share the cores. Each batch's
+parts are scaled and distorted on the workers one batch ahead (`_Batches`): a worker that
+finishes its part early, or is idle while the optimizer steps, prepares the next batch. The
+distortions are drawn for the whole batch in the calling thread, in batch order, so a run is
+reproducible whatever the threads' timing.
 
 Weight decay goes through the loss's `lamb`, the project's L2 convention (lamb / (2m) times the
 squared non-bias weights, m the examples in the cost). Each batch of b images is given
@@ -32,7 +34,7 @@ initial ones if none finished), and the TrainingResult says why.
 import contextlib
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -47,22 +49,62 @@ class _Diverged(Exception):
     """Raised inside the loop when a step leaves the cost or the parameters non-finite."""
 
 
-def _part_cost(net, images, labels, lamb, distortions):
-    """Scale a part of a batch to [0, 1], distort it, and take its cost:
-    (J, grads, number classified right). Overflow is not warned about: a cost that is not finite
-    stops training as diverged (train_minibatch)."""
+def _prepared(images, distortions):
+    """A part of a batch as the network reads it: float32 in [0, 1], distorted when
+    `distortions` (see digits.imaging.distort) is not None. images: (m, 784) raw pixels."""
     X = images.astype(np.float32)
     X *= np.float32(PIXEL_SCALE)
-    if distortions is not None:
-        X = warp(X, distortions)
+    return X if distortions is None else warp(X, distortions)
+
+
+def _part_cost(net, X, labels, lamb):
+    """The cost of a prepared part of a batch (X: an array, or a Future of one):
+    (J, grads, number classified right). Overflow is not warned about: a cost that is not
+    finite stops training as diverged (train_minibatch)."""
+    X = X.result() if isinstance(X, Future) else X
     with np.errstate(over="ignore", invalid="ignore"):     # per thread: each part sets its own
         J, grads, scores = net.loss_and_scores(X, labels, lamb)
     return float(J), grads, int(np.count_nonzero(np.argmax(scores, axis=1) == labels))
 
 
-def _batch_cost(pool, jobs, parts, m):
+class _Batches:
+    """The epoch's batches, each split into parts, prepared (`_prepared`) on the pool one batch
+    ahead: while the workers take batch b's costs (and the optimizer its step), batch b + 1 is
+    scaled and distorted by whichever worker is free first. The distortions are drawn here, in
+    the calling thread, in batch order: a run is reproducible whatever the threads' timing."""
+
+    def __init__(self, pool, images, labels, order, batch_size, workers, rng, distort):
+        self.pool, self.images, self.labels, self.order = pool, images, labels, order
+        self.batch_size, self.workers, self.rng, self.distort = batch_size, workers, rng, distort
+        self.ahead = None
+
+    def _start(self, b):
+        """(parts: slices of the batch, prepared parts: Futures or arrays, labels of each part)."""
+        idx = self.order[b * self.batch_size:(b + 1) * self.batch_size]
+        m = len(idx)
+        distortions = random_distortions(self.rng, m) if self.distort else None
+        parts = [slice(p[0], p[-1] + 1) for p in np.array_split(np.arange(m), min(self.workers, m))]
+        prepared = []
+        for part in parts:
+            args = (self.images[idx[part]], None if distortions is None else distortions[part])
+            prepared.append(_prepared(*args) if self.pool is None else self.pool.submit(_prepared, *args))
+        return parts, prepared, [self.labels[idx[part]] for part in parts]
+
+    def get(self, b, last):
+        """Batch b (started earlier if it was the one ahead), starting batch b + 1 unless `last`."""
+        batch = self.ahead if self.ahead is not None else self._start(b)
+        self.ahead = None if last else self._start(b + 1)
+        return batch
+
+
+def _batch_cost(pool, net, batch, lamb, N):
     """The parts' costs, run on the pool (or here), combined into the whole batch's:
-    (J, grads, right), each part weighted by its share of the batch's m images."""
+    (J, grads, right), each part weighted by its share of the batch's m images. Each part's
+    cost is its mean over its m_p examples with weight decay lamb * m_p / N (N the training
+    images): the batch's cost is the m_p / m weighted sum of the parts'."""
+    parts, prepared, labels = batch
+    m = parts[-1].stop
+    jobs = [(net, X, y, lamb * (part.stop - part.start) / N) for part, X, y in zip(parts, prepared, labels)]
     if pool is None:
         results = [_part_cost(*job) for job in jobs]
     else:
@@ -131,18 +173,12 @@ def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=No
         try:
             for epoch in range(epochs):
                 start = time.perf_counter()
-                order = rng.permutation(N)
+                batches = _Batches(pool, images, labels, rng.permutation(N), batch_size, workers, rng, distort)
                 loss_sum, correct = 0.0, 0
                 for b in range(steps_per_epoch):
-                    idx = order[b * batch_size:(b + 1) * batch_size]
-                    m = len(idx)
-                    distortions = random_distortions(rng, m) if distort else None
-                    # Each part's cost is its mean over its m_p examples with weight decay
-                    # lamb * m_p / N: the batch's cost is the m_p / m weighted sum of the parts'.
-                    parts = [slice(p[0], p[-1] + 1) for p in np.array_split(np.arange(m), min(workers, m))]
-                    jobs = [(net, images[idx[part]], labels[idx[part]], lamb * (part.stop - part.start) / N,
-                             None if distortions is None else distortions[part]) for part in parts]
-                    J, grads, right = _batch_cost(pool, jobs, parts, m)
+                    batch = batches.get(b, last=b == steps_per_epoch - 1)
+                    m = batch[0][-1].stop
+                    J, grads, right = _batch_cost(pool, net, batch, lamb, N)
                     with np.errstate(over="ignore", invalid="ignore"):
                         opt.step(params, grads, learning_rate(lr, schedule, epoch * steps_per_epoch + b,
                                                               total_steps, epoch))

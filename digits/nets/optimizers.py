@@ -32,6 +32,7 @@ class Adam:
         self.beta1, self.beta2, self.eps, self.t = beta1, beta2, eps, 0
         self.m = {k: np.zeros_like(p) for k, p in params.items()}
         self.v = {k: np.zeros_like(p) for k, p in params.items()}
+        self.work = {k: (np.empty_like(p), np.empty_like(p)) for k, p in params.items()}   # no allocation per step
 
     def step(self, params, grads, lr):
         self.t += 1
@@ -39,11 +40,16 @@ class Adam:
         step = lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)    # bias corrections folded in
         for k, p in params.items():
             g, m, v = grads[k], self.m[k], self.v[k]
+            t, u = self.work[k]
             m *= b1
-            m += (1 - b1) * g
+            m += np.multiply(g, 1 - b1, out=t)                # m = b1 m + (1 - b1) g
             v *= b2
-            v += (1 - b2) * (g * g)
-            p -= step * m / (np.sqrt(v) + self.eps)
+            np.multiply(g, g, out=t)
+            v += np.multiply(t, 1 - b2, out=t)                # v = b2 v + (1 - b2) g^2
+            np.multiply(m, step, out=t)
+            np.sqrt(v, out=u)
+            u += self.eps
+            p -= np.divide(t, u, out=t)                       # p -= step m / (sqrt(v) + eps)
 
 
 class Momentum:
