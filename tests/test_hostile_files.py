@@ -318,7 +318,7 @@ def test_web_py_starts_with_a_bad_trained_network_and_offers_the_good_ones(tmp_p
     shutil.copy(bad / "cnn.npz", copy / "weights" / "cnn.npz")
     line, out, err = web_py_until_serving(["--port", "0"], copy)
     assert "Serving the drawing page" in line, err
-    notes = [l for l in err.splitlines() if l.startswith("note: not offering your CNN")]
+    notes = [l for l in err.splitlines() if l.startswith("note: not offering your convolutional network")]
     assert len(notes) == 1 and "Traceback" not in err and "MemoryError" not in err
     done = subprocess.run([sys.executable, "prediction.py", "--weights-dir", "weights", "--model", "cnn",
                            os.path.join(REPO, "docs", "web.png")], cwd=copy, capture_output=True, text=True,
@@ -342,7 +342,7 @@ def test_gui_skips_a_bad_trained_network_with_a_note(display, tmp_path, monkeypa
     finally:
         root.destroy()
     err = capsys.readouterr().err
-    assert err.startswith("note: not offering your CNN") and len(err.splitlines()) == 1
+    assert err.startswith("note: not offering your convolutional network") and len(err.splitlines()) == 1
 
 
 def test_gui_shows_no_nan_from_a_network_whose_sums_overflow(display, monkeypatch):
