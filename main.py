@@ -95,8 +95,12 @@ def write_pictures(args, **figures):
 def train(args, X_fit, y_fit, report, validation=None):
     """The chosen kind trained on X_fit, y_fit with the options given: (net, TrainingResult)."""
     progress = progress_printer() if report and sys.stderr.isatty() else None
+    start = None
+    if args.fine_tune:
+        from digits import nets
+        start = nets.load_network(args.fine_tune, args.model)
     return args.kind.train(X_fit, y_fit, lamb=args.lamb, seed=args.seed, validation=validation,
-                           report=report, progress=progress, **args.options)
+                           report=report, progress=progress, start=start, **args.options)
 
 
 def extra_drawings(args):
@@ -146,6 +150,9 @@ def check_outputs(args):
         pendigits.check_path(args.pen_digits)
     if args.samples:
         training_set.user_samples(args.samples, 1, say=lambda line: None)
+    if args.fine_tune:
+        from digits import nets
+        nets.load_network(args.fine_tune, args.model)      # there, and of this kind
     if not args.kfold:
         check_output_dir(args.weights_dir, "the weights folder (--weights-dir)")
     if not args.no_report:
@@ -194,7 +201,8 @@ def run(args):
         return run_kfold(args, X_train, y_train)
     X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, extra_drawings(args))
     print(f"Training on {X_fit.shape[0]} images, testing on {X_test.shape[0]}: "
-          f"{args.kind.describe_training(args.options, args.lamb)}, seed {args.seed}", flush=True)
+          f"{args.kind.describe_training(args.options, args.lamb)}, seed {args.seed}"
+          + (f", going on from the network in {args.fine_tune}" if args.fine_tune else ""), flush=True)
     net, result = train(args, X_fit, y_fit, report=lambda line: print(line, flush=True), validation=(X_test, y_test))
     del X_fit, y_fit
     unit = result.unit

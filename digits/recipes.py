@@ -86,6 +86,9 @@ def add_recipe_arguments(parser, default_model="mlp"):
     parser.add_argument("--pen-copies", type=whole_number(1), default=8, metavar="K",
                         help="with --pen-digits: K drawings of each pen digit, at random places, sizes, "
                              "slants and brush widths (default 8)")
+    parser.add_argument("--fine-tune", metavar="DIR",
+                        help="go on training the network saved in DIR (of the --model kind) instead of starting "
+                             "from random weights: with --samples, a few epochs make it yours")
     parser.add_argument("--samples", metavar="FILE",
                         help="also train on your own handwriting: the samples the apps kept when you said "
                              "what a digit was (python -m digits.samples count shows them)")

@@ -403,3 +403,20 @@ def test_a_missing_samples_file_is_said_before_any_work(repo_root, tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f"error: no samples file {tmp_path / 'none.sqlite'}; the apps keep "
                                                   "one when you tell them what a digit was (python gui.py --samples FILE)"]
+
+
+def test_fine_tuning_goes_on_from_a_saved_network_of_the_kind(repo_root, tmp_path):
+    X, y = synthetic_digits(400, 26)
+    data = write_idx(tmp_path / "data", X[:300], y[:300], X[300:], y[300:])
+    first = run_main(repo_root, "--model", "deep", "--epochs", "1", "--hidden", "12", "--data", str(data),
+                     "--no-report", "--weights-dir", str(tmp_path / "a"))
+    assert first.returncode == 0, first.stderr
+    again = run_main(repo_root, "--model", "deep", "--epochs", "3", "--fine-tune", str(tmp_path / "a"), "--data",
+                     str(data), "--no-report", "--weights-dir", str(tmp_path / "b"))
+    assert again.returncode == 0, again.stderr
+    assert f"going on from the network in {tmp_path / 'a'}" in again.stdout
+    first_loss = float(first.stdout.split("epoch 1/1: loss ")[1].split(",")[0])
+    assert float(again.stdout.split("epoch 1/3: loss ")[1].split(",")[0]) < first_loss
+    assert load_network(tmp_path / "b").hidden == (12,)
+    wrong = run_main(repo_root, "--model", "cnn", "--fine-tune", str(tmp_path / "a"), "--data", str(data))
+    assert wrong.returncode == 1 and wrong.stderr.startswith(f"error: no cnn.npz in {tmp_path / 'a'}")

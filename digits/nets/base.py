@@ -81,13 +81,16 @@ class Network:
         raise NotImplementedError
 
     @classmethod
-    def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None, **options):
+    def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None, start=None,
+              **options):
         """A new network trained on raw 0..255 pixel rows `images` (m, 784) and `labels` (m,).
 
         lamb: regularisation strength; seed: the run's seed (initial weights, and any other
         randomness of the recipe); options: the kind's OPTIONS by name (main.py passes every
         one); validation: None or (images, labels) a trainer may score as it goes; report(line):
-        progress lines; progress(done, total, seconds): a terminal's progress bar, or None.
+        progress lines; progress(done, total, seconds): a terminal's progress bar, or None;
+        start: a network of this kind to go on training (fine-tuning: its weights, its
+        architecture), or None for new random weights.
         Returns (net, digits.nets.training.TrainingResult).
         """
         raise NotImplementedError

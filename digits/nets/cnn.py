@@ -32,6 +32,7 @@ import os
 import numpy as np
 
 from digits.constants import NOT_A_DIGIT, NUM_LABELS, SIDE
+from digits.errors import WeightsError
 from digits.nets import conv_stage, layers, npz_files
 from digits.nets.base import Network, check_inputs, check_labels, checked_params
 from digits.nets.workspace import Workspace
@@ -189,12 +190,15 @@ class CNN(Network):
 
     @classmethod
     def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None,
-              epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"]):
+              epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], start=None):
         """The default architecture, He-initialised from `seed`, trained by minibatch Adam on
         batches distorted on the fly, the learning rate lowered along a half cosine."""
         labels = np.asarray(labels)
         outputs = NUM_LABELS + 1 if labels.size and labels.max() == NOT_A_DIGIT else NUM_LABELS
-        net = cls.random(np.random.default_rng(seed), outputs=outputs)
+        if start is not None and start.outputs < outputs:
+            raise WeightsError("the network to fine-tune (--fine-tune) has no 'not a digit' output to learn "
+                               "--non-digits with; leave --non-digits out, or train a new one")
+        net = start if start is not None else cls.random(np.random.default_rng(seed), outputs=outputs)
         result = train_minibatch(net, images, labels, epochs=epochs, batch_size=batch_size, lr=lr,
                                  rng=np.random.default_rng([seed, 4]), validation=validation,
                                  distort=RECIPE["distort"], schedule=RECIPE["schedule"], report=report,

@@ -111,9 +111,9 @@ class DeepMLP(Network):
 
     @classmethod
     def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None,
-              hidden=HIDDEN, epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"]):
+              hidden=HIDDEN, epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], start=None):
         """The course's recipe: He initialisation (seed), Adam at a constant `lr`, shuffled batches."""
-        net = cls.random(np.random.default_rng(seed), hidden)
+        net = start if start is not None else cls.random(np.random.default_rng(seed), hidden)
         result = train_minibatch(net, images, labels, epochs=epochs, batch_size=batch_size, lr=lr,
                                  rng=np.random.default_rng([seed, 4]), validation=validation, report=report,
                                  progress=progress, lamb=lamb, schedule="constant")

@@ -111,10 +111,10 @@ class MLP(Network):
 
     @classmethod
     def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None,
-              maxiter=100, hidden=100, dtype="float64"):
+              maxiter=100, hidden=100, dtype="float64", start=None):
         """The reference recipe: the reference's initial weights (seed), L-BFGS-B for `maxiter`
-        iterations on the cost with `lamb`, products in `dtype`."""
-        net = cls.random(hidden, np.random.default_rng(seed))
+        iterations on the cost with `lamb`, products in `dtype`; from `start`'s weights if given."""
+        net = start if start is not None else cls.random(hidden, np.random.default_rng(seed))
         return net, lbfgs.train(net, images, labels, lamb=lamb, maxiter=maxiter, dtype=np.dtype(dtype), report=report)
 
     @classmethod
