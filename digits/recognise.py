@@ -1,6 +1,11 @@
 """The one recognition path: a picture and a network -> the answer.
 
     picture (drawing, strokes or image file) --prepare--> 28x28 input --network--> Reading
+    number (strokes or image) --segment--> pieces of one digit each --> NumberReading
+
+A number is cut into digits by `digits.imaging.segment` (every candidate piece read by the
+network, the best path kept); each digit is then prepared and read exactly as a single drawn
+digit, so a one-digit drawing reads the same through `read_number_strokes` as `read_strokes`.
 
 The desktop app (`gui.py`), the image command (`prediction.py`) and the web server all read
 digits through these functions, so the same drawing gets the same answer everywhere.
@@ -11,7 +16,7 @@ import numpy as np
 
 from digits.constants import SIDE
 from digits.errors import EmptyImageError
-from digits.imaging import image_files, strokes as stroke_drawing
+from digits.imaging import image_files, segment, strokes as stroke_drawing
 from digits.imaging.prepare import prepare_image
 
 
@@ -34,6 +39,7 @@ class Reading:
     network: str
     message: str
     sure: bool = False
+    box: object = None      # where the digit lies on the picture, (x0, y0, x1, y1), when read in a number
 
 
 def recognise(x, network):
@@ -79,3 +85,98 @@ def read_file(path, network, name=None):
     Raises ImageFileError when the file cannot be read and EmptyImageError when it holds no ink.
     """
     return recognise(image_files.load_digit(path, name), network)
+
+
+# Numbers ------------------------------------------------------------------------------------------
+
+@dataclass
+class NumberReading:
+    """What a network read in a picture of a number.
+
+    number: the digits read, left to right, as a string ("" when there are none).
+    digits: one Reading per digit, left to right, each with its `box` on the picture.
+    left_out: boxes (x0, y0, x1, y1) of the marks read as no digit (a dot, a dash).
+    message: one sentence for a person.
+    """
+    number: str
+    digits: list
+    left_out: list
+    message: str
+
+    @property
+    def sure(self):
+        """Whether every digit is read surely (and there is at least one)."""
+        return bool(self.digits) and all(d.sure for d in self.digits)
+
+
+def number_message(digits, left_out):
+    """The sentence a NumberReading shows."""
+    if not digits:
+        return "Nothing to read: write a number, with digits large enough to read."
+    number = "".join(str(d.digit) for d in digits)
+    unsure = [i + 1 for i, d in enumerate(digits) if not d.sure]
+    text = f"It reads {number}"
+    if unsure:
+        text += f"; not sure of digit{'s' if len(unsure) > 1 else ''} {', '.join(map(str, unsure))}"
+    if left_out:
+        text += f"; {len(left_out)} mark{'s' if len(left_out) > 1 else ''} left out (not digits)"
+    return text + "."
+
+
+def read_pieces(boxes, orders, prepare_run, network):
+    """Read a number whose ink is in pieces: the search of `digits.imaging.segment` with
+    `prepare_run(run)` (a sorted tuple of piece indices -> the 784 input, or EmptyImageError).
+
+    Returns a NumberReading with each digit's box the union of its pieces' boxes.
+    """
+    prepared = {}
+
+    def read(runs):
+        for run in runs:
+            try:
+                prepared[run] = prepare_run(run)
+            except EmptyImageError:
+                prepared[run] = None
+        ready = [run for run in runs if prepared[run] is not None]
+        shares = np.full((len(runs), 10), np.nan)
+        if ready:
+            found = network.predict_proba(np.stack([prepared[run] for run in ready]))
+            rows = [i for i, run in enumerate(runs) if prepared[run] is not None]
+            shares[rows] = found
+        return shares
+
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    found = segment.best_reading(boxes, orders, read)
+    digits = []
+    for run in found.runs:
+        reading = recognise(prepared[run], network)     # alone, as a single digit is read
+        reading.box = tuple(int(round(v)) for v in segment.union_box(boxes[list(run)]))
+        digits.append(reading)
+    left_out = [tuple(int(round(v)) for v in boxes[i]) for i in found.left_out]
+    return NumberReading("".join(str(d.digit) for d in digits), digits, left_out, number_message(digits, left_out))
+
+
+def stroke_boxes(strokes, width, height, brush=stroke_drawing.BRUSH):
+    """(n, 4) boxes of strokes as drawn with `brush` on a width x height canvas (clipped to it)."""
+    boxes = []
+    for s in strokes:
+        p = np.asarray(s, dtype=np.float64).reshape(-1, 2)
+        lo, hi = p.min(axis=0) - brush / 2, p.max(axis=0) + brush / 2
+        boxes.append([max(lo[0], 0), max(lo[1], 0), min(hi[0], width), min(hi[1], height)])
+    return np.array(boxes, dtype=np.float64).reshape(-1, 4)
+
+
+def read_number_strokes(strokes, width, height, network, brush=stroke_drawing.BRUSH):
+    """Read a number written as strokes (sequences of (x, y) canvas pixels) on a width x height
+    canvas. Each digit is the strokes the search groups, drawn and read as `read_strokes` does."""
+    strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
+    boxes = stroke_boxes(strokes, width, height, brush)
+    # Strokes off the canvas, or reduced to nothing by it, are not ink.
+    keep = [i for i, b in enumerate(boxes) if b[2] > b[0] and b[3] > b[1]]
+    strokes, boxes = [strokes[i] for i in keep], boxes[keep]
+
+    def prepare_run(run):
+        return prepare_image(stroke_drawing.render_part([strokes[i] for i in run], width, height, brush))
+
+    by_x = sorted(range(len(strokes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
+    return read_pieces(boxes, [list(range(len(strokes))), by_x], prepare_run, network)

@@ -1,0 +1,195 @@
+"""Cutting a written number into digits: over-segmentation plus a best-path search.
+
+The ink of a number arrives as *pieces*: the strokes of a drawing, or the connected ink
+components of an image (wide ones already cut at valleys of their ink profile, see
+`digits.imaging.ink_pieces`). A digit is one or more consecutive pieces (a 4 or 5 written in
+two strokes, a 7 with a crossbar, a broken ballpoint line); a piece too small to be a digit
+on its own (a dot, a dash) may also be left out. Which pieces make which digit is decided as
+LeCun et al. (1998) read cheque amounts: every run of up to `MAX_PIECES` consecutive pieces
+that could be a digit is read by the network, and dynamic programming picks the way of
+covering the pieces whose summed score is highest:
+
+    score(run)  = log(network's top share) + BONUS - penalties (gaps inside the run, too wide or short a run)
+    score(skip) = -SKIP                     (a piece too small to be a digit; -SKIP_LARGE for others)
+    score(cut)  = -cut_cost(left run, right run)   (neighbouring digits overlapping much in x)
+
+The pieces are taken in one or more orders (for strokes: the order they were drawn in, and
+left to right); the order whose best path scores highest wins.
+
+Everything here works on boxes (x0, y0, x1, y1) and on a `read` function given by the caller,
+so the same search serves strokes and images: `best_reading(boxes, orders, read)`.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_PIECES = 4        # a digit is at most this many pieces (strokes or ink components)
+MIN_HEIGHT = 0.4      # a digit is at least this fraction of the number's usual digit height
+TALL = 0.5            # groups this fraction of the tallest one set the usual digit height
+BONUS = 1.0           # what reading one more digit gains (else merging two digits into one would pay)
+SKIP = 0.7            # the cost of leaving a small mark out (natural-log units, like a share's log)
+SKIP_LARGE = 8.0      # the cost of leaving out a mark large enough to be a digit (only when no run can hold it)
+GAP = 4.0             # cost per digit height of blank space between the pieces of one digit
+MAX_GAP = 0.45        # pieces further apart than this (in digit heights) are never one digit
+WIDE = 0.9            # a digit wider than this many digit heights costs...
+WIDE_COST = 4.0       # ...this much per digit height beyond it
+MAX_WIDTH = 2.0       # and one wider than this is never a digit
+SHORT = 0.7           # a digit shorter than this many digit heights costs...
+SHORT_COST = 5.0      # ...this much per digit height below it (a 4's lone lower stroke is no 1)
+CUT = 4.0             # the cost of cutting between two digits whose x-extents overlap wholly...
+FREE = 0.5            # ...beyond this fraction of the narrower one (touching digits overlap a little)
+
+
+@dataclass
+class Segmentation:
+    """The best way found of reading the pieces as digits.
+
+    runs: the digits left to right, each a tuple of piece indices (ascending);
+    shares: (len(runs), 10) the network's shares for each run;
+    left_out: indices of the pieces read as no digit (small marks); score: the path's score.
+    """
+    runs: list
+    shares: np.ndarray
+    left_out: list
+    score: float
+
+
+def union_box(boxes):
+    """The box (x0, y0, x1, y1) holding all of `boxes` (an (n, 4) array)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()])
+
+
+def overlap_groups(boxes):
+    """Pieces grouped where their x-extents overlap (transitively): lists of indices, left to right.
+
+    This is the naive segmentation (and how the usual digit height is estimated).
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    groups, right = [], -np.inf
+    for i in np.argsort(boxes[:, 0], kind="stable"):
+        if groups and boxes[i, 0] <= right:
+            groups[-1].append(int(i))
+            right = max(right, boxes[i, 2])
+        else:
+            groups.append([int(i)])
+            right = boxes[i, 2]
+    return groups
+
+
+def digit_height(boxes):
+    """The usual height of a digit in this number: the median height of the x-overlap groups
+    at least `TALL` of the tallest one (so dots and dashes do not pull it down)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    heights = np.array([np.ptp(union_box(boxes[g])[[1, 3]]) for g in overlap_groups(boxes)])
+    tall = heights[heights >= TALL * heights.max()]
+    return max(float(np.median(tall)), 1.0)
+
+
+def run_penalty(boxes, height):
+    """The prior cost of reading pieces `boxes` ((k, 4)) as one digit, or None when they cannot
+    be one: shorter than `MIN_HEIGHT`, wider than `MAX_WIDTH`, or a gap wider than `MAX_GAP`
+    digit heights between them."""
+    box = union_box(boxes)
+    w, h = (box[2] - box[0]) / height, (box[3] - box[1]) / height
+    if h < MIN_HEIGHT or w > MAX_WIDTH:
+        return None
+    gaps, right = 0.0, np.inf
+    for b in boxes[np.argsort(boxes[:, 0], kind="stable")]:
+        gap = (b[0] - right) / height
+        if gap > MAX_GAP:
+            return None
+        gaps += max(gap, 0.0)
+        right = b[2] if right == np.inf else max(right, b[2])
+    return GAP * gaps + WIDE_COST * max(w - WIDE, 0.0) + SHORT_COST * max(SHORT - h, 0.0)
+
+
+def candidate_runs(boxes, orders, height):
+    """{run (sorted index tuple): prior cost} for every run of up to MAX_PIECES consecutive
+    pieces, in any of `orders`, that could be a digit."""
+    runs = {}
+    for order in orders:
+        for start in range(len(order)):
+            for end in range(start + 1, min(start + MAX_PIECES, len(order)) + 1):
+                run = tuple(sorted(order[start:end]))
+                if run not in runs:
+                    penalty = run_penalty(boxes[list(run)], height)
+                    if penalty is not None:
+                        runs[run] = penalty
+    return runs
+
+
+def skip_costs(boxes, height):
+    """The cost of leaving out each piece: (n,) floats, `SKIP` for a piece too small to be a
+    digit (a dot, a dash), `SKIP_LARGE` for the others."""
+    return np.where((boxes[:, 3] - boxes[:, 1]) < MIN_HEIGHT * height, SKIP, SKIP_LARGE)
+
+
+def cut_cost(a, b):
+    """The cost of reading boxes `a` and `b` as two neighbouring digits: `CUT` times how much
+    their x-extents overlap beyond `FREE` of the narrower one. Two strokes of one 8 overlap
+    wholly; touching digits a little."""
+    overlap = (min(a[2], b[2]) - max(a[0], b[0])) / max(min(a[2] - a[0], b[2] - b[0]), 1e-9)
+    return CUT * max(overlap - FREE, 0.0)
+
+
+def best_path(order, run_scores, skip_cost, boxes):
+    """Dynamic programming over pieces in `order`: the runs and left-out pieces covering them
+    all with the highest total score. `run_scores` maps a sorted index tuple to its score,
+    `skip_cost` (n,) the cost of leaving each piece out; neighbouring runs pay their
+    `cut_cost`. Returns (score, runs, skipped)."""
+    n = len(order)
+    # best[k]: {last run read (None: none yet): (score, back-pointer)} for covering order[:k]
+    best = [dict() for _ in range(n + 1)]
+    best[0][None] = (0.0, None)
+    run_box = {}
+
+    def offer(k, last, score, back):
+        if score > best[k].get(last, (-np.inf,))[0]:
+            best[k][last] = (score, back)
+
+    for k in range(n):
+        for last, (score, _) in list(best[k].items()):
+            offer(k + 1, last, score - skip_cost[order[k]], (k, last, None))
+            for end in range(k + 1, min(k + MAX_PIECES, n) + 1):
+                run = tuple(sorted(order[k:end]))
+                if run not in run_scores:
+                    continue
+                if run not in run_box:
+                    run_box[run] = union_box(boxes[list(run)])
+                cut = 0.0 if last is None else cut_cost(run_box[last], run_box[run])
+                offer(end, run, score + run_scores[run] - cut, (k, last, run))
+    last = max(best[n], key=lambda key: best[n][key][0])
+    total, runs, skipped, k = best[n][last][0], [], [], n
+    while k > 0:
+        start, previous, run = best[k][last][1]
+        (runs.append(run) if run is not None else skipped.append(order[start]))
+        k, last = start, previous
+    return total, runs[::-1], skipped[::-1]
+
+
+def best_reading(boxes, orders, read):
+    """Segment pieces with boxes (n, 4) into digits; see the module's docstring.
+
+    orders: sequences of piece indices, each an order to search (every order holds every piece).
+    read(runs) -> (len(runs), 10) shares: the network's reading of each run (a sorted tuple of
+    piece indices), or a row of NaN where the run holds no readable ink.
+    Returns a Segmentation, its runs sorted left to right.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if len(boxes) == 0:
+        return Segmentation([], np.zeros((0, 10)), [], 0.0)
+    height = digit_height(boxes)
+    priors = candidate_runs(boxes, orders, height)
+    runs = list(priors)
+    shares = np.asarray(read(runs), dtype=np.float64).reshape(len(runs), -1) if runs else np.zeros((0, 10))
+    scores = {}
+    for run, row in zip(runs, shares):
+        if np.all(np.isfinite(row)):
+            scores[run] = float(np.log(max(row.max(), 1e-12))) + BONUS - priors[run]
+    costs = skip_costs(boxes, height)
+    score, path, skipped = max((best_path(list(order), scores, costs, boxes) for order in orders), key=lambda found: found[0])
+    path.sort(key=lambda run: union_box(boxes[list(run)])[0] + union_box(boxes[list(run)])[2])
+    index = {run: i for i, run in enumerate(runs)}
+    return Segmentation(path, np.array([shares[index[run]] for run in path]).reshape(len(path), -1),
+                        sorted(skipped), score)
