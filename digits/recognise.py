@@ -89,6 +89,8 @@ def read_file(path, network, name=None):
 
 # Numbers ------------------------------------------------------------------------------------------
 
+CROSSING = 1.5      # the cost of reading two strokes that cross each other as two digits
+
 @dataclass
 class NumberReading:
     """What a network read in a picture of a number.
@@ -123,9 +125,10 @@ def number_message(digits, left_out):
     return text + "."
 
 
-def read_pieces(boxes, orders, prepare_run, network):
+def read_pieces(boxes, orders, prepare_run, network, **search):
     """Read a number whose ink is in pieces: the search of `digits.imaging.segment` with
-    `prepare_run(run)` (a sorted tuple of piece indices -> the 784 input, or EmptyImageError).
+    `prepare_run(run)` (a sorted tuple of piece indices -> the 784 input, or EmptyImageError);
+    `search`: more arguments of `segment.best_reading` (max_pieces, links).
 
     Returns a NumberReading with each digit's box the union of its pieces' boxes.
     """
@@ -146,7 +149,7 @@ def read_pieces(boxes, orders, prepare_run, network):
         return shares
 
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    found = segment.best_reading(boxes, orders, read)
+    found = segment.best_reading(boxes, orders, read, **search)
     digits = []
     for run in found.runs:
         reading = recognise(prepared[run], network)     # alone, as a single digit is read
@@ -179,4 +182,18 @@ def read_number_strokes(strokes, width, height, network, brush=stroke_drawing.BR
         return prepare_image(stroke_drawing.render_part([strokes[i] for i in run], width, height, brush))
 
     by_x = sorted(range(len(strokes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
-    return read_pieces(boxes, [list(range(len(strokes))), by_x], prepare_run, network)
+    return read_pieces(boxes, [list(range(len(strokes))), by_x], prepare_run, network,
+                       links=crossing_links(strokes, boxes))
+
+
+def crossing_links(strokes, boxes):
+    """(n, n) `CROSSING` where two strokes cross each other (a 4's two strokes, a 7's bar): parting
+    them into two digits costs that much. Only strokes whose boxes overlap are compared."""
+    n = len(strokes)
+    links = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            if boxes[i, 0] < boxes[j, 2] and boxes[j, 0] < boxes[i, 2] and boxes[i, 1] < boxes[j, 3] \
+                    and boxes[j, 1] < boxes[i, 3] and stroke_drawing.segments_cross(strokes[i], strokes[j]):
+                links[i, j] = links[j, i] = CROSSING
+    return links

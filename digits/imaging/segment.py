@@ -23,10 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAX_PIECES = 4        # a digit is at most this many pieces (strokes or ink components)
+MAX_PIECES = 3        # a digit is at most this many pieces (pen digits have at most 3 strokes)
+PRUNE = 3.0           # runs whose prior cost alone is this high are not worth reading
 MIN_HEIGHT = 0.4      # a digit is at least this fraction of the number's usual digit height
 TALL = 0.5            # groups this fraction of the tallest one set the usual digit height
-BONUS = 1.0           # what reading one more digit gains (else merging two digits into one would pay)
+BONUS = 0.3           # what reading one more digit gains (else merging two digits into one would pay)
 SKIP = 0.7            # the cost of leaving a small mark out (natural-log units, like a share's log)
 SKIP_LARGE = 8.0      # the cost of leaving out a mark large enough to be a digit (only when no run can hold it)
 GAP = 4.0             # cost per digit height of blank space between the pieces of one digit
@@ -36,6 +37,8 @@ WIDE_COST = 4.0       # ...this much per digit height beyond it
 MAX_WIDTH = 2.0       # and one wider than this is never a digit
 SHORT = 0.7           # a digit shorter than this many digit heights costs...
 SHORT_COST = 5.0      # ...this much per digit height below it (a 4's lone lower stroke is no 1)
+SIDE = 2.0            # the cost of two tall pieces side by side, barely overlapping, read as one digit
+TALL_PIECE = 0.6      # (tall: this many digit heights)
 CUT = 4.0             # the cost of cutting between two digits whose x-extents overlap wholly...
 FREE = 0.5            # ...beyond this fraction of the narrower one (touching digits overlap a little)
 
@@ -89,32 +92,45 @@ def digit_height(boxes):
 def run_penalty(boxes, height):
     """The prior cost of reading pieces `boxes` ((k, 4)) as one digit, or None when they cannot
     be one: shorter than `MIN_HEIGHT`, wider than `MAX_WIDTH`, or a gap wider than `MAX_GAP`
-    digit heights between them."""
+    digit heights between them. Costs: the gaps between its pieces, a width beyond `WIDE`, a
+    height below `SHORT`, and `SIDE` for each two tall pieces side by side (a 1 beside an 8)."""
     box = union_box(boxes)
     w, h = (box[2] - box[0]) / height, (box[3] - box[1]) / height
     if h < MIN_HEIGHT or w > MAX_WIDTH:
         return None
-    gaps, right = 0.0, np.inf
+    cost, previous = 0.0, None
     for b in boxes[np.argsort(boxes[:, 0], kind="stable")]:
-        gap = (b[0] - right) / height
-        if gap > MAX_GAP:
-            return None
-        gaps += max(gap, 0.0)
-        right = b[2] if right == np.inf else max(right, b[2])
-    return GAP * gaps + WIDE_COST * max(w - WIDE, 0.0) + SHORT_COST * max(SHORT - h, 0.0)
+        if previous is not None:
+            gap = (b[0] - previous[2]) / height
+            if gap > MAX_GAP:
+                return None
+            cost += GAP * max(gap, 0.0)
+            if min(b[3] - b[1], previous[3] - previous[1]) >= TALL_PIECE * height and x_overlap(previous, b) < FREE:
+                cost += SIDE
+            previous = np.array([previous[0], min(previous[1], b[1]), max(previous[2], b[2]), max(previous[3], b[3])])
+        else:
+            previous = b
+    return cost + WIDE_COST * max(w - WIDE, 0.0) + SHORT_COST * max(SHORT - h, 0.0)
 
 
-def candidate_runs(boxes, orders, height):
-    """{run (sorted index tuple): prior cost} for every run of up to MAX_PIECES consecutive
-    pieces, in any of `orders`, that could be a digit."""
-    runs = {}
+def x_overlap(a, b):
+    """How much boxes `a` and `b` overlap in x, as a fraction of the narrower one (negative: apart)."""
+    return (min(a[2], b[2]) - max(a[0], b[0])) / max(min(a[2] - a[0], b[2] - b[0]), 1e-9)
+
+
+def candidate_runs(boxes, orders, height, max_pieces=MAX_PIECES):
+    """{run (sorted index tuple): prior cost} for every run of up to `max_pieces` consecutive
+    pieces, in any of `orders`, that could be a digit (its prior cost below `PRUNE`, or
+    a single piece: whatever its shape, a piece is read before it is left out)."""
+    runs, seen = {}, set()
     for order in orders:
         for start in range(len(order)):
-            for end in range(start + 1, min(start + MAX_PIECES, len(order)) + 1):
+            for end in range(start + 1, min(start + max_pieces, len(order)) + 1):
                 run = tuple(sorted(order[start:end]))
-                if run not in runs:
+                if run not in seen:
+                    seen.add(run)
                     penalty = run_penalty(boxes[list(run)], height)
-                    if penalty is not None:
+                    if penalty is not None and (penalty < PRUNE or len(run) == 1):
                         runs[run] = penalty
     return runs
 
@@ -125,19 +141,19 @@ def skip_costs(boxes, height):
     return np.where((boxes[:, 3] - boxes[:, 1]) < MIN_HEIGHT * height, SKIP, SKIP_LARGE)
 
 
-def cut_cost(a, b):
+def cut_cost(a, b, link=0.0):
     """The cost of reading boxes `a` and `b` as two neighbouring digits: `CUT` times how much
-    their x-extents overlap beyond `FREE` of the narrower one. Two strokes of one 8 overlap
-    wholly; touching digits a little."""
-    overlap = (min(a[2], b[2]) - max(a[0], b[0])) / max(min(a[2] - a[0], b[2] - b[0]), 1e-9)
-    return CUT * max(overlap - FREE, 0.0)
+    their x-extents overlap beyond `FREE` of the narrower one (two strokes of one 8 overlap
+    wholly; touching digits a little), plus `link`, what the caller says it costs to part
+    their pieces (strokes that cross each other: see `best_reading`)."""
+    return CUT * max(x_overlap(a, b) - FREE, 0.0) + link
 
 
-def best_path(order, run_scores, skip_cost, boxes):
+def best_path(order, run_scores, skip_cost, boxes, links, max_pieces=MAX_PIECES):
     """Dynamic programming over pieces in `order`: the runs and left-out pieces covering them
     all with the highest total score. `run_scores` maps a sorted index tuple to its score,
     `skip_cost` (n,) the cost of leaving each piece out; neighbouring runs pay their
-    `cut_cost`. Returns (score, runs, skipped)."""
+    `cut_cost`, with `links` (n, n) the cost of parting two pieces. Returns (score, runs, skipped)."""
     n = len(order)
     # best[k]: {last run read (None: none yet): (score, back-pointer)} for covering order[:k]
     best = [dict() for _ in range(n + 1)]
@@ -151,13 +167,13 @@ def best_path(order, run_scores, skip_cost, boxes):
     for k in range(n):
         for last, (score, _) in list(best[k].items()):
             offer(k + 1, last, score - skip_cost[order[k]], (k, last, None))
-            for end in range(k + 1, min(k + MAX_PIECES, n) + 1):
+            for end in range(k + 1, min(k + max_pieces, n) + 1):
                 run = tuple(sorted(order[k:end]))
                 if run not in run_scores:
                     continue
                 if run not in run_box:
                     run_box[run] = union_box(boxes[list(run)])
-                cut = 0.0 if last is None else cut_cost(run_box[last], run_box[run])
+                cut = 0.0 if last is None else cut_cost(run_box[last], run_box[run], links[np.ix_(last, run)].sum())
                 offer(end, run, score + run_scores[run] - cut, (k, last, run))
     last = max(best[n], key=lambda key: best[n][key][0])
     total, runs, skipped, k = best[n][last][0], [], [], n
@@ -168,19 +184,21 @@ def best_path(order, run_scores, skip_cost, boxes):
     return total, runs[::-1], skipped[::-1]
 
 
-def best_reading(boxes, orders, read):
+def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None):
     """Segment pieces with boxes (n, 4) into digits; see the module's docstring.
 
     orders: sequences of piece indices, each an order to search (every order holds every piece).
     read(runs) -> (len(runs), 10) shares: the network's reading of each run (a sorted tuple of
     piece indices), or a row of NaN where the run holds no readable ink.
+    max_pieces: the most pieces one digit may be made of.
+    links: (n, n) what it costs to read two pieces as neighbouring digits (default none).
     Returns a Segmentation, its runs sorted left to right.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     if len(boxes) == 0:
         return Segmentation([], np.zeros((0, 10)), [], 0.0)
     height = digit_height(boxes)
-    priors = candidate_runs(boxes, orders, height)
+    priors = candidate_runs(boxes, orders, height, max_pieces)
     runs = list(priors)
     shares = np.asarray(read(runs), dtype=np.float64).reshape(len(runs), -1) if runs else np.zeros((0, 10))
     scores = {}
@@ -188,7 +206,8 @@ def best_reading(boxes, orders, read):
         if np.all(np.isfinite(row)):
             scores[run] = float(np.log(max(row.max(), 1e-12))) + BONUS - priors[run]
     costs = skip_costs(boxes, height)
-    score, path, skipped = max((best_path(list(order), scores, costs, boxes) for order in orders), key=lambda found: found[0])
+    links = np.zeros((len(boxes), len(boxes))) if links is None else np.asarray(links, dtype=np.float64)
+    score, path, skipped = max((best_path(list(order), scores, costs, boxes, links, max_pieces) for order in orders), key=lambda found: found[0])
     path.sort(key=lambda run: union_box(boxes[list(run)])[0] + union_box(boxes[list(run)])[2])
     index = {run: i for i, run in enumerate(runs)}
     return Segmentation(path, np.array([shares[index[run]] for run in path]).reshape(len(path), -1),

@@ -32,6 +32,24 @@ def render(strokes, width=CANVAS_WIDTH, height=CANVAS_HEIGHT, brush=BRUSH):
     return image
 
 
+def segments_cross(a, b):
+    """Whether polyline `a` ((n, 2) points) crosses polyline `b` ((m, 2)): some segment of
+    one properly intersects some segment of the other."""
+    a, b = np.asarray(a, dtype=np.float64).reshape(-1, 2), np.asarray(b, dtype=np.float64).reshape(-1, 2)
+    if len(a) < 2 or len(b) < 2:
+        return False
+    p, r = a[:-1, None, :], (a[1:] - a[:-1])[:, None, :]          # (n-1, 1, 2)
+    q, s = b[None, :-1, :], (b[1:] - b[:-1])[None, :, :]          # (1, m-1, 2)
+
+    def cross(u, v):
+        return u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+    denominator = cross(r, s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = cross(q - p, s) / denominator
+        u = cross(q - p, r) / denominator
+    return bool(np.any((denominator != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)))
+
+
 def part_box(strokes, width, height, brush=BRUSH):
     """The whole-pixel box (x0, y0, x1, y1), end-exclusive, holding `strokes` as drawn with
     `brush` on a width x height canvas, with a pixel to spare, clipped to the canvas."""
