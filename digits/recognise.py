@@ -16,8 +16,8 @@ import numpy as np
 
 from digits.constants import SIDE
 from digits.errors import EmptyImageError
-from digits.imaging import image_files, segment, strokes as stroke_drawing
-from digits.imaging.prepare import prepare_image
+from digits.imaging import image_files, ink_pieces, segment, strokes as stroke_drawing
+from digits.imaging.prepare import prepare_array, prepare_image
 
 
 @dataclass
@@ -90,6 +90,8 @@ def read_file(path, network, name=None):
 # Numbers ------------------------------------------------------------------------------------------
 
 CROSSING = 1.5      # the cost of reading two strokes that cross each other as two digits
+INK_CUT = 1.0       # the cost of reading two pieces cut from one piece of ink as two digits
+IMAGE_PIECES = 4    # an image's digit may be more pieces than a drawn one (broken lines, cuts)
 
 @dataclass
 class NumberReading:
@@ -197,3 +199,35 @@ def crossing_links(strokes, boxes):
                     and boxes[j, 1] < boxes[i, 3] and stroke_drawing.segments_cross(strokes[i], strokes[j]):
                 links[i, j] = links[j, i] = CROSSING
     return links
+
+
+def read_number_image(source, network, name=None):
+    """Read a number in a picture: an image file's path, a binary file object (an upload,
+    called `name` in messages) or a Pillow image; a photo of paper or a canvas alike (see
+    `digits.imaging.ink_pieces`). Boxes are in the picture's own pixels.
+
+    Raises ImageFileError when the file cannot be read as an image.
+    """
+    try:
+        mask, scale = ink_pieces.read_ink(source, name)
+        labels, boxes, joined = ink_pieces.components(mask)
+    except EmptyImageError:
+        return NumberReading("", [], [], number_message([], []))
+
+    def prepare_run(run):
+        x0, y0, x1, y1 = segment.union_box(boxes[list(run)]).astype(int)
+        crop = np.isin(labels[y0:y1, x0:x1], [i + 1 for i in run])
+        return prepare_array(crop.astype(np.float64))
+
+    by_x = sorted(range(len(boxes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
+    reading = read_pieces(boxes, [by_x], prepare_run, network, max_pieces=IMAGE_PIECES, joined=joined,
+                          links=np.where(joined, INK_CUT, 0.0))
+    reading.left_out = [scaled(box, scale) for box in reading.left_out]
+    for digit in reading.digits:
+        digit.box = scaled(digit.box, scale)
+    return reading
+
+
+def scaled(box, scale):
+    """A box (x0, y0, x1, y1) of a shrunken picture in the picture's own pixels."""
+    return tuple(int(round(v * scale)) for v in box)

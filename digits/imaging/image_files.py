@@ -30,9 +30,11 @@ def load_digit(path, name=None):
     return prepare.prepare_image(light_on_dark(read_grey(path, name)))
 
 
-def read_grey(path, name=None):
+def read_grey(path, name=None, max_side=MAX_SIDE, draft=False):
     """The image in `path` (a path or a binary file object, called `name` in messages) as a
-    greyscale (mode 'L') Pillow image; transparency composited away."""
+    greyscale (mode 'L') Pillow image; transparency composited away; shrunk so its longer side
+    is at most `max_side`. draft=True lets a JPEG decoder shrink it while decoding (much faster
+    for phone photos). The image's `info["scale"]` is the file's pixels per returned pixel."""
     source, path = path, (path if name is None else name)     # from here on `path` names it
     try:
         with warnings.catch_warnings():
@@ -61,11 +63,15 @@ def read_grey(path, name=None):
         with image, warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image.seek(0)                        # an animated GIF: its first frame
+            if draft and image.format == "JPEG" and image.mode in ("L", "RGB"):
+                image.draft("L", (max_side, max_side))
             image = ImageOps.exif_transpose(image)   # photos taken with the phone turned
             image.load()
-            if max(image.size) > MAX_SIDE:
-                image.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
-            return _flatten(image)
+            if max(image.size) > max_side:
+                image.thumbnail((max_side, max_side), Image.LANCZOS)
+            grey = _flatten(image)
+            grey.info["scale"] = max(width, height) / max(grey.size)
+            return grey
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
         # Truncated or corrupt data, unreadable file, absurd dimensions...
         raise ImageFileError(f"{path}: cannot read the image ({e})") from None
@@ -92,6 +98,21 @@ def _flatten(image):
     return image.convert("L")
 
 
+def paper_and_ink(a):
+    """(the paper's grey level, whether the ink is darker than the paper) of grey array `a`.
+
+    The paper's level is the median of the border; the ink is dark if more pixels are much
+    darker than the paper than much lighter.
+    """
+    h, w = a.shape
+    bh, bw = max(1, round(h * BORDER)), max(1, round(w * BORDER))
+    border = np.concatenate([a[:bh].ravel(), a[-bh:].ravel(), a[:, :bw].ravel(), a[:, -bw:].ravel()])
+    paper = np.median(border)
+    darker = np.count_nonzero(a < paper - MIN_CONTRAST)
+    lighter = np.count_nonzero(a > paper + MIN_CONTRAST)
+    return paper, darker > lighter
+
+
 def light_on_dark(grey):
     """Turn a grey image into the canvas's look: light ink on black, ink stretched to white.
 
@@ -100,13 +121,8 @@ def light_on_dark(grey):
     image is inverted. Raises EmptyImageError when nothing stands out.
     """
     a = np.asarray(grey, dtype=np.float64)
-    h, w = a.shape
-    bh, bw = max(1, round(h * BORDER)), max(1, round(w * BORDER))
-    border = np.concatenate([a[:bh].ravel(), a[-bh:].ravel(), a[:, :bw].ravel(), a[:, -bw:].ravel()])
-    paper = np.median(border)
-    darker = np.count_nonzero(a < paper - MIN_CONTRAST)
-    lighter = np.count_nonzero(a > paper + MIN_CONTRAST)
-    ink = paper - a if darker > lighter else a - paper
+    paper, dark = paper_and_ink(a)
+    ink = paper - a if dark else a - paper
     # Levels: the paper (and the grain or JPEG noise just around its level) becomes black.
     ink = np.clip(ink - MIN_CONTRAST / 2, 0, None)
     peak = ink.max(initial=0.0)

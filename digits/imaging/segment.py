@@ -89,27 +89,31 @@ def digit_height(boxes):
     return max(float(np.median(tall)), 1.0)
 
 
-def run_penalty(boxes, height):
+def run_penalty(boxes, height, joined=frozenset()):
     """The prior cost of reading pieces `boxes` ((k, 4)) as one digit, or None when they cannot
     be one: shorter than `MIN_HEIGHT`, wider than `MAX_WIDTH`, or a gap wider than `MAX_GAP`
     digit heights between them. Costs: the gaps between its pieces, a width beyond `WIDE`, a
-    height below `SHORT`, and `SIDE` for each two tall pieces side by side (a 1 beside an 8)."""
+    height below `SHORT`, and `SIDE` for each two tall pieces side by side (a 1 beside an 8)
+    unless `joined` says they were cut from one piece of ink (it holds (i, j) pairs of
+    positions in `boxes`, i < j)."""
     box = union_box(boxes)
     w, h = (box[2] - box[0]) / height, (box[3] - box[1]) / height
     if h < MIN_HEIGHT or w > MAX_WIDTH:
         return None
-    cost, previous = 0.0, None
-    for b in boxes[np.argsort(boxes[:, 0], kind="stable")]:
+    cost, previous, order = 0.0, None, np.argsort(boxes[:, 0], kind="stable")
+    for k, b in zip(order, boxes[order]):
         if previous is not None:
             gap = (b[0] - previous[2]) / height
             if gap > MAX_GAP:
                 return None
             cost += GAP * max(gap, 0.0)
-            if min(b[3] - b[1], previous[3] - previous[1]) >= TALL_PIECE * height and x_overlap(previous, b) < FREE:
+            if min(b[3] - b[1], previous[3] - previous[1]) >= TALL_PIECE * height and x_overlap(previous, b) < FREE \
+                    and (min(k, last), max(k, last)) not in joined:
                 cost += SIDE
             previous = np.array([previous[0], min(previous[1], b[1]), max(previous[2], b[2]), max(previous[3], b[3])])
         else:
             previous = b
+        last = k
     return cost + WIDE_COST * max(w - WIDE, 0.0) + SHORT_COST * max(SHORT - h, 0.0)
 
 
@@ -118,10 +122,11 @@ def x_overlap(a, b):
     return (min(a[2], b[2]) - max(a[0], b[0])) / max(min(a[2] - a[0], b[2] - b[0]), 1e-9)
 
 
-def candidate_runs(boxes, orders, height, max_pieces=MAX_PIECES):
+def candidate_runs(boxes, orders, height, max_pieces=MAX_PIECES, joined=None):
     """{run (sorted index tuple): prior cost} for every run of up to `max_pieces` consecutive
     pieces, in any of `orders`, that could be a digit (its prior cost below `PRUNE`, or
-    a single piece: whatever its shape, a piece is read before it is left out)."""
+    a single piece: whatever its shape, a piece is read before it is left out). `joined`:
+    (n, n) bools, pieces cut from one piece of ink."""
     runs, seen = {}, set()
     for order in orders:
         for start in range(len(order)):
@@ -129,7 +134,9 @@ def candidate_runs(boxes, orders, height, max_pieces=MAX_PIECES):
                 run = tuple(sorted(order[start:end]))
                 if run not in seen:
                     seen.add(run)
-                    penalty = run_penalty(boxes[list(run)], height)
+                    pairs = frozenset() if joined is None else frozenset(
+                        (a, b) for a in range(len(run)) for b in range(a + 1, len(run)) if joined[run[a], run[b]])
+                    penalty = run_penalty(boxes[list(run)], height, pairs)
                     if penalty is not None and (penalty < PRUNE or len(run) == 1):
                         runs[run] = penalty
     return runs
@@ -184,7 +191,7 @@ def best_path(order, run_scores, skip_cost, boxes, links, max_pieces=MAX_PIECES)
     return total, runs[::-1], skipped[::-1]
 
 
-def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None):
+def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None, joined=None):
     """Segment pieces with boxes (n, 4) into digits; see the module's docstring.
 
     orders: sequences of piece indices, each an order to search (every order holds every piece).
@@ -192,13 +199,14 @@ def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None):
     piece indices), or a row of NaN where the run holds no readable ink.
     max_pieces: the most pieces one digit may be made of.
     links: (n, n) what it costs to read two pieces as neighbouring digits (default none).
+    joined: (n, n) bools, pieces cut from one piece of ink (never charged `SIDE`).
     Returns a Segmentation, its runs sorted left to right.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     if len(boxes) == 0:
         return Segmentation([], np.zeros((0, 10)), [], 0.0)
     height = digit_height(boxes)
-    priors = candidate_runs(boxes, orders, height, max_pieces)
+    priors = candidate_runs(boxes, orders, height, max_pieces, joined)
     runs = list(priors)
     shares = np.asarray(read(runs), dtype=np.float64).reshape(len(runs), -1) if runs else np.zeros((0, 10))
     scores = {}
@@ -207,8 +215,10 @@ def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None):
             scores[run] = float(np.log(max(row.max(), 1e-12))) + BONUS - priors[run]
     costs = skip_costs(boxes, height)
     links = np.zeros((len(boxes), len(boxes))) if links is None else np.asarray(links, dtype=np.float64)
+    if joined is not None:      # a piece cut from a larger piece of ink is part of something
+        costs[np.asarray(joined).sum(axis=1) > 1] = SKIP_LARGE
     score, path, skipped = max((best_path(list(order), scores, costs, boxes, links, max_pieces) for order in orders), key=lambda found: found[0])
     path.sort(key=lambda run: union_box(boxes[list(run)])[0] + union_box(boxes[list(run)])[2])
     index = {run: i for i, run in enumerate(runs)}
-    return Segmentation(path, np.array([shares[index[run]] for run in path]).reshape(len(path), -1),
+    return Segmentation(path, np.array([shares[index[run]] for run in path]).reshape(len(path), shares.shape[1]),
                         sorted(skipped), score)
