@@ -4,6 +4,8 @@
     GET  /api/models          the networks it reads with, which one is the default, the limits
     POST /api/predict         {"strokes": [[[x, y], ...], ...], "width": W, "height": H, "model": ID}
     POST /api/predict-image   an image file as the raw body (?model=ID)
+    POST /api/read            a number: the body of /api/predict -> its digits, each with its box
+    POST /api/read-image      a number in an image file (a photo of paper...) as the raw body
 
 A drawing is sent as its strokes, not as a picture: the server draws them with
 `digits.recognise.read_strokes`, exactly as the desktop app draws its mouse strokes, so the
@@ -48,7 +50,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
-ENDPOINTS = "the page is / and the API is GET /api/models, POST /api/predict and POST /api/predict-image"
+ENDPOINTS = ("the page is / and the API is GET /api/models, POST /api/predict, POST /api/predict-image, "
+             "POST /api/read and POST /api/read-image")
+DRAWING_ROUTES = ("/api/predict", "/api/read")     # bodies of at most MAX_JSON_BYTES
 
 
 class BadRequest(UserInputError):
@@ -188,6 +192,45 @@ def answer(reading, model_id):
     }
 
 
+def number_answer(reading, model_id):
+    """A NumberReading as the API's JSON answer: the number, each digit with its box, the
+    marks left out, the message."""
+    return {
+        "number": reading.number,
+        "digits": [{"digit": d.digit, "confidence": float(d.confidence), "sure": bool(d.sure), "box": list(d.box),
+                    "probabilities": [float(p) for p in d.probabilities],
+                    "image": np.round(d.image, IMAGE_DECIMALS).tolist()} for d in reading.digits],
+        "left_out": [list(box) for box in reading.left_out],
+        "message": reading.message,
+        "model": model_id,
+        "network": reading.digits[0].network if reading.digits else None,
+    }
+
+
+def drawing_request(networks):
+    """(strokes, width, height, model id, network) of the JSON drawing in this request, checked."""
+    if not request.mimetype == "application/json":
+        raise BadRequest("send the drawing as JSON, with the header Content-Type: application/json", 415)
+    request.max_content_length = MAX_JSON_BYTES
+    data = parse_json(request.get_data(cache=False))
+    width, height = canvas_side(data, "width"), canvas_side(data, "height")
+    strokes = parse_strokes(data, width, height)
+    model_id, network = networks.get(data.get("model"))
+    return strokes, width, height, model_id, network
+
+
+def image_request(networks):
+    """(the image file's bytes as a file object, model id, network) of this request, checked."""
+    model_id, network = networks.get(request.args.get("model"))
+    body = request.get_data(cache=False)
+    if not body:
+        raise BadRequest("the body is empty: send the image file itself as the request body")
+    if request.mimetype.startswith("multipart/"):
+        raise BadRequest("send the image file itself as the request body (curl --data-binary @digit.png), "
+                         "not as a form", 415)
+    return io.BytesIO(body), model_id, network
+
+
 # The application ------------------------------------------------------------------------------
 
 def create_app(choices=None, default=None):
@@ -220,25 +263,23 @@ def create_app(choices=None, default=None):
 
     @app.post("/api/predict")
     def predict():
-        if not request.mimetype == "application/json":
-            raise BadRequest("send the drawing as JSON, with the header Content-Type: application/json", 415)
-        request.max_content_length = MAX_JSON_BYTES
-        data = parse_json(request.get_data(cache=False))
-        width, height = canvas_side(data, "width"), canvas_side(data, "height")
-        strokes = parse_strokes(data, width, height)
-        model_id, network = networks.get(data.get("model"))
+        strokes, width, height, model_id, network = drawing_request(networks)
         return jsonify(answer(recognise.read_strokes(strokes, width, height, network), model_id))
 
     @app.post("/api/predict-image")
     def predict_image():
-        model_id, network = networks.get(request.args.get("model"))
-        body = request.get_data(cache=False)
-        if not body:
-            raise BadRequest("the body is empty: send the image file itself as the request body")
-        if request.mimetype.startswith("multipart/"):
-            raise BadRequest("send the image file itself as the request body (curl --data-binary @digit.png), "
-                             "not as a form", 415)
-        return jsonify(answer(recognise.read_file(io.BytesIO(body), network, name="the image sent"), model_id))
+        body, model_id, network = image_request(networks)
+        return jsonify(answer(recognise.read_file(body, network, name="the image sent"), model_id))
+
+    @app.post("/api/read")
+    def read_number():
+        strokes, width, height, model_id, network = drawing_request(networks)
+        return jsonify(number_answer(recognise.read_number_strokes(strokes, width, height, network), model_id))
+
+    @app.post("/api/read-image")
+    def read_number_image():
+        body, model_id, network = image_request(networks)
+        return jsonify(number_answer(recognise.read_number_image(body, network, name="the image sent"), model_id))
 
     @app.errorhandler(UserInputError)
     def user_input_error(e):
@@ -275,7 +316,7 @@ def http_message(e):
         allowed = " or ".join(m for m in (e.valid_methods or []) if m not in ("HEAD", "OPTIONS"))
         return f"the address {request.path} takes {allowed or 'another method'}, not {request.method}"
     if e.code == 413:
-        limit = MAX_JSON_BYTES if request.path == "/api/predict" else MAX_IMAGE_BYTES
+        limit = MAX_JSON_BYTES if request.path in DRAWING_ROUTES else MAX_IMAGE_BYTES
         return f"the request body is too large: {request.path} reads at most {limit // (1 << 20)} MB"
     if e.code == 400:
         return "the request could not be read (a malformed HTTP request)"
