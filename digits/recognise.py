@@ -91,6 +91,7 @@ def read_file(path, network, name=None):
 
 CROSSING = 1.5      # the cost of reading two strokes that cross each other as two digits
 INK_CUT = 1.0       # the cost of reading two pieces cut from one piece of ink as two digits
+ONE_DIGIT_WIDTH = 0.8   # ink no wider than this many times its height is one digit (to prediction.py)
 IMAGE_PIECES = 4    # an image's digit may be more pieces than a drawn one (broken lines, cuts)
 
 @dataclass
@@ -199,6 +200,15 @@ def crossing_links(strokes, boxes):
                     and boxes[j, 1] < boxes[i, 3] and stroke_drawing.segments_cross(strokes[i], strokes[j]):
                 links[i, j] = links[j, i] = CROSSING
     return links
+
+
+def ink_aspect(number):
+    """Width / height of the box holding all the ink a NumberReading found (0 without any)."""
+    boxes = [d.box for d in number.digits] + list(number.left_out)
+    if not boxes:
+        return 0.0
+    x0, y0, x1, y1 = segment.union_box(boxes)
+    return (x1 - x0) / max(y1 - y0, 1)
 
 
 def read_number_image(source, network, name=None):
