@@ -90,7 +90,7 @@ def read_file(path, network, name=None):
 # Numbers ------------------------------------------------------------------------------------------
 
 CROSSING = 1.5      # the cost of reading two strokes that cross each other as two digits
-INK_CUT = 1.0       # the cost of reading two pieces cut from one piece of ink as two digits
+INK_CUT = 0.3       # the cost of reading two pieces cut from one piece of ink as two digits
 ONE_DIGIT_WIDTH = 0.8   # ink no wider than this many times its height is one digit (to prediction.py)
 IMAGE_PIECES = 4    # an image's digit may be more pieces than a drawn one (broken lines, cuts)
 

@@ -28,7 +28,7 @@ CONTRAST = 0.12         # ink is at least this much darker than its paper, as a 
 NOISE = 5.0             # ...and this many times the noise of the paper's grain
 SPECK = 0.12            # components smaller than this share of the tallest one are specks of dirt
 CUT_WIDTH = 0.5         # components wider than this many digit heights are cut at valleys...
-CUT_EVERY = 0.3         # ...into pieces at least this many digit heights wide (over-segmentation)
+CUT_EVERY = 0.2         # ...into pieces at least this many digit heights wide (over-segmentation)
 SLANTS = np.linspace(-0.6, 0.6, 13)   # the slants (shears) tried for cutting
 VALLEY = 1.5            # ...at columns holding no more ink than this many stroke widths
 
