@@ -184,9 +184,25 @@ def read_number_strokes(strokes, width, height, network, brush=stroke_drawing.BR
     def prepare_run(run):
         return prepare_image(stroke_drawing.render_part([strokes[i] for i in run], width, height, brush))
 
+    if one_digit(boxes):
+        reading = read_strokes(strokes, width, height, network, brush)
+        if reading.digit is None:
+            return NumberReading("", [], [], number_message([], []))
+        reading.box = tuple(int(round(v)) for v in segment.union_box(boxes))
+        return NumberReading(str(reading.digit), [reading], [], number_message([reading], []))
     by_x = sorted(range(len(strokes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
     return read_pieces(boxes, [list(range(len(strokes))), by_x], prepare_run, network,
                        links=crossing_links(strokes, boxes))
+
+
+def one_digit(boxes):
+    """Whether pieces with `boxes` (n, 4) are one digit whatever the search would say: they all
+    overlap in x (one x-overlap group) and are no wider than ONE_DIGIT_WIDTH times their height.
+    Then the drawing is read exactly as a single digit always was (a 4 in two strokes stays a 4)."""
+    if len(boxes) == 0 or len(segment.overlap_groups(boxes)) > 1:
+        return False
+    x0, y0, x1, y1 = segment.union_box(boxes)
+    return x1 - x0 <= ONE_DIGIT_WIDTH * (y1 - y0)
 
 
 def crossing_links(strokes, boxes):
