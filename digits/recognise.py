@@ -17,7 +17,7 @@ import numpy as np
 from digits.constants import SIDE
 from digits.errors import EmptyImageError
 from digits.imaging import image_files, ink_pieces, segment, strokes as stroke_drawing
-from digits.imaging.prepare import prepare_array, prepare_image
+from digits.imaging.prepare import MIN_EXTENT, prepare_array, prepare_image
 
 
 @dataclass
@@ -191,8 +191,10 @@ def read_number_strokes(strokes, width, height, network, brush=stroke_drawing.BR
         reading.box = tuple(int(round(v)) for v in segment.union_box(boxes))
         return NumberReading(str(reading.digit), [reading], [], number_message([reading], []))
     by_x = sorted(range(len(strokes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
+    # A mark smaller than a single digit's drawing may be (on the app's usual canvas) is a dot.
+    min_size = MIN_EXTENT * min(max(width, height), stroke_drawing.CANVAS_WIDTH)
     return read_pieces(boxes, [list(range(len(strokes))), by_x], prepare_run, network,
-                       links=crossing_links(strokes, boxes))
+                       links=crossing_links(strokes, boxes), min_size=min_size)
 
 
 def one_digit(boxes):

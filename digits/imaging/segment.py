@@ -89,16 +89,16 @@ def digit_height(boxes):
     return max(float(np.median(tall)), 1.0)
 
 
-def run_penalty(boxes, height, joined=frozenset()):
+def run_penalty(boxes, height, joined=frozenset(), min_size=0.0):
     """The prior cost of reading pieces `boxes` ((k, 4)) as one digit, or None when they cannot
     be one: shorter than `MIN_HEIGHT`, wider than `MAX_WIDTH`, or a gap wider than `MAX_GAP`
     digit heights between them. Costs: the gaps between its pieces, a width beyond `WIDE`, a
     height below `SHORT`, and `SIDE` for each two tall pieces side by side (a 1 beside an 8)
     unless `joined` says they were cut from one piece of ink (it holds (i, j) pairs of
-    positions in `boxes`, i < j)."""
+    positions in `boxes`, i < j). Runs whose longer side is under `min_size` pixels are dots."""
     box = union_box(boxes)
     w, h = (box[2] - box[0]) / height, (box[3] - box[1]) / height
-    if h < MIN_HEIGHT or w > MAX_WIDTH:
+    if h < MIN_HEIGHT or w > MAX_WIDTH or max(w, h) * height < min_size:
         return None
     cost, previous, order = 0.0, None, np.argsort(boxes[:, 0], kind="stable")
     for k, b in zip(order, boxes[order]):
@@ -122,11 +122,11 @@ def x_overlap(a, b):
     return (min(a[2], b[2]) - max(a[0], b[0])) / max(min(a[2] - a[0], b[2] - b[0]), 1e-9)
 
 
-def candidate_runs(boxes, orders, height, max_pieces=MAX_PIECES, joined=None):
+def candidate_runs(boxes, orders, height, max_pieces=MAX_PIECES, joined=None, min_size=0.0):
     """{run (sorted index tuple): prior cost} for every run of up to `max_pieces` consecutive
     pieces, in any of `orders`, that could be a digit (its prior cost below `PRUNE`, or
     a single piece: whatever its shape, a piece is read before it is left out). `joined`:
-    (n, n) bools, pieces cut from one piece of ink."""
+    (n, n) bools, pieces cut from one piece of ink; `min_size`: see `run_penalty`."""
     runs, seen = {}, set()
     for order in orders:
         for start in range(len(order)):
@@ -136,7 +136,7 @@ def candidate_runs(boxes, orders, height, max_pieces=MAX_PIECES, joined=None):
                     seen.add(run)
                     pairs = frozenset() if joined is None else frozenset(
                         (a, b) for a in range(len(run)) for b in range(a + 1, len(run)) if joined[run[a], run[b]])
-                    penalty = run_penalty(boxes[list(run)], height, pairs)
+                    penalty = run_penalty(boxes[list(run)], height, pairs, min_size)
                     if penalty is not None and (penalty < PRUNE or len(run) == 1):
                         runs[run] = penalty
     return runs
@@ -191,7 +191,7 @@ def best_path(order, run_scores, skip_cost, boxes, links, max_pieces=MAX_PIECES)
     return total, runs[::-1], skipped[::-1]
 
 
-def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None, joined=None):
+def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None, joined=None, min_size=0.0):
     """Segment pieces with boxes (n, 4) into digits; see the module's docstring.
 
     orders: sequences of piece indices, each an order to search (every order holds every piece).
@@ -200,13 +200,14 @@ def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None, joined=
     max_pieces: the most pieces one digit may be made of.
     links: (n, n) what it costs to read two pieces as neighbouring digits (default none).
     joined: (n, n) bools, pieces cut from one piece of ink (never charged `SIDE`).
+    min_size: the least a digit's longer side may be, in the boxes' units (smaller: a dot).
     Returns a Segmentation, its runs sorted left to right.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     if len(boxes) == 0:
         return Segmentation([], np.zeros((0, 10)), [], 0.0)
     height = digit_height(boxes)
-    priors = candidate_runs(boxes, orders, height, max_pieces, joined)
+    priors = candidate_runs(boxes, orders, height, max_pieces, joined, min_size)
     runs = list(priors)
     shares = np.asarray(read(runs), dtype=np.float64).reshape(len(runs), -1) if runs else np.zeros((0, 10))
     scores = {}
