@@ -31,6 +31,8 @@ CUT_WIDTH = 0.5         # components wider than this many digit heights are cut 
 CUT_EVERY = 0.2         # ...into pieces at least this many digit heights wide (over-segmentation)
 SLANTS = np.linspace(-0.6, 0.6, 13)   # the slants (shears) tried for cutting
 VALLEY = 1.5            # ...at columns holding no more ink than this many stroke widths
+DIP = 0.25              # ...or where the ink's upper outline dips this many digit heights
+TOUCH = 0.35            # ...through no more ink than this many digit heights
 
 
 def ink_of_photo(source, name=None):
@@ -155,9 +157,17 @@ def cut_at_valleys(own, height, shear=0.0):
     left = ndimage.maximum_filter1d(profile, size=reach, origin=reach // 2, mode="constant")
     right = ndimage.maximum_filter1d(profile, size=reach, origin=-(reach // 2), mode="constant")
     valleys = np.flatnonzero((profile <= VALLEY * stroke) & (np.minimum(left, right) >= profile + stroke))
+    # Where the ink's upper outline dips deep between two digits that touch (two 0s side by
+    # side), even though the column holds much ink: cut there too, after the valleys.
+    top = np.full(len(profile), float(h))
+    np.minimum.at(top, upright, ys.astype(np.float64))
+    high_left = ndimage.minimum_filter1d(top, size=reach, origin=reach // 2, mode="constant", cval=h)
+    high_right = ndimage.minimum_filter1d(top, size=reach, origin=-(reach // 2), mode="constant", cval=h)
+    dips = np.flatnonzero((top - np.maximum(high_left, high_right) >= DIP * height) & (profile <= TOUCH * height))
     step = max(int(CUT_EVERY * height), 2)
     cuts = []
-    for c in sorted(valleys, key=lambda c: (profile[c], c)):
+    ranked = sorted(valleys, key=lambda c: (profile[c], c)) + sorted(dips, key=lambda c: (-top[c], c))
+    for c in ranked:
         if all(abs(c - d) >= step for d in cuts):
             cuts.append(int(c))
     pieces = []
