@@ -184,17 +184,21 @@ def read_number_strokes(strokes, width, height, network, brush=stroke_drawing.BR
     def prepare_run(run):
         return prepare_image(stroke_drawing.render_part([strokes[i] for i in run], width, height, brush))
 
-    if one_digit(boxes):
+    if one_digit(boxes) or not len(boxes):
         reading = read_strokes(strokes, width, height, network, brush)
-        if reading.digit is None:
-            return NumberReading("", [], [], number_message([], []))
+        if reading.digit is None:       # empty, or a dot: said as a single digit's drawing says it
+            return NumberReading("", [], [], reading.message)
         reading.box = tuple(int(round(v)) for v in segment.union_box(boxes))
         return NumberReading(str(reading.digit), [reading], [], number_message([reading], []))
     by_x = sorted(range(len(strokes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
     # A mark smaller than a single digit's drawing may be (on the app's usual canvas) is a dot.
     min_size = MIN_EXTENT * min(max(width, height), stroke_drawing.CANVAS_WIDTH)
-    return read_pieces(boxes, [list(range(len(strokes))), by_x], prepare_run, network,
-                       links=crossing_links(strokes, boxes), min_size=min_size)
+    number = read_pieces(boxes, [list(range(len(strokes))), by_x], prepare_run, network,
+                         links=crossing_links(strokes, boxes), min_size=min_size)
+    if not number.digits:               # only dots: said as a single digit's drawing says it
+        single = read_strokes(strokes, width, height, network, brush)
+        number.message = single.message if single.digit is None else number.message
+    return number
 
 
 def one_digit(boxes):

@@ -83,7 +83,10 @@ def test_a_dot_is_left_out(network):
 
 def test_an_empty_drawing_reads_no_number(network):
     reading = read([], network)
-    assert reading.number == "" and reading.digits == [] and reading.message.startswith("Nothing to read")
+    assert reading.number == "" and reading.digits == []
+    assert reading.message == recognise.read_strokes([], W, H, network).message       # "The image is empty..."
+    reading = read([[(300, 100)]], network)                                           # a lone dot
+    assert reading.number == "" and "too small" in reading.message
 
 
 def test_boxes_are_on_the_canvas_and_left_to_right(network):

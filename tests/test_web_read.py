@@ -51,7 +51,9 @@ def test_a_number_is_read_with_a_box_for_each_digit(client, network):
 
 def test_an_empty_drawing_reads_an_empty_number(client):
     body = read(client, []).get_json()
-    assert body["number"] == "" and body["digits"] == [] and body["message"].startswith("Nothing to read")
+    assert body["number"] == "" and body["digits"] == [] and "empty" in body["message"]
+    body = read(client, [[[300, 100]]]).get_json()
+    assert body["number"] == "" and "too small" in body["message"]
 
 
 def test_a_dash_is_reported_as_left_out(client):

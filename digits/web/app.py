@@ -199,7 +199,8 @@ def number_answer(reading, model_id):
         "number": reading.number,
         "digits": [{"digit": d.digit, "confidence": float(d.confidence), "sure": bool(d.sure), "box": list(d.box),
                     "probabilities": [float(p) for p in d.probabilities],
-                    "image": np.round(d.image, IMAGE_DECIMALS).tolist()} for d in reading.digits],
+                    "image": np.round(d.image, IMAGE_DECIMALS).tolist(), "message": d.message}
+                   for d in reading.digits],
         "left_out": [list(box) for box in reading.left_out],
         "message": reading.message,
         "model": model_id,
