@@ -11,7 +11,8 @@ covering the pieces whose summed score is highest:
 
     score(run)  = log(network's top share) + BONUS - penalties (gaps inside the run, too wide or short a run)
     score(skip) = -SKIP                     (a piece too small to be a digit; -SKIP_LARGE for others)
-    score(cut)  = -cut_cost(left run, right run)   (neighbouring digits overlapping much in x)
+    score(cut)  = -cut_cost(left run, right run)   (neighbouring digits overlapping much in x,
+                                                    or staggered, one lower than the other)
 
 The pieces are taken in one or more orders (for strokes: the order they were drawn in, and
 left to right); the order whose best path scores highest wins.
@@ -40,6 +41,8 @@ SHORT_COST = 5.0      # ...this much per digit height below it (a 4's lone lower
 SIDE = 2.0            # the cost of two tall pieces side by side, barely overlapping, read as one digit
 TALL_PIECE = 0.6      # (tall: this many digit heights)
 CUT = 4.0             # the cost of cutting between two digits whose x-extents overlap wholly...
+STAGGER = 8.0         # the cost per digit height of cutting between staggered runs (one both
+STAGGER_FREE = 0.05   # starts and ends lower than the other, beyond this: a 4's two strokes)
 FREE = 0.5            # ...beyond this fraction of the narrower one (touching digits overlap a little)
 
 
@@ -148,15 +151,20 @@ def skip_costs(boxes, height):
     return np.where((boxes[:, 3] - boxes[:, 1]) < MIN_HEIGHT * height, SKIP, SKIP_LARGE)
 
 
-def cut_cost(a, b, link=0.0):
+def cut_cost(a, b, link=0.0, height=None):
     """The cost of reading boxes `a` and `b` as two neighbouring digits: `CUT` times how much
     their x-extents overlap beyond `FREE` of the narrower one (two strokes of one 8 overlap
     wholly; touching digits a little), plus `link`, what the caller says it costs to part
     their pieces (strokes that cross each other: see `best_reading`)."""
-    return CUT * max(x_overlap(a, b) - FREE, 0.0) + link
+    cost = CUT * max(x_overlap(a, b) - FREE, 0.0) + link
+    if height:      # staggered: one starts lower and ends lower than the other (a 4's two strokes)
+        top, bottom = (b[1] - a[1]) / height, (b[3] - a[3]) / height
+        stagger = min(abs(top), abs(bottom)) if top * bottom > 0 else 0.0
+        cost += STAGGER * max(stagger - STAGGER_FREE, 0.0)
+    return cost
 
 
-def best_path(order, run_scores, skip_cost, boxes, links, max_pieces=MAX_PIECES):
+def best_path(order, run_scores, skip_cost, boxes, links, max_pieces=MAX_PIECES, height=None):
     """Dynamic programming over pieces in `order`: the runs and left-out pieces covering them
     all with the highest total score. `run_scores` maps a sorted index tuple to its score,
     `skip_cost` (n,) the cost of leaving each piece out; neighbouring runs pay their
@@ -180,7 +188,7 @@ def best_path(order, run_scores, skip_cost, boxes, links, max_pieces=MAX_PIECES)
                     continue
                 if run not in run_box:
                     run_box[run] = union_box(boxes[list(run)])
-                cut = 0.0 if last is None else cut_cost(run_box[last], run_box[run], links[np.ix_(last, run)].sum())
+                cut = 0.0 if last is None else cut_cost(run_box[last], run_box[run], links[np.ix_(last, run)].sum(), height)
                 offer(end, run, score + run_scores[run] - cut, (k, last, run))
     last = max(best[n], key=lambda key: best[n][key][0])
     total, runs, skipped, k = best[n][last][0], [], [], n
@@ -218,7 +226,7 @@ def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None, joined=
     links = np.zeros((len(boxes), len(boxes))) if links is None else np.asarray(links, dtype=np.float64)
     if joined is not None:      # a piece cut from a larger piece of ink is part of something
         costs[np.asarray(joined).sum(axis=1) > 1] = SKIP_LARGE
-    score, path, skipped = max((best_path(list(order), scores, costs, boxes, links, max_pieces) for order in orders), key=lambda found: found[0])
+    score, path, skipped = max((best_path(list(order), scores, costs, boxes, links, max_pieces, height) for order in orders), key=lambda found: found[0])
     path.sort(key=lambda run: union_box(boxes[list(run)])[0] + union_box(boxes[list(run)])[2])
     index = {run: i for i, run in enumerate(runs)}
     return Segmentation(path, np.array([shares[index[run]] for run in path]).reshape(len(path), shares.shape[1]),
