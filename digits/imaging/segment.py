@@ -39,7 +39,8 @@ MAX_WIDTH = 2.0       # and one wider than this is never a digit
 SHORT = 0.7           # a digit shorter than this many digit heights costs...
 SHORT_COST = 5.0      # ...this much per digit height below it (a 4's lone lower stroke is no 1)
 SIDE = 2.0            # the cost of two tall pieces side by side, barely overlapping, read as one digit
-TALL_PIECE = 0.6      # (tall: this many digit heights)
+TALL_PIECE = 0.6      # (tall: this many digit heights; side by side: staggered by at most
+SIDE_STAGGER = 0.15   # this many digit heights, see `stagger`)
 CUT = 4.0             # the cost of cutting between two digits whose x-extents overlap wholly...
 STAGGER = 8.0         # the cost per digit height of cutting between staggered runs (one both
 STAGGER_FREE = 0.05   # starts and ends lower than the other, beyond this: a 4's two strokes)
@@ -96,7 +97,8 @@ def run_penalty(boxes, height, joined=frozenset(), min_size=0.0):
     """The prior cost of reading pieces `boxes` ((k, 4)) as one digit, or None when they cannot
     be one: shorter than `MIN_HEIGHT`, wider than `MAX_WIDTH`, or a gap wider than `MAX_GAP`
     digit heights between them. Costs: the gaps between its pieces, a width beyond `WIDE`, a
-    height below `SHORT`, and `SIDE` for each two tall pieces side by side (a 1 beside an 8)
+    height below `SHORT`, and `SIDE` for each two tall pieces side by side (a 1 beside an 8;
+    not staggered as a 4's two strokes are)
     unless `joined` says they were cut from one piece of ink (it holds (i, j) pairs of
     positions in `boxes`, i < j). Runs whose longer side is under `min_size` pixels are dots."""
     box = union_box(boxes)
@@ -111,7 +113,7 @@ def run_penalty(boxes, height, joined=frozenset(), min_size=0.0):
                 return None
             cost += GAP * max(gap, 0.0)
             if min(b[3] - b[1], previous[3] - previous[1]) >= TALL_PIECE * height and x_overlap(previous, b) < FREE \
-                    and (min(k, last), max(k, last)) not in joined:
+                    and (min(k, last), max(k, last)) not in joined and stagger(previous, b, height) <= SIDE_STAGGER:
                 cost += SIDE
             previous = np.array([previous[0], min(previous[1], b[1]), max(previous[2], b[2]), max(previous[3], b[3])])
         else:
@@ -157,11 +159,17 @@ def cut_cost(a, b, link=0.0, height=None):
     wholly; touching digits a little), plus `link`, what the caller says it costs to part
     their pieces (strokes that cross each other: see `best_reading`)."""
     cost = CUT * max(x_overlap(a, b) - FREE, 0.0) + link
-    if height:      # staggered: one starts lower and ends lower than the other (a 4's two strokes)
-        top, bottom = (b[1] - a[1]) / height, (b[3] - a[3]) / height
-        stagger = min(abs(top), abs(bottom)) if top * bottom > 0 else 0.0
-        cost += STAGGER * max(stagger - STAGGER_FREE, 0.0)
+    if height:
+        cost += STAGGER * max(stagger(a, b, height) - STAGGER_FREE, 0.0)
     return cost
+
+
+def stagger(a, b, height):
+    """How far box `b` both starts and ends lower (or higher) than box `a`, in digit heights:
+    the lesser of the two shifts, 0 when they shift opposite ways (a 4's two strokes are
+    staggered; neighbouring digits of different sizes on one baseline are not)."""
+    top, bottom = (b[1] - a[1]) / height, (b[3] - a[3]) / height
+    return min(abs(top), abs(bottom)) if top * bottom > 0 else 0.0
 
 
 def best_path(order, run_scores, skip_cost, boxes, links, max_pieces=MAX_PIECES, height=None):
