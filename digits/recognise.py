@@ -90,6 +90,7 @@ def read_file(path, network, name=None):
 # Numbers ------------------------------------------------------------------------------------------
 
 CROSSING = 1.5      # the cost of reading two strokes that cross each other as two digits
+CROSS_POINTS = 200  # strokes are thinned to this many points to find where they cross
 INK_CUT = 0.3       # the cost of reading two pieces cut from one piece of ink as two digits
 ONE_DIGIT_WIDTH = 0.8   # ink no wider than this many times its height is one digit (to prediction.py)
 IMAGE_PIECES = 4    # an image's digit may be more pieces than a drawn one (broken lines, cuts)
@@ -216,6 +217,8 @@ def crossing_links(strokes, boxes):
     them into two digits costs that much. Only strokes whose boxes overlap are compared."""
     n = len(strokes)
     links = np.zeros((n, n))
+    # At most CROSS_POINTS points a stroke: the test compares every segment with every other.
+    strokes = [s if len(s) <= CROSS_POINTS else np.vstack((s[::-(-len(s) // CROSS_POINTS)], s[-1:])) for s in strokes]
     for i in range(n):
         for j in range(i + 1, n):
             if boxes[i, 0] < boxes[j, 2] and boxes[j, 0] < boxes[i, 2] and boxes[i, 1] < boxes[j, 3] \

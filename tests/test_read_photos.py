@@ -84,3 +84,15 @@ def test_photos_of_numbers_by_real_writers(network, pendigits_file):
         jpeg = paper.photograph(strokes, 1000, 290, rng)
         exact += recognise.read_number_image(io.BytesIO(jpeg), network).number == truth
     assert exact >= 0.7 * len(numbers)       # measured 84 % (python -m benchmarks.bench_numbers)
+
+
+def test_a_page_full_of_marks_is_read_in_bounded_time(network):
+    import time
+    rng = np.random.default_rng(0)
+    page = np.full((900, 1200), 235, dtype=np.uint8)
+    for x, y in rng.integers(20, 880, size=(600, 2)):        # 600 separate small strokes
+        page[y:y + 18, x % 1180:x % 1180 + 4] = 40
+    start = time.perf_counter()
+    reading = recognise.read_number_image(Image.fromarray(page), network)
+    assert time.perf_counter() - start < 10
+    assert len(reading.digits) + len(reading.left_out) <= ink_pieces.MAX_COMPONENTS * 2

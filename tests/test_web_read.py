@@ -130,3 +130,13 @@ def test_numbers_by_real_writers_through_the_api(client, pendigits_file):
         body = read(client, [s.tolist() for s in strokes]).get_json()
         exact += body["number"] == truth
     assert exact >= 0.9 * len(numbers)
+
+
+def test_the_largest_drawing_allowed_is_read_quickly(client):
+    import time
+    from digits.web.app import MAX_POINTS
+    t = np.linspace(0, 40 * np.pi, MAX_POINTS // 2)
+    scribble = lambda x0: [[round(x0 + 60 * np.sin(a)), round(150 + 80 * np.cos(1.1 * a))] for a in t]  # noqa: E731
+    start = time.perf_counter()
+    response = read(client, [scribble(200), scribble(240)])       # two long strokes over each other
+    assert response.status_code == 200 and time.perf_counter() - start < 10

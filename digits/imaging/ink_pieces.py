@@ -26,6 +26,7 @@ POLARITY_SIDE = 320     # which is darker, ink or paper, is decided on a copy th
 PAPER_SIDE = 96         # the paper's light is estimated on a copy this many pixels long
 CONTRAST = 0.12         # ink is at least this much darker than its paper, as a fraction of the paper
 NOISE = 5.0             # ...and this many times the noise of the paper's grain
+MAX_COMPONENTS = 40     # at most this many ink components are read (a number has far fewer)
 SPECK = 0.12            # components smaller than this share of the tallest one are specks of dirt
 CUT_WIDTH = 0.5         # components wider than this many digit heights are cut at valleys...
 CUT_EVERY = 0.2         # ...into pieces at least this many digit heights wide (over-segmentation)
@@ -108,6 +109,7 @@ def components(mask):
     sides = np.array([max(s[0].stop - s[0].start, s[1].stop - s[1].start) for s in slices])
     heights = np.array([s[0].stop - s[0].start for s in slices])
     keep = [i for i in range(n) if sides[i] >= SPECK * sides.max()]
+    keep = sorted(keep, key=lambda i: -sides[i])[:MAX_COMPONENTS]     # a page of text: its largest marks
     height = np.median([heights[i] for i in keep if heights[i] >= 0.5 * heights[keep].max()])
     out = np.zeros_like(labels)
     count, family, shear = 0, [], slant(mask)
