@@ -41,8 +41,8 @@ def predict(Theta1, Theta2, X):
 def parse_args(argv):
     from digits.nets import KINDS
     parser = argparse.ArgumentParser(
-        description="Recognise handwritten digits and numbers in image files (PNG, JPEG, BMP, GIF;\n"
-                    "dark ink on light paper or light on dark, any size, phone photos too), or write\n"
+        description="Recognise handwritten digits and numbers in image files (PNG, JPEG, BMP, GIF, WebP,\n"
+                    "TIFF; dark ink on light paper or light on dark, any size, phone photos too), or write\n"
                     "a Kaggle submission for the Digit Recognizer competition's test.csv.",
         epilog="examples:  python prediction.py digit.png scan.jpg photo_of_a_number.jpg\n"
                "           python prediction.py --format csv photos/ > answers.csv\n"

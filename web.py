@@ -6,6 +6,11 @@ desktop app's recognition path, so a drawing gets the same answer on the page as
 `python gui.py`.
 
     python web.py [--host HOST] [--port PORT] [--model ID | --weights-dir DIR] [--threads N]
+                  [--samples FILE]
+
+With `--samples FILE` the page offers "That was a 0..9" buttons under each answer, and the
+server keeps each drawing so labelled in that SQLite file (digits/samples; the desktop app's
+file by default is `python -m digits.samples --help`'s). Without it nothing is kept.
 
 Why Flask served by waitress: Flask is how this field usually puts a Python model behind a
 small JSON API and page; waitress is a production-grade WSGI server (Flask's own server is
@@ -25,19 +30,32 @@ import sys
 
 try:
     import argparse
-    import os
+    import ipaddress
     import signal
+    import socket
 
     from digits.cli import Terminated, run_reporting_errors, whole_number
     from digits.errors import UserInputError
+    from digits.web.defaults import BLAS_THREADS, DEFAULT_HOST, DEFAULT_PORT, THREADS
 except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
 
-DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
-THREADS = 4             # waitress worker threads: measured with python -m benchmarks.bench_web
-BLAS_THREADS = 1        # BLAS threads per matrix product: one drawing at a time is fastest on one
+def listen_address(parser, host):
+    """Check `--host`; whether every address it names is loopback (this machine only).
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+    An empty or unknown name stops with one `error:` line and exit code 2, before anything loads.
+    """
+    def error(message):
+        parser.exit(2, f"{parser.prog}: error: argument --host: {message}\n")
+
+    if not host.strip():
+        error("give an address to listen on, such as 127.0.0.1 (this machine) or 0.0.0.0 (every network interface)")
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as e:
+        error(f"cannot find the address {host!r} ({getattr(e, 'strerror', None) or e}); "
+              "give an address of this machine, such as 127.0.0.1 or 0.0.0.0")
+    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in found)
 
 
 def parse_args(argv):
@@ -58,6 +76,10 @@ def parse_args(argv):
                              "kind of those saved there")
     parser.add_argument("--weights-dir", metavar="DIR",
                         help="read with the network saved in DIR only (as python gui.py --weights-dir DIR)")
+    parser.add_argument("--samples", metavar="FILE",
+                        help="keep the drawings users label with the page's 'That was a...' buttons in FILE "
+                             "(an SQLite samples file, made if missing; gui.py keeps its samples in "
+                             "~/.local/share/digits/samples.sqlite). Default: keep nothing, show no buttons")
     parser.add_argument("--threads", type=whole_number(1), default=THREADS,
                         help=f"requests answered at the same time (default {THREADS})")
     parser.add_argument("--blas-threads", type=whole_number(1), default=BLAS_THREADS,
@@ -65,31 +87,28 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.port > 65535:
         parser.error(f"argument --port: must be a port number from 0 to 65535, got {args.port}")
+    args.loopback = listen_address(parser, args.host)
     return args
 
 
 def network_choices(args):
     """What the page offers to read with, and the default: as the desktop app (gui.py)."""
     from digits import nets
-    if args.weights_dir is None:
-        return nets.choices(), args.model
-    name = os.path.basename(os.path.normpath(args.weights_dir))
-    return [nets.Choice("given", f"network in {name}/", args.weights_dir, args.model)], "given"
+    choices = nets.choices(weights_dir=args.weights_dir, kind=args.model)
+    return choices, (args.model if args.weights_dir is None else "given")
 
 
-def serve(app, host, port, threads):
-    """Serve `app` with waitress until Ctrl-C or SIGTERM (then KeyboardInterrupt / Terminated)."""
-    import waitress
+def serve(app, host, port, threads, loopback=True):
+    """Serve `app` with waitress until Ctrl-C or SIGTERM (then KeyboardInterrupt / Terminated).
+
+    `loopback`: whether `host` is this machine only; if not, say who can reach the page."""
     from digits.web.app import MAX_IMAGE_BYTES
+    from digits.web.server import make_server
     try:
-        server = waitress.create_server(
-            app, host=host, port=port, threads=threads,
-            # Bodies are kept in memory, never spooled to a temporary file. Flask refuses bodies
-            # over its limits with a JSON 413; waitress cuts off anything twice as large itself.
-            max_request_body_size=2 * MAX_IMAGE_BYTES, inbuf_overflow=2 * MAX_IMAGE_BYTES + (1 << 16),
-            ident="digits")
-    except OSError as e:
-        raise UserInputError(f"cannot listen on {host}:{port} ({e.strerror or e}); "
+        # Flask refuses bodies over its limits with a JSON 413; waitress cuts off anything twice as large itself.
+        server = make_server(app, host, port, threads, max_body_bytes=2 * MAX_IMAGE_BYTES)
+    except (OSError, ValueError) as e:
+        raise UserInputError(f"cannot listen on {host}:{port} ({getattr(e, 'strerror', None) or e}); "
                              "choose another --port (or --host)") from None
     stopped = []
 
@@ -99,9 +118,9 @@ def serve(app, host, port, threads):
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
+        shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
         print(f"Serving the drawing page on http://{shown}:{server.effective_port}/ (Ctrl-C stops it)", flush=True)
-        if host not in LOOPBACK:
+        if not loopback:
             print(f"note: listening on {host}: everyone who can reach this machine on port "
                   f"{server.effective_port} can use the page and its API (there is no login)", flush=True)
         server.run()
@@ -113,33 +132,27 @@ def serve(app, host, port, threads):
         raise Terminated() if stopped[0] == signal.SIGTERM else KeyboardInterrupt()
 
 
-def log_server_warnings():
-    """waitress's own warnings (such as "Task queue depth is 3": every thread is busy and
-    requests wait) as one "waitress: ..." line each on stderr."""
-    import logging
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("waitress: %(message)s"))
-    log = logging.getLogger("waitress")
-    log.addHandler(handler)
-    log.setLevel(logging.WARNING)
-    log.propagate = False
-
-
 def run(args):
-    from threadpoolctl import threadpool_limits
+    from digits.blas import limit_blas
 
     from digits.web.app import create_app
+    from digits.web.server import log_server_warnings
     choices, default = network_choices(args)
-    app = create_app(choices, default)
+    samples = None
+    if args.samples is not None:
+        from digits.samples import SampleStore
+        samples = SampleStore(args.samples)     # a damaged file stops here, with one line
+        print(f"Keeping labelled drawings in {samples.path} ({samples.count()} so far)")
+    app = create_app(choices, default, samples, local_only=args.loopback)
     networks = app.extensions["digits.networks"]
     for choice, error in networks.skipped:
         print(f"note: not offering {choice.label}: {error}", file=sys.stderr)
     for model_id, (choice, network) in networks.loaded.items():
         print(f"Reading with: {choice.label} ({network.describe()})"
               + (", the default" if model_id == networks.default else ""))
-    threadpool_limits(args.blas_threads)      # for the whole process: every server thread
-    log_server_warnings()
-    serve(app, args.host, args.port, args.threads)
+    limit_blas(args.blas_threads)      # for the whole process: every server thread
+    log_server_warnings(sys.stderr)
+    serve(app, args.host, args.port, args.threads, args.loopback)
     return 0
 
 

@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_cnn [--epochs 8] [--arch 16-32:128] [--kernel 5] [--subset N]
                                    [--batch-size 128] [--lr 2e-3] [--no-distort] [--data FOLDER]
-                                   [--save FOLDER] [--validate] [--micro]
+                                   [--save FOLDER] [--validate] [--micro] [--table ROUNDS]
 
 Trains `CNN.random(seed)` with `train_minibatch` on the 60,000 MNIST training images (or the
 first --subset of them), by default with the recipe `digits.nets.cnn.RECIPE`, and prints the
@@ -15,23 +15,35 @@ their time times the steps of an epoch is what an epoch would take if everything
 calls were free. epoch time / floor says how much the rest (im2col, col2im, pooling, the
 optimiser, the data) costs on top.
 
+--table ROUNDS instead trains fresh networks on --subset images for --epochs, the conv stages
+computed by the fused digits.nets.conv_stage and by the separate layers (the former path) in
+turn, ROUNDS times interleaved, and prints a table of the per-step time of each stage
+(scale+distort, forward, backward, optimizer step, other) beside the floor measured after each
+training, in CPU time per worker thread (what the work costs, steady when other processes
+share the cores) and in wall time:
+
+    python -m benchmarks.bench_cnn --table 5 --subset 6400 --epochs 1
+
 --micro instead times the layout and col2im alternatives side by side (interleaved, best of
 several): the NHWC conv stage of digits.nets.layers against the same stage in NCHW, and the
 three ways of computing the convolution's input gradient.
 """
 import argparse
+import contextlib
 import os
 import resource
 import sys
+import threading
 import time
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from digits.data.idx import read_idx
-from digits.nets import layers
+from digits.nets import conv_stage, layers
 from digits.nets.cnn import CNN, RECIPE
-from digits.nets.minibatch import progress_printer, train_minibatch
+from digits.nets.minibatch import train_minibatch
+from digits.reporting.progress import progress_printer
 
 DEFAULT_DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                             "shared", "mnist")
@@ -51,6 +63,19 @@ def cpu_model():
     flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
     simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
     return f"{models[0] if models else 'unknown CPU'}, {len(models)} logical CPUs, {simd} in its flags"
+
+
+def numpy_simd():
+    """NumPy's SIMD level on this CPU: its baseline and the dispatched targets the CPU runs."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+    except ImportError:                     # numpy < 2
+        try:
+            from numpy.core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+        except ImportError:
+            return "unknown"
+    used = [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]
+    return f"baseline {' '.join(__cpu_baseline__) or 'none'}, dispatched {' '.join(used) or 'none'}"
 
 
 def blas_description():
@@ -79,6 +104,8 @@ def peak_rss_mb():
 # Data ----------------------------------------------------------------------------------------------
 
 def load_mnist(folder):
+    from benchmarks.pen_drawings import mnist_dir
+    folder = mnist_dir(folder)
     arrays = []
     for name in FILES:
         path = os.path.join(folder, name + ".gz")
@@ -105,10 +132,10 @@ def record_matmuls(net, batch_size, rng):
     """(shape, order) of both operands of every matrix product in one training step."""
     calls = []
 
-    def recording(a, b):
+    def recording(a, b, out=None):
         calls.append(tuple((x.shape, "F" if (x.flags.f_contiguous and not x.flags.c_contiguous) else "C", x.dtype)
                            for x in (a, b)))
-        return np.matmul(a, b)
+        return np.matmul(a, b, out=out)
 
     X = rng.random((batch_size, 784), dtype=np.float32)
     y = rng.integers(0, 10, batch_size)
@@ -121,6 +148,8 @@ def record_matmuls(net, batch_size, rng):
 
 
 def _operands(calls, rng):
+    """(a, b, out) for each call: operands of its shapes and memory orders, and a result array
+    (reused, as the training step's work arrays are: the floor counts no page faults)."""
     made, operands = {}, []
     for call in calls:
         pair = []
@@ -129,48 +158,150 @@ def _operands(calls, rng):
             if key not in made:
                 made[key] = np.asarray(rng.standard_normal(shape), dtype=dtype, order=order)
             pair.append(made[key])
-        operands.append(pair)
+        out_shape = np.matmul(pair[0][:1], pair[1]).shape[1:]
+        key = ("out", pair[0].shape[0]) + out_shape
+        if key not in made:
+            made[key] = np.empty((pair[0].shape[0],) + out_shape, dtype=np.result_type(*pair))
+        operands.append((pair[0], pair[1], made[key]))
     return operands
 
 
 def time_matmuls(calls, rng, threads=1, repeats=7):
     """Median seconds of running all `calls` once, on fresh operands of the same shapes and
     orders; with threads > 1, that many threads each run all of them at the same time (on
-    their own operands) with single-threaded BLAS, as the trainer's workers do."""
+    their own operands) with single-threaded BLAS, as the trainer's workers do.
+    Returns (wall seconds, CPU seconds of the process / threads)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from threadpoolctl import threadpool_limits
+    from digits.blas import blas_single_threaded
     sets = [_operands(calls, rng) for _ in range(threads)]
 
     def run(operands):
-        for a, b in operands:
-            np.matmul(a, b)
+        for a, b, out in operands:
+            np.matmul(a, b, out=out)
 
-    times = []
-    with threadpool_limits(limits=1 if threads > 1 else None, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+    times, cpu = [], []
+    with blas_single_threaded() if threads > 1 else contextlib.nullcontext(), ThreadPoolExecutor(threads) as pool:
         for k in range(repeats + 1):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             list(pool.map(run, sets))
             if k:                                   # the first round warms up
                 times.append(time.perf_counter() - start)
-    return float(np.median(times))
+                cpu.append((time.process_time() - start_cpu) / threads)
+    return float(np.median(times)), float(np.median(cpu))
 
 
-def arithmetic_floor(net, batch_size, workers):
+def arithmetic_floor(net, batch_size, workers, quiet=False):
     """Seconds per training step of the step's matrix products alone: the better of the whole
     batch's products with BLAS on all cores, and (workers > 1) each worker's part's products
-    in `workers` threads at once, single-threaded BLAS each. Returns (seconds, products, how)."""
+    in `workers` threads at once, single-threaded BLAS each. Returns (seconds, products, how,
+    CPU seconds per thread of that way: see time_matmuls)."""
     rng = np.random.default_rng(1)
     calls = record_matmuls(net, batch_size, rng)
-    options = [(time_matmuls(calls, rng), len(calls), f"whole batch of {batch_size}, multithreaded BLAS")]
+    options = [(*time_matmuls(calls, rng), len(calls), f"whole batch of {batch_size}, multithreaded BLAS")]
     if workers > 1:
         part = -(-batch_size // workers)
         part_calls = record_matmuls(net, part, rng)
-        options.append((time_matmuls(part_calls, rng, threads=workers), len(part_calls) * workers,
+        options.append((*time_matmuls(part_calls, rng, threads=workers), len(part_calls) * workers,
                         f"{workers} threads x {part} images, single-threaded BLAS"))
-    for seconds, products, how in options:
+    for seconds, _, products, how in options if not quiet else ():
         print(f"  matrix products alone: {1e3 * seconds:.1f} ms per step ({products} products; {how})")
-    return min(options)
+    seconds, cpu, products, how = min(options)
+    return seconds, products, how, cpu
+
+
+# Per-stage time of a training step (--table) --------------------------------------------------------
+
+STAGES = ("scale+distort", "forward", "backward", "optimizer step")
+PATHS = {"separate layers": (conv_stage.separate_forward, conv_stage.separate_backward),
+         "fused stage": (conv_stage.stage_forward, conv_stage.stage_backward)}
+
+
+@contextlib.contextmanager
+def stage_clock():
+    """Wraps what the trainer calls (minibatch._prepared, CNN._forward and loss_and_scores, the
+    optimizers' step) to add up the CPU seconds of the calling thread spent in each of STAGES,
+    from every thread (CPU time: what the work costs, whatever else shares the cores).
+    Yields {stage: seconds}; backward is the cost minus its forward (loss, backward, decay)."""
+    from digits.nets import minibatch, optimizers
+    seconds = dict.fromkeys(STAGES, 0.0)
+    lock = threading.Lock()
+    inner = threading.local()          # the forward's time inside the current cost, per thread
+
+    def timed(f, stage, minus=None):
+        def wrapper(*args, **kwargs):
+            start = time.thread_time()
+            inner.seconds = 0.0
+            out = f(*args, **kwargs)
+            spent = time.thread_time() - start
+            if stage == "forward":
+                inner.seconds = spent
+            with lock:
+                seconds[stage] += spent - (inner.seconds if minus else 0.0)
+            return out
+        return wrapper
+
+    saved = [(minibatch, "_prepared"), (CNN, "_forward"), (CNN, "loss_and_scores")] + \
+            [(cls, "step") for cls in optimizers.OPTIMIZERS.values()]
+    originals = [(owner, name, getattr(owner, name)) for owner, name in saved]
+    minibatch._prepared = timed(minibatch._prepared, "scale+distort")
+    CNN._forward = timed(CNN._forward, "forward")
+    CNN.loss_and_scores = timed(CNN.loss_and_scores, "backward", minus="forward")
+    for cls in optimizers.OPTIMIZERS.values():
+        cls.step = timed(cls.step, "optimizer step")
+    try:
+        yield seconds
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
+@contextlib.contextmanager
+def conv_path(name):
+    """The CNN's conv stages computed by PATHS[name] for the duration."""
+    saved = conv_stage.stage_forward, conv_stage.stage_backward
+    conv_stage.stage_forward, conv_stage.stage_backward = PATHS[name]
+    try:
+        yield
+    finally:
+        conv_stage.stage_forward, conv_stage.stage_backward = saved
+
+
+def stage_table(train_x, train_y, args, workers, rounds):
+    """Train a fresh default CNN for --epochs on the images with each path in PATHS in turn,
+    `rounds` times interleaved, and time the step's matrix products alone after each; print the
+    median per-step CPU time of each stage, the floor, and step / floor, in CPU and wall time."""
+    steps = args.epochs * -(-len(train_y) // args.batch_size)
+    figures = {name: [] for name in PATHS}
+    for r in range(rounds):
+        for name in PATHS:
+            net = CNN.random(np.random.default_rng(args.seed))
+            cpu = time.process_time()
+            with conv_path(name), stage_clock() as seconds:
+                result = train_minibatch(net, train_x, train_y, epochs=args.epochs, batch_size=args.batch_size,
+                                         lr=args.lr, rng=np.random.default_rng(args.seed), distort=args.distort,
+                                         report=None, lamb=args.lamb, workers=workers)
+            cpu = (time.process_time() - cpu) / steps / workers
+            with conv_path(name):
+                floor, _, _, floor_cpu = arithmetic_floor(net, args.batch_size, workers, quiet=True)
+            step = sum(result.history["seconds"]) / steps
+            row = {stage: seconds[stage] / steps / workers for stage in STAGES}
+            row["other"] = cpu - sum(row.values())
+            row.update({"step": cpu, "matrix-product floor": floor_cpu, "step / floor": cpu / floor_cpu,
+                        "wall: step": step, "wall: floor": floor, "wall: step / floor": step / floor})
+            figures[name].append(row)
+            print(f"  round {r + 1}, {name}: CPU {1e3 * cpu:.1f} ms per step and thread, floor "
+                  f"{1e3 * floor_cpu:.1f} ms, ratio {cpu / floor_cpu:.2f}; wall {1e3 * step:.1f} ms, floor "
+                  f"{1e3 * floor:.1f} ms, ratio {step / floor:.2f}", flush=True)
+    print(f"\nper training step, ms of CPU time per worker thread (batch {args.batch_size}, {workers} worker "
+          f"threads: the process's CPU time / {workers}; other = the rest: slicing, combining the parts' "
+          f"gradients, the loop), then wall time; median of {rounds} rounds of {args.epochs} epoch(s) on "
+          f"{len(train_y):,} images:")
+    print(f"  {'':22s}" + "".join(f"{name:>18s}" for name in PATHS))
+    for key in figures[next(iter(PATHS))][0]:
+        cells = [float(np.median([row[key] for row in figures[name]])) for name in PATHS]
+        ratio = key.endswith("step / floor")
+        print(f"  {key:22s}" + "".join(f"{c if ratio else 1e3 * c:18.{2 if ratio else 1}f}" for c in cells))
 
 
 # Layout and col2im alternatives (--micro) ----------------------------------------------------------
@@ -267,8 +398,8 @@ def _best_of(functions, rounds):
 
 def micro(batch_size, rounds=7):
     """Single-threaded BLAS, as each of the trainer's worker threads has it."""
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1, user_api="blas"):
+    from digits.blas import blas_single_threaded
+    with blas_single_threaded():
         _micro(batch_size, rounds)
 
 
@@ -329,10 +460,13 @@ def main(argv=None):
     parser.add_argument("--validate", action="store_true", help="test accuracy after every epoch")
     parser.add_argument("--save", metavar="FOLDER", help="save the trained network (cnn.npz) there")
     parser.add_argument("--micro", action="store_true", help="time the layout and col2im alternatives only")
+    parser.add_argument("--table", type=int, metavar="ROUNDS", default=0,
+                        help="only the per-stage table: the fused conv stage against the separate layers, "
+                             "ROUNDS times interleaved (use with --subset and --epochs)")
     args = parser.parse_args(argv)
     schedule = args.schedule if args.schedule in ("cosine", "constant") else float(args.schedule)
 
-    print(f"CPU: {cpu_model()}")
+    print(f"CPU: {cpu_model()}; NumPy SIMD: {numpy_simd()}")
     print(f"BLAS: {blas_description()}; numpy {np.__version__}")
     if args.micro:
         micro(args.batch_size)
@@ -342,6 +476,9 @@ def main(argv=None):
     if args.subset:
         train_x, train_y = train_x[:args.subset], train_y[:args.subset]
     convs, hidden = args.arch
+    if args.table:
+        stage_table(train_x, train_y, args, args.workers or min(2, os.cpu_count() or 1), args.table)
+        return
     workers = args.workers or min(2, os.cpu_count() or 1)
     rng = np.random.default_rng(args.seed)
     net = CNN.random(rng, convs=convs, hidden=hidden, kernel=args.kernel)
@@ -350,12 +487,13 @@ def main(argv=None):
           f"Adam lr {args.lr:g} {args.schedule}, distortion {'on' if args.distort else 'off'}, "
           f"lamb {args.lamb:g}, seed {args.seed}, {workers} worker thread(s)")
     wall = time.perf_counter()
-    history, interrupted = train_minibatch(
+    result = train_minibatch(
         net, train_x, train_y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, rng=rng,
         validation=(test_x, test_y) if args.validate else None, distort=args.distort,
         progress=progress_printer() if sys.stderr.isatty() else None, lamb=args.lamb,
         schedule=schedule, optimizer=args.optimizer, workers=workers)
     wall = time.perf_counter() - wall
+    history, interrupted = result.history, result.stopped_early
     train_rss = peak_rss_mb()
     epochs_done = len(history["seconds"])
     train_seconds = sum(history["seconds"])
@@ -365,13 +503,13 @@ def main(argv=None):
 
     per_epoch = train_seconds / max(1, epochs_done)
 
-    print(f"\n{net.describe()}, {epochs_done} epochs{' (interrupted)' if interrupted else ''}")
+    print(f"\n{net.describe()}, {epochs_done} epochs{f' ({result.why})' if interrupted else ''}")
     print(f"  training: {train_seconds:.1f} s ({per_epoch:.1f} s per epoch, "
           f"{len(train_y) / per_epoch:,.0f} images/s); wall time with evaluations {wall:.1f} s")
     print(f"  test accuracy: {100 * accuracy:.2f} % ({len(test_y):,} images, predicted in {predict_seconds:.1f} s)")
     print(f"  peak memory (max RSS): {train_rss:.0f} MB after training, {peak_rss_mb():.0f} MB at the end")
     # The floor: the same products, alone, in this run.
-    step_floor, products, how = arithmetic_floor(net, args.batch_size, workers)
+    step_floor, products, how, _ = arithmetic_floor(net, args.batch_size, workers)
     epoch_floor = step_floor * len(train_y) / args.batch_size
     print(f"  arithmetic floor: {1e3 * step_floor:.1f} ms per step ({how}), {epoch_floor:.1f} s per epoch; "
           f"epoch time / floor = {per_epoch / epoch_floor:.2f}")

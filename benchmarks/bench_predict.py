@@ -17,10 +17,10 @@ import time
 
 import numpy as np
 
+from benchmarks.pen_drawings import load_pen_digits, canvas_images
 from digits import nets
-from digits.data import pendigits
 from digits.imaging.prepare import prepare_image
-from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas, render
+from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH
 from digits.recognise import read_drawing
 
 
@@ -47,11 +47,10 @@ def main(argv=None):
     parser.add_argument("--weights-dir", action="append", metavar="DIR",
                         help="a network folder to time (repeatable; default: every shipped network)")
     args = parser.parse_args(argv)
-    digits = pendigits.load(args.pen_digits or pendigits.default_dir())
+    digits = load_pen_digits(args.pen_digits)
     rng = np.random.default_rng(0)
     picks = rng.choice(len(digits), size=min(args.drawings, len(digits)), replace=False)
-    images = [render(fit_to_canvas(digits[i].strokes, CANVAS_WIDTH, CANVAS_HEIGHT, rng), CANVAS_WIDTH,
-                     CANVAS_HEIGHT, BRUSH) for i in picks]
+    images = canvas_images([digits[i] for i in picks], rng)
     labels = np.array([digits[i].label for i in picks])
     folders = args.weights_dir or [nets.pretrained_dir(k) for k in nets.shipped_kinds()]
     networks = [nets.load_network(folder) for folder in folders]

@@ -38,9 +38,9 @@ from digits.constants import DATA_DIR, REPO as ROOT
 from digits.data import mnist as dataset
 from digits.nets import MLP
 from digits.nets.base import pack
-from digits.nets.lbfgs import optimizer_blas_single_threaded
 import model
-from model import BLOCK_ROWS, CostFunction
+from digits.blas import numpy_blas_threads, scipy_blas_single_threaded
+from digits.nets.fast_mlp import BLOCK_ROWS, CostFunction
 
 
 def initial_params(input_size, hidden_size, num_labels, rng):
@@ -105,7 +105,7 @@ def reference_main(mat_path, maxiter, fix_threads=False):
     y = data['label'].flatten()
     X_train, y_train, X_test, y_test = X[:60000, :], y[:60000], X[60000:, :], y[60000:]
     nn_params = initial_params(784, 100, 10, np.random.default_rng(0))
-    with optimizer_blas_single_threaded() if fix_threads else contextlib.nullcontext():
+    with scipy_blas_single_threaded() if fix_threads else contextlib.nullcontext():
         result = minimize(reference_neural_network, x0=nn_params, args=(784, 100, 10, X_train, y_train, 0.1),
                           options={'maxiter': maxiter}, method="L-BFGS-B", jac=True)
     print(f"Trained in {time.perf_counter() - start:.1f} s ({result.nit} iterations)")
@@ -239,9 +239,10 @@ def big_products(X_train, params, dtype):
     def whole():
         return A1 @ Theta1.T, delta2.T @ A1
 
-    threads = model.numpy_blas_threads()
+    threads = numpy_blas_threads()
     starts = range(0, A1.shape[0], BLOCK_ROWS)
     blas = ThreadpoolController().select(user_api="blas")  # made once: it takes milliseconds
+    # (its own controller, not digits.blas: the floor is timed with exactly one limit set)
 
     def block(start):
         rows = slice(start, start + BLOCK_ROWS)
@@ -305,7 +306,7 @@ def optimizer_time(X_train, y_train, iterations):
             inside.append(time.perf_counter() - start)
             return result
 
-        with optimizer_blas_single_threaded():  # as digits.nets.lbfgs.train runs it
+        with scipy_blas_single_threaded():  # as digits.nets.lbfgs.train runs it
             start = time.perf_counter()
             result = minimize(timed, params, method="L-BFGS-B", jac=True, options={"maxiter": iterations})
             total = time.perf_counter() - start
@@ -356,8 +357,8 @@ def mat_file(data):
     default = os.path.join(DATA_DIR, dataset.MAT_NAME)
     if not data and os.path.exists(default):
         return default
-    folder = data or os.environ.get("MNIST_DIR") or os.path.join(ROOT, "..", "shared", "mnist")
-    X, y = dataset.load_mnist(folder)
+    from benchmarks.pen_drawings import mnist_dir
+    X, y = dataset.load_mnist(mnist_dir(data))
     path = os.path.join(tempfile.mkdtemp(), dataset.MAT_NAME)
     dataset.save_mat(path, X, y)
     return path

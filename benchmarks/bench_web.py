@@ -33,11 +33,12 @@ import time
 
 import numpy as np
 
+from benchmarks.pen_drawings import canvas_strokes
 from digits import nets, recognise
 from digits.data import pendigits
 from digits.errors import UserInputError
 from digits.imaging.prepare import prepare_image
-from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas, render
+from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, render
 from digits.web.app import MAX_JSON_BYTES, MAX_POINTS
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -221,8 +222,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.requests, args.compare_requests, args.threads, args.unique, args.rounds = 2000, 600, "2,6", 600, 1
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(1)            # as the server: one BLAS thread
+    from digits.blas import limit_blas
+    limit_blas(1)                   # as the server: one BLAS thread
 
     try:
         digits = [d for d in pendigits.load() if d.writer > TRAIN_WRITERS]
@@ -236,7 +237,7 @@ def main(argv=None):
         return 1
     rng = np.random.default_rng(0)
     chosen = [digits[i] for i in rng.permutation(len(digits))[:args.unique]]
-    drawings = [fit_to_canvas(d.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, rng) for d in chosen]
+    drawings = canvas_strokes(chosen, rng)
     labels = np.array([d.label for d in chosen])
     bodies = [drawing_request(s) for s in drawings]
     points = [sum(len(s) for s in strokes) for strokes in drawings]
@@ -286,9 +287,9 @@ def main(argv=None):
                   f"{m[4]:16.2f} ms {m[5]:18.2f}", flush=True)
 
     # 3. The main run, web.py's defaults ------------------------------------------------------------
-    import web
-    print(f"\nMain run: {args.requests} requests, web.py's defaults ({web.THREADS} waitress threads, "
-          f"{web.BLAS_THREADS} BLAS thread):")
+    from digits.web import defaults
+    print(f"\nMain run: {args.requests} requests, web.py's defaults ({defaults.THREADS} waitress threads, "
+          f"{defaults.BLAS_THREADS} BLAS thread):")
     server = Server(*model)
     memory = [("start", server.rss_mb())]
     try:

@@ -7,24 +7,20 @@ the stroke evening, by each set of weights given.
     python -m benchmarks.brush_widths [--weights-dir DIR ...] [--brushes 6 16 30]
 """
 import argparse
-import os
 import sys
 
 import numpy as np
 
+from benchmarks.pen_drawings import load_pen_digits, canvas_images
 from digits import nets
-from digits.data import pendigits
 from digits.errors import EmptyImageError
 from digits.imaging.prepare import STROKE, prepare_array, to_array
-from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas, render
 
 
 def inputs(digits, brush, stroke, seed):
     """Network inputs of each digit drawn with `brush` (seeded places and sizes)."""
-    rng = np.random.default_rng(seed)
     rows = []
-    for d in digits:
-        image = render(fit_to_canvas(d.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, rng), CANVAS_WIDTH, CANVAS_HEIGHT, brush)
+    for image in canvas_images(digits, np.random.default_rng(seed), brush):
         try:
             rows.append(prepare_array(to_array(image), stroke=stroke))
         except EmptyImageError:
@@ -39,7 +35,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     dirs = args.weights_dir or [nets.pretrained_dir("mlp")]
-    digits = [d for d in pendigits.load() if d.writer > 15][::4]
+    digits = [d for d in load_pen_digits() if d.writer > 15][::4]
     labels = np.array([d.label for d in digits])
     networks = [nets.load_network(d) for d in dirs]
     print(f"{len(digits)} pen digits of writers 16-30, recognised:")

@@ -13,7 +13,7 @@ digits.nets.calibration): the expected calibration error is reported before and 
 cross-validated (each group scored with the temperature fitted on the other groups), and
 `--calibrate DIR` writes the calibration fitted on all groups beside the network in DIR.
 
-    python -m benchmarks.pen_writer_groups [--groups 3] [--calibrate DIR] [main.py recipe options]
+    python -m benchmarks.pen_writer_groups [--groups 3] [--calibrate DIR] [recipe options, as main.py's]
 
 for example, the recipe of the pretrained CNN:
 
@@ -27,28 +27,11 @@ import time
 
 import numpy as np
 
-import main
-from digits.constants import REPO
-from digits.data import mnist, pendigits
-from digits.errors import EmptyImageError
+from benchmarks.pen_drawings import app_inputs, load_pen_digits, mnist_dir, scanned_like, varied_inputs
+from digits import recipes
+from digits.data import mnist, training_set
 from digits.imaging.distort import pen_training_images
-from digits.imaging.prepare import prepare_image
-from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas, render
 from digits.nets import calibration
-
-
-def app_drawings(digits, seed):
-    """The digits drawn as the app draws them (random place and size, 16 px brush), prepared:
-    (m, 784) floats; a drawing the app would refuse is an all-zero row (counted as wrong)."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for d in digits:
-        image = render(fit_to_canvas(d.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, rng), CANVAS_WIDTH, CANVAS_HEIGHT, BRUSH)
-        try:
-            rows.append(prepare_image(image))
-        except EmptyImageError:
-            rows.append(np.zeros(784))
-    return np.array(rows)
 
 
 def writer_groups(k, writers=30):
@@ -66,7 +49,9 @@ def main_(argv=None):
                         help="also save every group's readings (scores, shares as shown, labels) into FILE (.npz)")
     parser.add_argument("--readings", metavar="FILE",
                         help="calibrate from readings saved by --save-readings, without training again")
-    own, recipe_argv = parser.parse_known_args(argv)
+    recipes.add_recipe_arguments(parser)
+    own = recipes.parse_recipe(parser, argv)
+    recipe_argv = [a for a in (argv if argv is not None else sys.argv[1:])]
     if own.readings:
         with np.load(own.readings) as saved:
             group_of = saved["group"]
@@ -75,13 +60,10 @@ def main_(argv=None):
             note = str(saved["recipe"])
         print(f"Readings of {len(results)} writer groups from {own.readings} ({note})")
         return calibrate(results, own.calibrate, note)
-    args = main.parse_args(recipe_argv)
-    if not args.pen_digits:
-        args.pen_digits = pendigits.default_dir()
-    data = args.data or os.environ.get("MNIST_DIR") or os.path.join(REPO, "..", "shared", "mnist")
-    X, y = mnist.load_mnist(data)
+    args = own
+    X, y = mnist.load_mnist(mnist_dir(args.data))
     X_train, y_train, X_test, y_test = mnist.train_test_split(X, y, X.shape[0] - round(X.shape[0] * args.test_fraction))
-    digits = pendigits.load(args.pen_digits)
+    digits = load_pen_digits(args.pen_digits)
     groups = writer_groups(own.groups, max(d.writer for d in digits))[:own.limit_groups]
     print(f"Recipe: {' '.join(recipe_argv) or '(main.py defaults)'}; {len(groups)} groups of writers", flush=True)
 
@@ -91,33 +73,56 @@ def main_(argv=None):
     drawn = [pen_training_images([d for d in digits if d.writer in group], args.pen_copies,
                                  np.random.default_rng([args.seed, 3, number]))
              for number, group in enumerate(writer_groups(own.groups, max(d.writer for d in digits)), 1)]
+    # --non-digits: drawings that are none of the digits, their overlaid digits by the other writers
+    non_digit_sets = [training_set.non_digit_drawings(args.non_digits, args.seed,
+                                                      [d for d in digits if d.writer not in group])
+                      if args.non_digits else None for group in groups]
     print(f"Training drawings: {sum(len(y) for _, y in drawn)} in {time.perf_counter() - start:.0f} s", flush=True)
 
+    # The same for every group: MNIST test digits made to look scanned, and fresh drawings that
+    # are not digits (another seed than any training run's).
+    scans = scanned_like(X_test[:2000], np.random.default_rng(7))
+    not_digits, _ = training_set.non_digit_drawings(1000, seed=1000 + args.seed, pen_digits=digits, say=lambda line: None)
     results = []
     for number, group in enumerate(groups, 1):
         unseen = [d for d in digits if d.writer in group]
         start = time.perf_counter()
         others = [drawn[j] for j in range(len(drawn)) if j != number - 1]
+        if non_digit_sets[number - 1] is not None:
+            others.append(non_digit_sets[number - 1])
         X_pen, y_pen = np.concatenate([x for x, _ in others]), np.concatenate([y for _, y in others])
-        X_fit, y_fit = main.augmented(args, X_train, y_train, (X_pen, y_pen))
-        net, _, interrupted = main.fit(args, X_fit, y_fit, report=None)
-        if interrupted:
-            return 130
+        X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, (X_pen, y_pen))
+        net, result = args.kind.train(X_fit, y_fit, lamb=args.lamb, seed=args.seed, report=None, **args.options)
+        if result.stopped_early:
+            print(f"group {number}: training stopped ({result.why})", file=sys.stderr)
+            return 130 if result.interruption is not None else 1
         seconds = time.perf_counter() - start
-        X_unseen = app_drawings(unseen, seed=100 + number)
+        X_unseen = app_inputs(unseen, np.random.default_rng(100 + number))
         labels = np.array([d.label for d in unseen])
         scores, before = net.scores(X_unseen), net.predict_proba(X_unseen)
         pen_accuracy = float(np.mean(np.argmax(scores, axis=1) == labels))
+        varied = float(np.mean(net.predict(varied_inputs(unseen, np.random.default_rng(200 + number))) == labels))
         mnist_accuracy = float(np.mean(net.predict_pixels(X_test) == y_test))
-        results.append(dict(group=group, scores=scores, before=before, labels=labels,
-                            pen=pen_accuracy, mnist=mnist_accuracy, seconds=seconds))
+        scan_accuracy = float(np.mean(net.predict(scans) == y_test[:2000]))
+        refused_digits = float(np.mean(net.not_a_digit(X_unseen) > 0.5))
+        caught = float(np.mean(net.not_a_digit(not_digits / 255.0) > 0.5))
+        results.append(dict(group=group, scores=scores, before=before, labels=labels, pen=pen_accuracy,
+                            varied=varied, mnist=mnist_accuracy, scans=scan_accuracy, refused=refused_digits,
+                            caught=caught, seconds=seconds))
         print(f"group {number} (writers {group[0]}-{group[-1]}, {len(unseen)} digits): "
-              f"pen digits {100 * pen_accuracy:.2f} %, MNIST test {100 * mnist_accuracy:.2f} % "
-              f"({seconds:.0f} s to train)", flush=True)
+              f"pen digits {100 * pen_accuracy:.2f} % (app's pen), {100 * varied:.2f} % (pens 6-30 px, "
+              f"30-85 % high); MNIST test {100 * mnist_accuracy:.2f} %, scanned-looking {100 * scan_accuracy:.2f} %; "
+              f"digits called 'not a digit' {100 * refused_digits:.2f} %, drawings that are not digits caught "
+              f"{100 * caught:.1f} % ({seconds:.0f} s to train)", flush=True)
 
-    pen = np.array([r["pen"] for r in results])
-    print(f"\nUnseen writers' pen digits: mean {100 * pen.mean():.2f} %, worst group {100 * pen.min():.2f} %, "
-          f"best {100 * pen.max():.2f} %; MNIST test: mean {100 * np.mean([r['mnist'] for r in results]):.2f} %")
+    print()
+    for key, what in (("pen", "unseen writers' pen digits, the app's pen"), ("varied", "the same, varied pens and sizes"),
+                      ("mnist", "MNIST test"), ("scans", "MNIST test made to look scanned (2,000)"),
+                      ("refused", "unseen writers' digits called 'not a digit'"),
+                      ("caught", "drawings that are not digits called so (1,000)")):
+        values = np.array([r[key] for r in results])
+        worst = values.max() if key == "refused" else values.min()
+        print(f"{what}: mean {100 * values.mean():.2f} %, worst group {100 * worst:.2f} %")
     recipe = " ".join(recipe_argv)
     if own.save_readings:
         np.savez(own.save_readings, scores=np.concatenate([r["scores"] for r in results]),

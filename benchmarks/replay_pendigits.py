@@ -21,13 +21,14 @@ import time
 
 import numpy as np
 
+from benchmarks.pen_drawings import canvas_strokes
 from digits import nets
 from digits.data import pendigits
 from digits.errors import EmptyImageError, UserInputError
 from digits.imaging.prepare import prepare_array, prepare_image, to_array
-from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas
-from digits.testing import xvfb as virtual_display
-from digits.testing.replay import replay
+from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH
+from tests.helpers import xvfb as virtual_display
+from tests.helpers.replay import replay
 
 
 def start_xvfb():
@@ -60,11 +61,10 @@ PIPELINES = ("app (prepare_image)", "plain MNIST preparation", "reference (canva
 def replay_all(digits, app, seed):
     """Draw every digit on the app. Returns the app's own answers (-1: refused) and, for each
     pipeline, the network inputs it makes of the app's off-screen image ((m, 784) arrays)."""
-    rng = np.random.default_rng(seed)
     answers, inputs = [], {name: [] for name in PIPELINES}
-    for i, d in enumerate(digits):
+    for i, strokes in enumerate(canvas_strokes(digits, np.random.default_rng(seed))):
         app.clear()
-        replay(app, fit_to_canvas(d.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, rng))
+        replay(app, strokes)
         digit, _ = app.predict()
         answers.append(-1 if digit is None else digit)
         for name, read in zip(PIPELINES, (prepare_image, plain_input, reference_input)):

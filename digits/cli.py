@@ -1,5 +1,6 @@
 """What the command-line tools share: argument types, signals, and errors shown as one line."""
 import argparse
+import contextlib
 import signal
 import sys
 
@@ -58,3 +59,20 @@ def run_reporting_errors(run, args):
         return exit_code(e)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """Ctrl-C and SIGTERM held back for the duration (work that must not be cut short, such as
+    saving a network that took minutes to train); one that arrived meanwhile is raised at the
+    end, as KeyboardInterrupt or Terminated."""
+    arrived = []
+    previous = {s: signal.signal(s, lambda signum, frame: arrived.append(signum))
+                for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield arrived
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if arrived:
+        raise Terminated() if arrived[0] == signal.SIGTERM else KeyboardInterrupt()

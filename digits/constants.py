@@ -4,6 +4,7 @@ import os
 SIDE = 28                   # MNIST images are SIDE x SIDE pixels
 PIXELS = SIDE * SIDE        # 784 inputs
 NUM_LABELS = 10             # the digits 0..9
+NOT_A_DIGIT = 10            # the label of a drawing that is none of them (a network may learn it)
 PIXEL_MAX = 255             # pixels are grey levels 0..PIXEL_MAX
 PIXEL_SCALE = 1 / PIXEL_MAX  # the reference trained on pixels / 255
 

@@ -32,3 +32,7 @@ class EmptyImageError(UserInputError):
 
 class OutputError(UserInputError):
     """An output location (folder or file) cannot be written, or would overwrite an input."""
+
+
+class SamplesError(UserInputError):
+    """The samples file cannot be used: not a samples database, damaged, busy or unwritable."""

@@ -7,6 +7,7 @@ commands before any long work, so that a bad output location costs a second, not
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 
 from digits.errors import OutputError
@@ -35,6 +36,64 @@ def atomic_write(path, mode="wb"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+class NotRegularFileError(OSError):
+    """A path names a FIFO, a device or a socket where a regular file was expected; `kind`
+    says which ("a FIFO (named pipe)")."""
+
+    def __init__(self, path, kind):
+        super().__init__(f"{path}: is {kind}, not a regular file")
+        self.kind = kind
+
+
+def file_kind(mode):
+    """What a file of st_mode `mode` is, for messages: "a FIFO (named pipe)", "a folder"..."""
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link"))
+    return next((text for test, text in kinds if test(mode)), "not a regular file")
+
+
+def open_regular(path):
+    """`path` opened for reading in binary, if it is a regular file (symbolic links followed).
+
+    The file is opened without blocking and checked before a byte is read, so a FIFO (which
+    would wait forever for a writer) or a device (which never ends) is refused at once with
+    NotRegularFileError; FileNotFoundError, PermissionError and the like pass through.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", os.fspath(path))
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(os.fspath(path), file_kind(mode))
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def open_input(path, error, advice, name=None):
+    """open_regular(path), or `error` (an exception class) raised with one line: what is wrong
+    with the file (called `name`, default its path), then `advice` (what to do)."""
+    name = os.fspath(path) if name is None else name
+    try:
+        return open_regular(path)
+    except FileNotFoundError:
+        what = f"{name}: no such file"
+    except IsADirectoryError:
+        what = f"{name}: is a folder, not a file"
+    except PermissionError:
+        what = f"{name}: permission denied; make it readable (chmod +r)"
+    except NotRegularFileError as e:
+        what = f"{name}: is {e.kind}, not a regular file"
+    except OSError as e:
+        what = f"{name}: cannot read it ({e.strerror or e})"
+    raise error(f"{what}; {advice}")
 
 
 def check_output_dir(folder, what="the output folder"):
@@ -75,10 +134,27 @@ def make_output_dir(folder, what="the output folder"):
 
 
 def check_output_file(path, inputs=(), what="the output file"):
-    """Make sure `path` can be written, is not a folder, and is none of `inputs`; OutputError if not."""
+    """Make sure `path` can be written, and is none of `inputs`; OutputError if not.
+
+    It must be a new name or an existing regular file that may be written: a folder, a
+    symbolic link, a device, a FIFO or a socket is refused (the file is written beside it and
+    renamed over it, which would replace the special file with a regular one), and so is a
+    read-only file.
+    """
     path = os.fspath(path)
-    if os.path.isdir(path):
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as e:
+        raise OutputError(f"cannot use {what} {path}: {e.strerror or e}; give another file name") from None
+    if mode is not None and stat.S_ISDIR(mode):
         raise OutputError(f"{what} {path} is a folder; give a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(f"{what} {path} is {file_kind(mode)}, not a regular file: writing would replace it; "
+                          "give the name of a regular file or a new one")
+    if mode is not None and not (os.access(path, os.W_OK) and mode & 0o222):     # root may write anything
+        raise OutputError(f"{what} {path} is read-only; make it writable (chmod u+w) or give another file name")
     for source in inputs:
         if source is not None and os.path.exists(path) and os.path.exists(source) \
                 and os.path.samefile(path, source):

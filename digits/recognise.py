@@ -13,19 +13,34 @@ digits through these functions, so the same drawing gets the same answer everywh
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
 from digits.constants import SIDE
-from digits.errors import EmptyImageError
+from digits.errors import EmptyImageError, WeightsError
 from digits.imaging import image_files, ink_pieces, segment, strokes as stroke_drawing
-from digits.imaging.prepare import MIN_EXTENT, prepare_array, prepare_image
+from digits.imaging.prepare import INK_LEVEL, MIN_EXTENT, prepare_array, prepare_image, to_array
+
+# Why a reading may be unsure, and what to do: the advice under "Not sure" (see likely_cause).
+ADVICE = {
+    "several": "It looks like more than one digit: write one digit, or read it as a number.",
+    "small": "It is small: write it larger, filling most of the box.",
+    "not a digit": "It does not look like a digit: write one of 0 to 9.",
+    "unclear": "Try writing it more clearly.",
+}
+SMALL = 0.25            # ink box below this fraction of the picture's height and width: small
+PIECE = 0.3             # a piece of ink at least this fraction of the ink's height counts as a piece
+TOO_WIDE = 3.0          # ink wider than this many times its height is no digit (a line, a word)
 
 
 @dataclass
 class Reading:
     """What a network read in a picture.
 
-    digit: the answer, or None when the picture holds no digit (then `message` says why).
-    probabilities: the ten shares (10,) summing to 1, or None. confidence: the winner's share.
+    digit: the answer, or None when the picture holds no digit (then `message` says why): an
+    empty picture, or one the network reads as none of the ten digits (`not_a_digit`).
+    probabilities: the ten shares (10,) summing to 1 (never NaN), or None (nothing drawn).
+    confidence: the most probable digit's share. not_a_digit: the probability that it is none
+    of the digits (a letter, a symbol, a scribble; 0 for a network that never learnt the difference).
     image: the 28x28 input (floats in [0, 1]) the network actually read, or None.
     network: which network read it (its `describe()`).
     sure: whether the confidence reaches the network's `sure_above` threshold (chosen by
@@ -39,19 +54,84 @@ class Reading:
     network: str
     message: str
     sure: bool = False
+    not_a_digit: float = 0.0
     box: object = None      # where the digit lies on the picture, (x0, y0, x1, y1), when read in a number
 
 
-def recognise(x, network):
-    """Read a prepared input `x` (784 floats in [0, 1]) with `network`."""
+# A network more sure than this that a picture is none of the digits says so. Drawings: 0.5.
+# Image files (scans, photos) look unlike anything the network trained on, so it doubts real
+# digits there more: measured on 2,000 MNIST test digits made to look scanned
+# (benchmarks.pen_drawings.scanned_like), 3.5 % went above 0.5 and 0.5 % above 0.95, while
+# 82-84 % of letters and symbols drawn on the canvas do (README, "Not a digit").
+NOT_A_DIGIT_ABOVE = 0.5
+FILE_NOT_A_DIGIT_ABOVE = 0.95
+
+
+def likely_cause(picture):
+    """Why a picture may be read badly: "several" (pieces of ink side by side with a gap
+    between them, as the digits of a number are), "not a digit" (ink far wider than tall),
+    "small" (ink in a small part of the picture), or "unclear". `picture`: the whole picture
+    read (2-D array in [0, 1] or a Pillow image, light ink on dark, any size: the canvas, or an
+    image file made light on dark). Measured on 2,498 pen digits drawn as the app draws them:
+    4 (all 4s written in two pieces) are "several"; 200 of 200 pairs of them side by side are.
+    """
+    a = to_array(picture) if not isinstance(picture, np.ndarray) else picture
+    ink = a >= INK_LEVEL * a.max(initial=0.0)
+    if not ink.any():
+        return "unclear"
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    pieces = [p for p in ndimage.find_objects(ndimage.label(ink, structure=np.ones((3, 3)))[0])
+              if p[0].stop - p[0].start >= PIECE * height]
+    spans = sorted((p[1].start, p[1].stop) for p in pieces)
+    if any(left > max(right for _, right in spans[:i]) for i, (left, _) in enumerate(spans) if i):
+        return "several"            # a column of no ink between pieces: side by side
+    if width > TOO_WIDE * height:
+        return "not a digit"
+    if height < SMALL * a.shape[0] and width < SMALL * a.shape[1]:
+        return "small"
+    return "unclear"
+
+
+def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE):
+    """Read a prepared input `x` (784 floats in [0, 1]) with `network`.
+
+    `picture`: the whole picture `x` was prepared from (see likely_cause), for the advice of
+    a reading that is not sure (default: `x` itself). Pieces side by side make a reading
+    unsure whatever the network's confidence: that is more than one digit.
+    `not_a_digit_above`: above this probability that it is none of the digits, the reading
+    says "Not a digit" (its digit None, its shares kept).
+
+    Raises WeightsError when the network answers with NaN or infinity (weights so large that
+    its sums overflow): such an answer is never shown or sent."""
     x = np.asarray(x, dtype=np.float64).reshape(1, SIDE * SIDE)
-    probabilities = network.predict_proba(x)[0]
-    digit = int(np.argmax(probabilities))
-    confidence = float(probabilities[digit])
-    sure = confidence >= network.sure_above
-    message = (f"It is a {digit} ({confidence:.0%} sure)." if sure else
-               f"Not sure: perhaps a {digit} ({confidence:.0%}). Try writing it larger or more clearly.")
-    return Reading(digit, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(), message, sure)
+    probabilities, none = network_answer(x, network)
+    probabilities, none = probabilities[0], float(none[0])
+    best = int(np.argmax(probabilities))
+    confidence = float(probabilities[best])
+    if none > not_a_digit_above:
+        message = (f"Not a digit: this looks like none of 0-9 ({none:.0%}). "
+                   "Write one digit, 0 to 9, or clear and try again.")
+        return Reading(None, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(), message,
+                       False, none)
+    cause = likely_cause(x.reshape(SIDE, SIDE) if picture is None else picture)
+    sure = confidence >= network.sure_above and cause not in ("several", "not a digit")
+    message = (f"It is a {best} ({confidence:.0%} sure)." if sure else
+               f"Not sure: perhaps a {best} ({confidence:.0%}). {ADVICE[cause]}")
+    return Reading(best, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(), message, sure, none)
+
+
+def network_answer(X, network):
+    """(the shares (m, 10), the probabilities of none of the digits (m,)) `network` gives inputs
+    X (m, 784). Raises WeightsError when it answers with NaN or infinity (weights so large that
+    its sums overflow): such an answer is never shown or sent."""
+    with np.errstate(all="ignore"):     # overflow is checked for below, not printed
+        probabilities = np.asarray(network.predict_proba(X), dtype=np.float64)
+        none = np.asarray(network.not_a_digit(X), dtype=np.float64).reshape(len(probabilities))
+    if not (np.all(np.isfinite(probabilities)) and np.all(np.isfinite(none))):
+        raise WeightsError(f"the network {network.describe()} gave no answer for this picture (not a number): "
+                           "its weights are damaged; read with another network, or restore or retrain this one")
+    return probabilities, none
 
 
 def nothing_read(error, network):
@@ -69,7 +149,7 @@ def read_drawing(image, network):
         x = prepare_image(image)
     except EmptyImageError as e:
         return nothing_read(e, network)
-    return recognise(x, network)
+    return recognise(x, network, image)
 
 
 def read_strokes(strokes, width, height, network, brush=stroke_drawing.BRUSH):
@@ -84,7 +164,9 @@ def read_file(path, network, name=None):
     `path` may also be a binary file object (an upload); `name` is what messages call it.
     Raises ImageFileError when the file cannot be read and EmptyImageError when it holds no ink.
     """
-    return recognise(image_files.load_digit(path, name), network)
+    picture = image_files.light_on_dark(image_files.read_grey(path, name))
+    return recognise(prepare_image(picture), network, picture, FILE_NOT_A_DIGIT_ABOVE)
+
 
 
 # Numbers ------------------------------------------------------------------------------------------
@@ -117,6 +199,9 @@ class NumberReading:
 
 def number_message(digits, left_out):
     """The sentence a NumberReading shows."""
+    if not digits and left_out:
+        return (f"No digits: {len(left_out)} mark{'s' if len(left_out) > 1 else ''} left out (not digits). "
+                "Write a number, with digits 0 to 9 large enough to read.")
     if not digits:
         return "Nothing to read: write a number, with digits large enough to read."
     number = "".join(str(d.digit) for d in digits)
@@ -129,11 +214,14 @@ def number_message(digits, left_out):
     return text + "."
 
 
-def read_pieces(boxes, orders, prepare_run, network, **search):
+def read_pieces(boxes, orders, prepare_run, network, not_a_digit_above=NOT_A_DIGIT_ABOVE, **search):
     """Read a number whose ink is in pieces: the search of `digits.imaging.segment` with
     `prepare_run(run)` (a sorted tuple of piece indices -> the 784 input, or EmptyImageError);
-    `search`: more arguments of `segment.best_reading` (max_pieces, links).
+    `search`: more arguments of `segment.best_reading` (max_pieces, links, joined, min_size).
 
+    A run the network calls none of the digits (`not_a_digit` above `not_a_digit_above`) is no
+    digit to the search, and every other run's shares count for (1 - not_a_digit) of
+    themselves: what is not a digit is left out, never read as one.
     Returns a NumberReading with each digit's box the union of its pieces' boxes.
     """
     prepared = {}
@@ -144,23 +232,33 @@ def read_pieces(boxes, orders, prepare_run, network, **search):
                 prepared[run] = prepare_run(run)
             except EmptyImageError:
                 prepared[run] = None
-        ready = [run for run in runs if prepared[run] is not None]
+        rows = [i for i, run in enumerate(runs) if prepared[run] is not None]
         shares = np.full((len(runs), 10), np.nan)
-        if ready:
-            found = network.predict_proba(np.stack([prepared[run] for run in ready]))
-            rows = [i for i, run in enumerate(runs) if prepared[run] is not None]
+        if rows:
+            found, none = network_answer(np.stack([prepared[runs[i]] for i in rows]), network)
+            found = found * (1.0 - none)[:, None]
+            found[none > not_a_digit_above] = np.nan
             shares[rows] = found
         return shares
 
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     found = segment.best_reading(boxes, orders, read, **search)
-    digits = []
+    digits, left_out = [], [boxes[i] for i in found.left_out]
     for run in found.runs:
-        reading = recognise(prepared[run], network)     # alone, as a single digit is read
-        reading.box = tuple(int(round(v)) for v in segment.union_box(boxes[list(run)]))
+        box = segment.union_box(boxes[list(run)])
+        reading = recognise(prepared[run], network, not_a_digit_above=not_a_digit_above)   # as a single digit
+        if reading.digit is None:
+            left_out.append(box)
+            continue
+        reading.box = whole_box(box)
         digits.append(reading)
-    left_out = [tuple(int(round(v)) for v in boxes[i]) for i in found.left_out]
+    left_out = sorted(whole_box(box) for box in left_out)
     return NumberReading("".join(str(d.digit) for d in digits), digits, left_out, number_message(digits, left_out))
+
+
+def whole_box(box):
+    """A box (x0, y0, x1, y1) in whole pixels: a tuple of ints."""
+    return tuple(int(round(v)) for v in box)
 
 
 def stroke_boxes(strokes, width, height, brush=stroke_drawing.BRUSH):
@@ -187,9 +285,10 @@ def read_number_strokes(strokes, width, height, network, brush=stroke_drawing.BR
 
     if one_digit(boxes) or not len(boxes):
         reading = read_strokes(strokes, width, height, network, brush)
-        if reading.digit is None:       # empty, or a dot: said as a single digit's drawing says it
-            return NumberReading("", [], [], reading.message)
-        reading.box = tuple(int(round(v)) for v in segment.union_box(boxes))
+        box = whole_box(segment.union_box(boxes)) if len(boxes) else None
+        if reading.digit is None:       # empty, a dot or not a digit: said as a single digit's drawing says it
+            return NumberReading("", [], [box] if reading.probabilities is not None else [], reading.message)
+        reading.box = box
         return NumberReading(str(reading.digit), [reading], [], number_message([reading], []))
     by_x = sorted(range(len(strokes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
     # A mark smaller than a single digit's drawing may be (on the app's usual canvas) is a dot.
@@ -255,8 +354,8 @@ def read_number_image(source, network, name=None):
         return prepare_array(crop.astype(np.float64))
 
     by_x = sorted(range(len(boxes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
-    reading = read_pieces(boxes, [by_x], prepare_run, network, max_pieces=IMAGE_PIECES, joined=joined,
-                          links=np.where(joined, INK_CUT, 0.0))
+    reading = read_pieces(boxes, [by_x], prepare_run, network, FILE_NOT_A_DIGIT_ABOVE, max_pieces=IMAGE_PIECES,
+                          joined=joined, links=np.where(joined, INK_CUT, 0.0))
     reading.left_out = [scaled(box, scale) for box in reading.left_out]
     for digit in reading.digits:
         digit.box = scaled(digit.box, scale)

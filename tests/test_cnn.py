@@ -10,7 +10,8 @@ from digits.nets import cnn as cnn_module
 from digits.nets.base import Network
 from digits.nets.cnn import CNN
 from digits.nets.gradcheck import numerical_gradient, relative_error
-from digits.nets.minibatch import distort_batch, train_minibatch
+from digits.imaging.distort import distort_batch
+from digits.nets.minibatch import train_minibatch
 
 ADVICE = "train one with: python main.py --model cnn"
 
@@ -242,12 +243,19 @@ def bars(n, rng):
     return images.reshape(n, 784), labels
 
 
+def history_of(*args, **kwargs):
+    """train_minibatch's (history, the interruption or None)."""
+    result = train_minibatch(*args, **kwargs)
+    assert result.unit == "epoch" and result.diverged is None
+    return result.history, result.interruption
+
+
 def test_tiny_network_learns_bars():
     rng = np.random.default_rng(0)
     images, labels = bars(200, rng)
     net = CNN.random(rng, convs=(4,), hidden=(16,), kernel=3)
     lines, calls = [], []
-    history, interrupted = train_minibatch(net, images, labels, epochs=8, batch_size=20, lr=3e-3, rng=rng,
+    history, interrupted = history_of(net, images, labels, epochs=8, batch_size=20, lr=3e-3, rng=rng,
                                            validation=(images[:50], labels[:50]), report=lines.append,
                                            progress=lambda *a: calls.append(a))
     assert not interrupted and len(lines) == 8 and len(history["loss"]) == 8
@@ -271,11 +279,11 @@ def test_ctrl_c_keeps_the_last_finished_epoch():
         if batches[0] == 2 * 6 + 3:            # the third batch of the third epoch
             raise KeyboardInterrupt
 
-    history, interrupted = train_minibatch(
+    history, interrupted = history_of(
         net, images, labels, epochs=5, batch_size=10, lr=1e-2, rng=rng, progress=progress,
         report=lambda line: after_epoch.append({k: v.copy() for k, v in net.params.items()}))
     assert interrupted and len(history["loss"]) == 2
-    assert len(after_epoch) == 3               # two epochs, then the "interrupted" line
+    assert len(after_epoch) == 2               # two epochs finished
     for name, p in net.params.items():
         np.testing.assert_array_equal(p, after_epoch[1][name])
         assert not np.array_equal(p, initial[name]) or name.endswith("_b")
@@ -285,10 +293,21 @@ def test_ctrl_c_keeps_the_last_finished_epoch():
 
     def stop(*args):
         raise KeyboardInterrupt
-    history, interrupted = train_minibatch(net2, images, labels, epochs=2, batch_size=10, rng=rng,
+    history, interrupted = history_of(net2, images, labels, epochs=2, batch_size=10, rng=rng,
                                            progress=stop, report=None)
     assert interrupted and history["loss"] == []
     for name, p in net2.params.items():
+        np.testing.assert_array_equal(p, start[name])
+
+
+def test_a_learning_rate_far_too_large_stops_as_diverged_with_the_last_finished_epoch():
+    rng = np.random.default_rng(7)
+    images, labels = bars(60, rng)
+    net = CNN.random(rng, convs=(2,), hidden=(), kernel=3)
+    start = {k: v.copy() for k, v in net.params.items()}
+    result = train_minibatch(net, images, labels, epochs=3, batch_size=10, lr=1e39, rng=rng, report=None)
+    assert result.diverged and "epoch 1" in result.diverged and result.steps == 0
+    for name, p in net.params.items():        # no epoch finished: the initial parameters, all finite
         np.testing.assert_array_equal(p, start[name])
 
 
@@ -318,7 +337,7 @@ def test_trainer_works_with_any_network():
     rng = np.random.default_rng(3)
     images, labels = bars(100, rng)
     net = Softmax()
-    history, interrupted = train_minibatch(net, images, labels, epochs=3, batch_size=25, lr=1e-2, rng=rng,
+    history, interrupted = history_of(net, images, labels, epochs=3, batch_size=25, lr=1e-2, rng=rng,
                                            report=None, lamb=1.0, optimizer="momentum", schedule=0.5)
     assert not interrupted and len(history["train_accuracy"]) == 3 and history["loss"][-1] < history["loss"][0]
 
@@ -350,7 +369,7 @@ def test_worker_threads_take_the_same_steps_as_one():
     results = []
     for workers in (1, 2, 3):
         net = tiny(12)                         # float64
-        history, _ = train_minibatch(net, images, labels, epochs=2, batch_size=25, lr=1e-2,
+        history, _ = history_of(net, images, labels, epochs=2, batch_size=25, lr=1e-2,
                                      rng=np.random.default_rng(6), distort=True, lamb=3.0, report=None,
                                      workers=workers)
         results.append((net.params, history))
@@ -359,3 +378,29 @@ def test_worker_threads_take_the_same_steps_as_one():
             np.testing.assert_allclose(p, results[0][0][name], rtol=1e-9, atol=1e-12)
         assert history["train_accuracy"] == results[0][1]["train_accuracy"]
         np.testing.assert_allclose(history["loss"], results[0][1]["loss"], rtol=1e-10)
+
+
+def test_a_seed_gives_the_same_network_whatever_the_threads_timing(monkeypatch):
+    """Two runs of one seed on 2 workers, one with the batches' preparation slowed at random
+    (so that the parts and the batch prepared ahead finish in other orders), end bitwise equal."""
+    import random
+    import time as time_module
+
+    from digits.nets import minibatch
+    images, labels = bars(90, np.random.default_rng(7))
+    runs = []
+    for jitter in (False, True):
+        if jitter:
+            prepared, delays = minibatch._prepared, random.Random(1)
+
+            def slow(*args):
+                time_module.sleep(delays.random() * 0.01)
+                return prepared(*args)
+            monkeypatch.setattr(minibatch, "_prepared", slow)
+        net = tiny(13, dtype=np.float32)
+        history, _ = history_of(net, images, labels, epochs=2, batch_size=20, lr=1e-2,
+                                rng=np.random.default_rng(8), distort=True, lamb=3.0, report=None, workers=2)
+        runs.append((net.params, history["loss"]))
+    for name, p in runs[0][0].items():
+        np.testing.assert_array_equal(p, runs[1][0][name])
+    assert runs[0][1] == runs[1][1]

@@ -14,46 +14,16 @@ from digits.data import pendigits
 from digits.errors import PendigitsError
 from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas
 from digits import recognise
-from digits.testing.replay import replay
+from helpers import SEVEN, polyline
+from helpers.replay import replay
 
 pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="Xvfb is not installed (apt-get install xvfb)")
 
 
 
-@pytest.fixture
-def root(display):
-    import tkinter as tk
-    root = tk.Tk()
-    root.geometry("+0+0")
-    yield root
-    root.destroy()
-
-
-@pytest.fixture
-def app(root):
-    import gui
-    app = gui.DigitApp(root)
-    assert app.weights_error is None, app.weights_error
-    root.update()
-    return app
-
 
 def shown(app):
     return app.answer.cget("text"), app.message.cget("text")
-
-
-def polyline(points, x0, y0, side, step=4):
-    """Unit-box corner points -> canvas pixels every `step` pixels along the lines."""
-    out = []
-    for (ax, ay), (bx, by) in zip(points[:-1], points[1:]):
-        n = max(1, int(np.hypot(bx - ax, by - ay) * side / step))
-        for t in np.linspace(0, 1, n, endpoint=False):
-            out.append((round(x0 + (ax + t * (bx - ax)) * side), round(y0 + (ay + t * (by - ay)) * side)))
-    out.append((round(x0 + points[-1][0] * side), round(y0 + points[-1][1] * side)))
-    return np.array(out)
-
-
-SEVEN = [(0.15, 0.05), (0.85, 0.05), (0.35, 0.95)]
 
 
 # Pen digits replayed through the bound handlers ------------------------------------------------

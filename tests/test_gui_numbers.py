@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from digits import recognise
-from digits.testing.replay import replay
+from helpers.replay import replay
 
 pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="Xvfb is not installed (apt-get install xvfb)")
 
@@ -13,22 +13,6 @@ ONE = [(90, 80), (95, 70), (100, 60), (100, 100), (100, 140), (100, 180), (100, 
 SEVEN = [(160, 60), (200, 60), (240, 60), (260, 60), (245, 105), (230, 150), (215, 195), (200, 240)]
 
 
-@pytest.fixture
-def root(display):
-    import tkinter as tk
-    root = tk.Tk()
-    root.geometry("+0+0")
-    yield root
-    root.destroy()
-
-
-@pytest.fixture
-def app(root):
-    import gui
-    app = gui.DigitApp(root)
-    assert app.weights_error is None, app.weights_error
-    root.update()
-    return app
 
 
 def boxes(app):
@@ -81,16 +65,18 @@ def test_one_digit_reads_as_it_always_did(app):
     assert app.message.cget("text") == alone.message and not app.digit_row.winfo_children()
 
 
-def test_the_canvas_grows_with_the_window(app, root):
+def test_the_canvas_grows_with_the_window_and_its_boxes_with_it(app, root):
     before = app.canvas.winfo_width()
-    root.geometry("1000x760")
+    root.geometry(f"{root.winfo_width() + 700}x{root.winfo_height() + 290}")
     for _ in range(5):
         root.update()
-    assert app.canvas.winfo_width() > before + 100
-    assert app.image.size[0] >= app.canvas.winfo_width()
-    far = [(x + 600, y) for x, y in SEVEN]      # beyond where the canvas ended before (700)
-    replay(app, [ONE, far])
+    assert app.canvas.winfo_width() > before + 100 and app.scale > 1.4
+    assert app.image.size == (before, 290)         # what the network reads keeps its size
+    # Screen pixels drawn at the larger size are canvas pixels times the scale: the same number.
+    replay(app, [[(round(x * app.scale), round(y * app.scale)) for x, y in s] for s in (ONE, SEVEN)])
     assert app.answer.cget("text") == "17"
+    (a, b) = sorted(boxes(app))
+    assert a[2] <= 120 * app.scale and b[0] >= 140 * app.scale     # boxes drawn at the shown size
 
 
 def test_the_app_and_the_api_read_the_same_number(app, pendigits_file):

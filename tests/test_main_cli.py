@@ -226,8 +226,14 @@ def test_missing_pen_digits_file_is_one_line(repo_root, tmp_path):
 @pytest.mark.parametrize("args, words", [
     (["--model", "cnn", "--maxiter", "5"], "--maxiter is an option of --model mlp"),
     (["--model", "cnn", "--hidden", "5"], "--hidden is an option of --model mlp"),
-    (["--epochs", "3"], "--epochs is an option of --model cnn"),
-    (["--lr", "0.1"], "--lr is an option of --model cnn"),
+    (["--epochs", "3"], "--epochs is an option of --model cnn or --model deep"),
+    (["--lr", "0.1"], "--lr is an option of --model cnn or --model deep"),
+    (["--model", "deep", "--maxiter", "5"], "--maxiter is an option of --model mlp, not of --model deep"),
+    (["--model", "deep", "--hidden", "25,x"], "--hidden: must be whole numbers separated by commas"),
+    (["--model", "deep", "--hidden", "25,0"], "--hidden: each layer needs at least 1 unit"),
+    (["--model", "mlp", "--hidden", "25,15"], "--hidden"),
+    (["--model", "mlp", "--dtype", "float16"], "--dtype: must be float64 or float32"),
+    (["--seed", "-1"], "--seed"),
     (["--model", "cnn", "--epochs", "0"], "--epochs"),
     (["--model", "cnn", "--lr", "-1"], "--lr"),
     (["--model", "rnn"], "--model"),
@@ -295,3 +301,122 @@ def test_cnn_stopped_in_its_first_epoch_saves_nothing(repo_root, tmp_path):
     assert "Terminated before the first epoch finished: nothing saved." in out + err, out + err
     assert "Traceback" not in err
     assert not (tmp_path / "w").exists() or os.listdir(tmp_path / "w") == []
+
+
+# Training has ended: nothing may cost the user the network, or a good one ---------------------------
+
+def test_a_signal_once_training_has_ended_still_saves_the_network(repo_root, tmp_path):
+    """SIGINT right after "Trained in" (the network is being saved): the save completes, held back
+    signals come after it, and the exit says interrupted."""
+    X, y = synthetic_digits(600, 21)
+    data = write_idx(tmp_path / "data", X[:500], y[:500], X[500:], y[500:])
+    returncode, out, err = signal_main_at(repo_root, "Trained in", signal.SIGINT, "--data", str(data), "--hidden", "8",
+                                          "--maxiter", "5", "--no-report", "--weights-dir", str(tmp_path / "w"))
+    assert returncode == 130, err
+    assert "Traceback" not in err
+    assert load_network(tmp_path / "w").params["Theta1"].shape == (8, 785)
+
+
+def test_sigterm_during_the_evaluation_keeps_the_saved_network(repo_root, tmp_path):
+    X, y = synthetic_digits(600, 22)
+    data = write_idx(tmp_path / "data", X[:500], y[:500], X[500:], y[500:])
+    returncode, out, err = signal_main_at(repo_root, "Weights saved", signal.SIGTERM, "--model", "cnn", "--data",
+                                          str(data), "--epochs", "1", "--no-report", "--weights-dir", str(tmp_path / "w"))
+    assert returncode == 143, err
+    assert "Traceback" not in err
+    assert load_network(tmp_path / "w").kind == "cnn"
+
+
+def good_network_in(folder, repo_root, data, *args):
+    result = run_main(repo_root, "--data", str(data), "--no-report", "--weights-dir", str(folder), *args)
+    assert result.returncode == 0, result.stderr
+    return {name: (folder / name).read_bytes() for name in os.listdir(folder)}
+
+
+@pytest.mark.parametrize("args, good", [
+    (["--model", "cnn", "--lr", "1e39"], ["--model", "cnn", "--epochs", "1"]),
+    (["--model", "cnn", "--lr", "1e20"], ["--model", "cnn", "--epochs", "1"]),
+    (["--lambda", "1e308"], ["--hidden", "6", "--maxiter", "3"]),
+])
+def test_a_diverged_run_is_refused_and_never_replaces_a_good_network(repo_root, tmp_path, args, good):
+    X, y = synthetic_digits(600, 23)
+    data = write_idx(tmp_path / "data", X[:500], y[:500], X[500:], y[500:])
+    before = good_network_in(tmp_path / "w", repo_root, data, *good)
+    result = run_main(repo_root, "--data", str(data), "--no-report", "--weights-dir", str(tmp_path / "w"), *args)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: training ") and "nothing saved" in lines[0], lines
+    assert "Weights saved" not in result.stdout
+    assert {name: (tmp_path / "w" / name).read_bytes() for name in os.listdir(tmp_path / "w")} == before
+
+
+def test_the_seed_is_checked_before_any_data_is_read(repo_root, tmp_path):
+    result = run_main(repo_root, "--seed", "-1", "--data", str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert "--seed: must be a whole number >= 0, got -1" in result.stderr.strip().splitlines()[-1]
+
+
+# The course's deeper MLP: python main.py --model deep ------------------------------------------------
+
+def test_deep_mlp_end_to_end_with_any_widths(repo_root, tmp_path):
+    X, y = synthetic_digits(700, 24)
+    data = write_idx(tmp_path / "data", X[:600], y[:600], X[600:], y[600:])
+    result = run_main(repo_root, "--model", "deep", "--hidden", "30,20,12", "--epochs", "12", "--data", str(data),
+                      "--weights-dir", str(tmp_path / "w"), "--report-dir", str(tmp_path / "report"))
+    assert result.returncode == 0, result.stderr
+    assert "deep MLP 784-30-20-12-10 (ReLU, softmax), 12 epochs of batches of 32, Adam lr 0.001" in result.stdout
+    assert float(result.stdout.split("Test Set Accuracy: ")[1].split()[0]) > 90
+    assert "Scores (before the final squashing) of the first test image" in result.stdout
+    net = load_network(tmp_path / "w")
+    assert net.kind == "deep" and net.hidden == (30, 20, 12)
+    assert sorted(os.listdir(tmp_path / "report")) == ["confusion_matrix.png", "filters.png", "misclassified.png",
+                                                       "training_curve.png"]
+
+
+def test_a_fifo_given_as_the_data_is_refused_at_once(repo_root, tmp_path):
+    fifo = tmp_path / "mnist-original.mat"
+    os.mkfifo(fifo)
+    result = run_main(repo_root, "--data", str(fifo), "--no-report", "--weights-dir", str(tmp_path / "w"), timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"error: {fifo}: is a FIFO (named pipe), not a regular file; "
+                                                  "--data takes mnist-original.mat, a folder of MNIST IDX files "
+                                                  "or a Kaggle train.csv"]
+
+
+def test_your_samples_join_the_training_images_and_count_many_times(repo_root, tmp_path):
+    from digits.samples import SampleStore
+    X, y = synthetic_digits(400, 25)
+    data = write_idx(tmp_path / "data", X[:300], y[:300], X[300:], y[300:])
+    store = SampleStore(tmp_path / "mine.sqlite")
+    for label in (3, 3, 8):
+        store.add(label, [[[10, 10], [40, 60]]], 350, 290, X[label].reshape(28, 28))
+    result = run_main(repo_root, "--model", "deep", "--epochs", "1", "--data", str(data), "--test-fraction", "1/4", "--samples",
+                      str(tmp_path / "mine.sqlite"), "--samples-copies", "7", "--no-report",
+                      "--weights-dir", str(tmp_path / "w"))
+    assert result.returncode == 0, result.stderr
+    assert f"Your samples: 3 from {tmp_path / 'mine.sqlite'} (3: 2, 8: 1), each counted 7 times" in result.stdout
+    assert "Training on 321 images" in result.stdout
+
+
+def test_a_missing_samples_file_is_said_before_any_work(repo_root, tmp_path):
+    result = run_main(repo_root, "--samples", str(tmp_path / "none.sqlite"), "--data", str(tmp_path / "no-data"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [f"error: no samples file {tmp_path / 'none.sqlite'}; the apps keep "
+                                                  "one when you tell them what a digit was (python gui.py --samples FILE)"]
+
+
+def test_fine_tuning_goes_on_from_a_saved_network_of_the_kind(repo_root, tmp_path):
+    X, y = synthetic_digits(400, 26)
+    data = write_idx(tmp_path / "data", X[:300], y[:300], X[300:], y[300:])
+    first = run_main(repo_root, "--model", "deep", "--epochs", "1", "--hidden", "12", "--data", str(data),
+                     "--no-report", "--weights-dir", str(tmp_path / "a"))
+    assert first.returncode == 0, first.stderr
+    again = run_main(repo_root, "--model", "deep", "--epochs", "3", "--fine-tune", str(tmp_path / "a"), "--data",
+                     str(data), "--no-report", "--weights-dir", str(tmp_path / "b"))
+    assert again.returncode == 0, again.stderr
+    assert f"going on from the network in {tmp_path / 'a'}" in again.stdout
+    first_loss = float(first.stdout.split("epoch 1/1: loss ")[1].split(",")[0])
+    assert float(again.stdout.split("epoch 1/3: loss ")[1].split(",")[0]) < first_loss
+    assert load_network(tmp_path / "b").hidden == (12,)
+    wrong = run_main(repo_root, "--model", "cnn", "--fine-tune", str(tmp_path / "a"), "--data", str(data))
+    assert wrong.returncode == 1 and wrong.stderr.startswith(f"error: no cnn.npz in {tmp_path / 'a'}")

@@ -12,7 +12,10 @@ import pytest
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
 import model
-from model import CostFunction, neural_network, roll, sigmoid, softplus, unroll
+from digits.blas import numpy_blas_threads
+from digits.nets import fast_mlp
+from digits.nets.fast_mlp import CostFunction
+from model import neural_network, roll, sigmoid, softplus, unroll
 from rand_initialise import initialise
 
 
@@ -233,16 +236,16 @@ def test_threads_are_joined_and_blas_threads_restored(monkeypatch):
     params, X, y = mnist_like_problem(rng, 8, 300)
     cost = CostFunction(X, y, 784, 8, 10, 0.1, scale=1 / 255, block_rows=50)
     seen = []
-    real_block = model.block_cost_and_gradient
+    real_block = fast_mlp.block_cost_and_gradient
 
     def watched_block(*args, **kwargs):
-        seen.append((threading.get_ident(), model.numpy_blas_threads()))
+        seen.append((threading.get_ident(), numpy_blas_threads()))
         return real_block(*args, **kwargs)
 
-    monkeypatch.setattr(model, "block_cost_and_gradient", watched_block)
+    monkeypatch.setattr(fast_mlp, "block_cost_and_gradient", watched_block)
     with threadpool_limits(2, user_api="blas"):
         before_threads, before_blas = threading.active_count(), blas_thread_counts()
-        assert model.numpy_blas_threads() == 2
+        assert numpy_blas_threads() == 2
         J, grad = cost(params)  # threads=None: as many as the BLAS uses, 2
         assert threading.active_count() == before_threads
         assert blas_thread_counts() == before_blas
@@ -287,7 +290,7 @@ def test_an_error_in_a_helper_thread_is_raised_and_leaves_nothing_behind(monkeyp
     params, X, y = mnist_like_problem(rng, 8, 300)
     cost = CostFunction(X, y, 784, 8, 10, 0.1, scale=1 / 255, block_rows=50, threads=2)
     before_threads, before_blas = threading.active_count(), blas_thread_counts()
-    real_block = model.block_cost_and_gradient
+    real_block = fast_mlp.block_cost_and_gradient
     main_thread = threading.get_ident()
 
     def failing_block(*args, **kwargs):
@@ -295,13 +298,13 @@ def test_an_error_in_a_helper_thread_is_raised_and_leaves_nothing_behind(monkeyp
             raise MemoryError("helper failed")
         return real_block(*args, **kwargs)
 
-    monkeypatch.setattr(model, "block_cost_and_gradient", failing_block)
+    monkeypatch.setattr(fast_mlp, "block_cost_and_gradient", failing_block)
     with pytest.raises(MemoryError, match="helper failed"):
         for _ in range(20):  # until the helper thread has taken a block
             cost(params)
     assert threading.active_count() == before_threads
     assert blas_thread_counts() == before_blas
-    monkeypatch.setattr(model, "block_cost_and_gradient", real_block)
+    monkeypatch.setattr(fast_mlp, "block_cost_and_gradient", real_block)
     J, grad = cost(params)
     assert np.isfinite(J)
 

@@ -4,6 +4,8 @@ import subprocess
 import sys
 
 import numpy as np
+
+from digits.nets.training import TrainingResult
 import pytest
 from PIL import Image
 
@@ -34,9 +36,10 @@ def open_png(path):
 
 def test_write_report_writes_four_valid_pngs(tmp_path):
     images, y_true, y_pred = fake_test_set()
-    costs = 3.0 * np.exp(-np.arange(40) / 10) + 0.3
+    costs = list(3.0 * np.exp(-np.arange(40) / 10) + 0.3)
     folder = tmp_path / "new" / "report"            # created as needed
-    paths = report.write_report(folder, costs, y_true, y_pred, images, fold_accuracies=[0.97, 0.975, 0.968])
+    training = TrainingResult("iteration", {"loss": costs})
+    paths = report.write_report(folder, training, y_true, y_pred, images, fold_accuracies=[0.97, 0.975, 0.968])
     names = sorted(os.path.basename(p) for p in paths)
     assert names == ["confusion_matrix.png", "fold_accuracies.png", "misclassified.png", "training_curve.png"]
     assert sorted(os.listdir(folder)) == names       # no temporary files left

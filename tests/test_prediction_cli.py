@@ -24,7 +24,8 @@ ONE_THREAD = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL
 TRAIN = """
 import sys
 import numpy as np, scipy.optimize
-from model import CostFunction, roll
+from digits.nets.fast_mlp import CostFunction
+from model import roll
 from digits.nets import MLP
 data = np.load(sys.argv[1])
 hidden, maxiter = int(sys.argv[3]), int(sys.argv[4])

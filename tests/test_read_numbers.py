@@ -142,3 +142,36 @@ def test_numbers_by_real_writers_are_read(network, pendigits_file):
     numbers = compose.writer_numbers(digits, list(range(1, 31)), 60, rng)
     exact = sum(recognise.read_number_strokes(s, W, H, network).number == truth for s, truth, _ in numbers)
     assert exact >= 0.9 * len(numbers)
+
+
+class SevensAreNoDigits:
+    """The pretrained network, except that it calls whatever it reads as a 7 none of the digits
+    (as a network that learnt "not a digit" calls a letter): `not_a_digit` 0.99 there, else 0."""
+
+    def __init__(self, network):
+        self.network = network
+
+    def __getattr__(self, name):
+        return getattr(self.network, name)
+
+    def not_a_digit(self, X):
+        return np.where(self.network.predict_proba(X).argmax(axis=1) == 7, 0.99, 0.0)
+
+
+def test_a_piece_the_network_calls_not_a_digit_is_left_out(network):
+    fake = SevensAreNoDigits(network)
+    assert read(ONE(100) + FOUR(250) + SEVEN(450), network).number == "147"
+    reading = read(ONE(100) + FOUR(250) + SEVEN(450), fake)
+    assert reading.number == "14" and "None" not in reading.message
+    [(x0, y0, x1, y1)] = reading.left_out                      # the 7's box
+    assert 430 < x0 < 460 and 540 < x1 < 570
+    alone = read(SEVEN(450), fake)                             # one digit, read as none: left out too
+    assert alone.number == "" and alone.digits == [] and len(alone.left_out) == 1
+    assert alone.message.startswith("Not a digit")
+
+
+def test_a_picture_piece_the_network_calls_not_a_digit_is_left_out(network):
+    picture = render(ONE(100) + FOUR(250) + SEVEN(450), W, H)     # light ink on black, as a screenshot
+    assert recognise.read_number_image(picture, network).number == "147"
+    reading = recognise.read_number_image(picture, SevensAreNoDigits(network))
+    assert reading.number == "14" and len(reading.left_out) == 1

@@ -20,23 +20,11 @@ from digits.errors import PendigitsError
 from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas, render
 from digits.web import app as web_app
 from digits.web.app import MAX_IMAGE_BYTES, MAX_JSON_BYTES, MAX_POINTS, MAX_STROKES, create_app
+from helpers import SEVEN, polyline
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-SEVEN = [(0.15, 0.05), (0.85, 0.05), (0.35, 0.95)]
 BEST = nets.choices()[0]        # what the apps read with unless told otherwise
-
-
-def polyline(points, x0, y0, side, step=4):
-    """Unit-box corner points -> integer canvas pixels every `step` pixels along the lines
-    (as tests/test_gui.py draws its digits)."""
-    out = []
-    for (ax, ay), (bx, by) in zip(points[:-1], points[1:]):
-        n = max(1, int(np.hypot(bx - ax, by - ay) * side / step))
-        for t in np.linspace(0, 1, n, endpoint=False):
-            out.append((round(x0 + (ax + t * (bx - ax)) * side), round(y0 + (ay + t * (by - ay)) * side)))
-    out.append((round(x0 + points[-1][0] * side), round(y0 + points[-1][1] * side)))
-    return np.array(out)
 
 
 def as_json(strokes):
@@ -84,7 +72,9 @@ def test_a_drawn_seven_is_read_with_everything_the_app_shows(client, network):
     response = post_drawing(client, strokes)
     assert response.status_code == 200 and response.mimetype == "application/json"
     answer = response.get_json()
-    assert list(answer) == ["digit", "probabilities", "confidence", "sure", "message", "model", "network", "image"]
+    assert list(answer) == ["digit", "not_a_digit", "probabilities", "confidence", "sure", "message", "model",
+                            "network", "image"]
+    assert 0 <= answer["not_a_digit"] < 0.5
     assert answer["digit"] == 7 and answer["sure"] is True
     probs = np.array(answer["probabilities"])
     assert probs.shape == (10,) and abs(probs.sum() - 1) < 1e-9 and answer["confidence"] == probs.max()
@@ -158,7 +148,8 @@ def test_an_image_file_is_read_as_prediction_py_reads_it(client, network, tmp_pa
         answer = response.get_json()
         reading = recognise.read_file(str(path), network)
         assert answer["digit"] == reading.digit == 7 and np.array_equal(answer["probabilities"], reading.probabilities)
-    answer = client.post(f"/api/predict-image?model={BEST.id}", data=png_bytes(drawing)).get_json()
+    answer = client.post(f"/api/predict-image?model={BEST.id}", data=png_bytes(drawing),
+                         content_type="application/octet-stream").get_json()
     assert answer["model"] == BEST.id
 
 
@@ -257,7 +248,7 @@ def test_bad_images_get_a_4xx_and_one_sentence(client):
     for name, (body, content_type, expected) in cases.items():
         error = check_error(client.post("/api/predict-image", data=body, content_type=content_type))
         assert expected in error, (name, error)
-    check_error(client.post("/api/predict-image?model=nope", data=drawn))
+    check_error(client.post("/api/predict-image?model=nope", data=drawn, content_type="image/png"))
 
 
 @pytest.mark.parametrize("method, url", [
@@ -300,8 +291,9 @@ def test_no_request_writes_a_file_or_starts_a_program(client):
     sys.addaudithook(hook)
     requests = [("post", "/api/predict", BAD_DRAWINGS[name]) for name in BAD_DRAWINGS]
     requests += [("post", "/api/predict", {"json": drawing_body()}),
-                 ("post", "/api/predict-image", {"data": png_bytes(render([polyline(SEVEN, 100, 40, 200)]))}),
-                 ("post", "/api/predict-image", {"data": b"\0" * (MAX_IMAGE_BYTES + 1)}),
+                 ("post", "/api/predict-image", {"data": png_bytes(render([polyline(SEVEN, 100, 40, 200)])),
+                                                 "content_type": "image/png"}),
+                 ("post", "/api/predict-image", {"data": b"\0" * (MAX_IMAGE_BYTES + 1), "content_type": "image/png"}),
                  ("get", "/api/models", {}), ("get", "/", {}), ("get", "/nothing", {})]
     for method, url, kwargs in requests:      # once to warm up (lazy imports), then watched
         getattr(client, method)(url, **kwargs)
@@ -348,7 +340,7 @@ def test_desktop_app_and_web_api_give_the_same_answer(display, client, pen_digit
     import tkinter as tk
 
     import gui
-    from digits.testing.replay import replay
+    from helpers.replay import replay
     root = tk.Tk()
     try:
         app = gui.DigitApp(root)

@@ -175,7 +175,9 @@ def test_mouse_drawing_is_read_and_shown_then_cleared(page, server, tmp_path):
     assert len(heights) == 10 and np.argmax(heights) == 7 and heights[7] > 0.5 and winner_bars(page) == [7]
     assert "7: " in page.find_element(By.ID, "bars").get_attribute("aria-label")
     assert canvas_ink(page, "input") > 0 and canvas_ink(page, "pad") > 0
-    assert page.find_element(By.ID, "network").text == f"Read by {default_network(server)}."
+    line = page.find_element(By.ID, "network")      # a name for people; the architecture in its tooltip
+    assert line.text == "Read by the pretrained convolutional network."
+    assert line.get_attribute("title") == default_network(server)
     page.save_screenshot(str(tmp_path / "web.png"))
 
     page.find_element(By.ID, "clear").click()
@@ -195,15 +197,18 @@ def test_mouse_drawing_is_read_and_shown_then_cleared(page, server, tmp_path):
 def test_the_network_can_be_switched(page, server):
     select = Select(page.find_element(By.ID, "model"))
     labels = [option.text for option in select.options]
-    assert labels == [choice.label for choice, _ in server[1].loaded.values()] and labels[-1].startswith("your MLP")
+    assert labels == [choice.label for choice, _ in server[1].loaded.values()] and labels[-1].startswith("your tutorial network")
     assert select.first_selected_option.text == labels[0] and select.first_selected_option.is_enabled()
     draw(page, [polyline(SEVEN)])
     wait_for_digit(page, 7)
+    assert page.find_element(By.ID, "model").get_attribute("title") == default_network(server)   # architecture
     select.select_by_index(len(labels) - 1)     # the drawing is read again, by the other network
-    WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").text == "Read by MLP 784-25-10.")
+    WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").get_attribute("title") == "MLP 784-25-10")
+    assert page.find_element(By.ID, "network").text == f"Read by the {labels[-1]}."
+    assert page.find_element(By.ID, "model").get_attribute("title") == "MLP 784-25-10"
     select.select_by_index(0)
-    WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").text
-                                  == f"Read by {default_network(server)}.")
+    WebDriverWait(page, 10).until(lambda d: d.find_element(By.ID, "network").get_attribute("title")
+                                  == default_network(server))
     assert shown(page)[0] == "7"
 
 
@@ -237,3 +242,53 @@ def test_finger_drawing_on_a_phone_screen(page, width, height):
     assert canvas_ink(page, "input") > 0 and winner_bars(page) == [7]
     page.find_element(By.ID, "clear").click()
     assert shown(page)[0] == "" and canvas_ink(page, "pad") == 0
+
+
+# Another web site the user visits cannot make the server work (issue 17, case 2) -----------------
+
+@pytest.fixture(scope="module")
+def other_site(tmp_path_factory):
+    """A plain page (no Content-Security-Policy) served from another origin: http://localhost:PORT."""
+    import functools
+    import http.server
+    folder = tmp_path_factory.mktemp("other-site")
+    (folder / "index.html").write_text("<!doctype html><title>another site</title><p>hello</p>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://localhost:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+POST_FROM_PAGE = """
+const [url, type, png64, done] = arguments;      // Selenium's callback comes last
+const png = Uint8Array.from(atob(png64), c => c.charCodeAt(0));
+fetch(url, {method: "POST", mode: "no-cors", headers: type ? {"Content-Type": type} : {}, body: png})
+  .then(r => done(r.type + " " + r.status), e => done("failed: " + e));
+"""
+
+
+def test_another_site_cannot_make_the_server_read_images(browser, server, other_site, monkeypatch):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from digits import recognise
+    read, calls = recognise.read_file, []
+    monkeypatch.setattr(recognise, "read_file", lambda *a, **k: calls.append(1) or read(*a, **k))
+    drawn = Image.new("L", (120, 120), 0)
+    drawn.paste(255, (40, 20, 80, 100))
+    out = io.BytesIO()
+    drawn.save(out, format="PNG")
+    png = base64.b64encode(out.getvalue()).decode()
+    api = server[0].replace("localhost", "127.0.0.1") + "api/predict-image"
+    browser.get(other_site)
+    for content_type in ("text/plain", "image/png", None):      # a simple type needs no permission
+        said = browser.execute_async_script(POST_FROM_PAGE, api, content_type, png)
+        assert said.startswith(("opaque", "failed")), said
+    assert calls == []          # refused before any reading: 403 from its Origin and Sec-Fetch-Site
+    browser.get(server[0])      # the page itself may
+    said = browser.execute_async_script(POST_FROM_PAGE.replace('mode: "no-cors", ', ""), api, "image/png", png)
+    assert said == "basic 200" and calls == [1]

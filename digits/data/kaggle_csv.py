@@ -15,7 +15,7 @@ import numpy as np
 
 from digits.constants import NUM_LABELS, PIXELS
 from digits.errors import DataError
-from digits.files import atomic_write
+from digits.files import NotRegularFileError, atomic_write, open_regular
 
 PIXEL_COLUMNS = tuple(f"pixel{i}" for i in range(PIXELS))
 TRAIN_HEADER = ("label",) + PIXEL_COLUMNS
@@ -61,8 +61,10 @@ def write_submission(path, labels):
 def _read_table(path, header, kind):
     """All rows of a CSV with the given header, as an int array, checked; DataError otherwise."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:       # a FIFO or a device is refused, not waited on
             first = f.readline()
+    except NotRegularFileError as e:
+        raise DataError(f"{e}; give the path of the Kaggle {kind}") from None
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror or e}; give the path of the Kaggle {kind}") from None
     if not first.strip():

@@ -9,11 +9,11 @@ import os
 import numpy as np
 import scipy.io
 
-from digits.constants import DATA_DIR, NUM_LABELS, PIXELS, SIDE
+from digits.constants import DATA_DIR, NUM_LABELS, PIXELS
 from digits.data import download, kaggle_csv
 from digits.data.idx import read_idx
 from digits.errors import DataError
-from digits.files import atomic_write
+from digits.files import NotRegularFileError, atomic_write, open_regular
 
 MAT_NAME = "mnist-original.mat"
 TRAIN_SIZE = 60000  # the reference: the first 60,000 images train, the rest test
@@ -57,9 +57,15 @@ def pixels_as_bytes(data, source):
 
 
 def load_mat(path):
-    """Images (n, 784) uint8 and labels (n,) int64 from a file laid out like mnist-original.mat."""
+    """Images (n, 784) uint8 and labels (n,) int64 from a file laid out like mnist-original.mat.
+
+    Only a regular file is read: a FIFO or a device is refused at once (it would hang or never end)."""
     try:
-        contents = scipy.io.loadmat(path)
+        with open_regular(path) as f:
+            contents = scipy.io.loadmat(f)
+    except NotRegularFileError as e:
+        raise DataError(f"{path}: is {e.kind}, not a regular file; --data takes mnist-original.mat, "
+                        "a folder of MNIST IDX files or a Kaggle train.csv") from None
     except FileNotFoundError:
         raise DataError(f"{path} not found") from None
     except PermissionError:

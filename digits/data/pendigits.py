@@ -3,7 +3,7 @@
 The file `pendigits-orig.tra` holds 7,494 digits from 30 writers, each a list of strokes
 sampled from a tablet: integer (x, y) points in a 500x500 box with y growing upwards.
 `load` reads them. To draw them: `digits.imaging.strokes`; to replay them through the
-desktop app: `digits.testing.replay`; to train on them: `digits.imaging.distort`.
+desktop app: `tests/helpers/replay.py`; to train on them: `digits.imaging.distort`.
 """
 import os
 from dataclasses import dataclass

@@ -1,5 +1,14 @@
-"""Extra training images: MNIST digits distorted the ways drawn digits differ from them, and
-pen-written digits drawn as the apps draw them.
+"""Distortions of training images, all in one place, with one set of limits.
+
+Two uses, one model of how drawn digits differ from MNIST's (rotated, slanted, narrower or
+wider, larger or smaller, off-centre, a thicker or thinner pen):
+
+* on the fly, per batch (`distort_batch`, `random_distortions` + `warp`): each image of a
+  minibatch rotated, scaled and shifted at random, bilinear, vectorised over the batch (the
+  minibatch trainer, digits/nets/minibatch.py);
+* copies made once (`augment`, `variant`): rotated, slanted and stretched, then prepared as a
+  drawing is, strokes redrawn at a random width (the MLP's `--augment`);
+* pen-written digits drawn as the apps draw them (`pen_training_images`).
 
 People drawing with a mouse or pen slant and rotate their digits, make them narrow or
 wide, and use a pen that is thick or thin for the digit's size. Each copy of an MNIST
@@ -13,13 +22,65 @@ from scipy import ndimage
 from digits.constants import PIXEL_MAX, PIXELS, SIDE
 from digits.errors import EmptyImageError
 from digits.imaging.prepare import prepare_array, prepare_image
-from digits.imaging.strokes import distort_strokes, fit_to_canvas, render
+from digits.imaging.strokes import fit_to_canvas, render
 
-MAX_ROTATION = np.radians(15)   # pen digits lean by up to about this much
-MAX_SHEAR = 0.3                 # slant
-STRETCH = (0.75, 1.25)          # independent x and y scale: narrow and wide digits
-STROKES = (0.09, 0.18)          # stroke width / digit size, around MNIST's 0.13
-WORK = 84                       # redrawing size for even strokes: enough for 28-pixel sources
+# The limits, for every distortion here:
+MAX_ROTATION = np.radians(12)   # rotation: up to +-12 degrees
+MAX_SCALE = 0.10                # per batch: size changed by up to +-10 % (each axis separately)
+MAX_SHIFT = 2.0                 # per batch: shifted by up to +-2 pixels in each direction
+MAX_SHEAR = 0.3                 # copies: slant
+STRETCH = (0.75, 1.25)          # copies: independent x and y scale, narrow and wide digits
+STROKES = (0.09, 0.18)          # copies: stroke width / digit size, around MNIST's 0.13
+WORK = 84                       # copies: redrawing size for even strokes, enough for 28-pixel sources
+PEN_SHEAR = 0.25                # pen strokes: slant, and independent x and y scale (a little less than
+PEN_STRETCH = (0.8, 1.2)        #   the copies': the pretrained networks were trained with these)
+
+
+def distort_batch(X, rng, max_rotation=MAX_ROTATION, max_scale=MAX_SCALE, max_shift=MAX_SHIFT):
+    """Each image of X (B, 784) rotated, scaled and shifted at random about its centre.
+
+    Bilinear interpolation, zeros outside the image; the whole batch in a few array operations
+    (four gathers of B*784 values). Returns float32 (B, 784).
+    """
+    return warp(X, random_distortions(rng, np.shape(X)[0], max_rotation, max_scale, max_shift))
+
+
+def random_distortions(rng, n, max_rotation=MAX_ROTATION, max_scale=MAX_SCALE, max_shift=MAX_SHIFT):
+    """(n, 5) random distortions, one row per image: angle, y scale, x scale, y shift, x shift."""
+    angle = rng.uniform(-max_rotation, max_rotation, n)
+    sy, sx = rng.uniform(1 - max_scale, 1 + max_scale, (2, n))
+    dy, dx = rng.uniform(-max_shift, max_shift, (2, n))
+    return np.stack([angle, sy, sx, dy, dx], axis=1)
+
+
+def warp(X, distortions):
+    """Images X (B, 784) warped by `distortions` (B, 5) (see random_distortions): float32 (B, 784)."""
+    X = np.asarray(X, dtype=np.float32)
+    B = X.shape[0]
+    angle, sy, sx, dy, dx = np.asarray(distortions, dtype=np.float64).T
+    # Inverse map, output pixel -> source point: unshift, unrotate, unscale (about the centre).
+    cos, sin = np.cos(angle), np.sin(angle)
+    centre = (SIDE - 1) / 2
+    r = np.arange(SIDE, dtype=np.float32) - centre
+    rr, cc = np.repeat(r, SIDE), np.tile(r, SIDE)                  # (784,) each
+    ry = rr[None, :] - dy[:, None].astype(np.float32)              # (B, 784)
+    cx = cc[None, :] - dx[:, None].astype(np.float32)
+    src_r = ((cos / sy)[:, None].astype(np.float32) * ry + (sin / sy)[:, None].astype(np.float32) * cx) + centre
+    src_c = ((-sin / sx)[:, None].astype(np.float32) * ry + (cos / sx)[:, None].astype(np.float32) * cx) + centre
+    # A 2-pixel zero border: every clipped point then reads zeros, every inside point 4 pixels.
+    P, S = 2, SIDE + 4
+    np.clip(src_r, -P, SIDE + P - 1.001, out=src_r)
+    np.clip(src_c, -P, SIDE + P - 1.001, out=src_c)
+    r0, c0 = np.floor(src_r), np.floor(src_c)
+    fr, fc = src_r - r0, src_c - c0
+    index = (r0.astype(np.intp) + P) * S + (c0.astype(np.intp) + P)
+    index += (np.arange(B) * (S * S))[:, None]
+    padded = np.zeros((B, S, S), dtype=np.float32)
+    padded[:, P:P + SIDE, P:P + SIDE] = X.reshape(B, SIDE, SIDE)
+    flat = padded.reshape(-1)
+    top = flat[index] * (1 - fc) + flat[index + 1] * fc
+    bottom = flat[index + S] * (1 - fc) + flat[index + S + 1] * fc
+    return (top * (1 - fr) + bottom * fr).astype(np.float32, copy=False)
 
 
 def distort_image(image, rng):
@@ -79,14 +140,34 @@ def pen_training_images(digits, copies, rng, width=350, height=290, brushes=(8, 
     and drawn with a random brush, then prepared by `prepare_image` as the app prepares a drawing.
     Train only on writers you do not measure on: the benchmark's figures are otherwise worthless.
     """
-    images, labels = [], []
-    for _ in range(copies):
-        for d in digits:
-            strokes = fit_to_canvas(distort_strokes(d.strokes, rng), width, height, rng, size_range=(0.2, 0.9))
-            try:
-                x = prepare_image(render(strokes, width, height, int(rng.integers(*brushes))))
-            except EmptyImageError:
-                continue
-            images.append(np.round(x * 255).astype(np.uint8))
-            labels.append(d.label)
-    return np.array(images).reshape(-1, PIXELS), np.array(labels, dtype=np.int64)
+    labels = [d.label for _ in range(copies) for d in digits]
+    strokes = (distort_strokes(d.strokes, rng) for _ in range(copies) for d in digits)   # drawn as made
+    return drawn_inputs(strokes, rng, width, height, brushes, labels)
+
+
+def drawn_inputs(strokes, rng, width=350, height=290, brushes=(8, 30), labels=None):
+    """Drawings (an iterable, each a list of strokes in tablet coordinates, y up) placed at a random size (20-90 %
+    of the canvas height) and place, drawn with a random brush and prepared as the app prepares a
+    drawing: uint8 (n, 784), leaving out any the app would refuse (a dot); with `labels`, also
+    the labels of those kept."""
+    images, kept = [], []
+    for i, s in enumerate(strokes):
+        placed = fit_to_canvas(s, width, height, rng, size_range=(0.2, 0.9))
+        try:
+            x = prepare_image(render(placed, width, height, int(rng.integers(*brushes))))
+        except EmptyImageError:
+            continue
+        images.append(np.round(x * 255).astype(np.uint8))
+        kept.append(i)
+    X = np.array(images, dtype=np.uint8).reshape(-1, PIXELS)
+    return X if labels is None else (X, np.array(labels, dtype=np.int64)[kept])
+
+
+def distort_strokes(strokes, rng, max_rotation=MAX_ROTATION, max_shear=PEN_SHEAR, stretch=PEN_STRETCH):
+    """The strokes rotated, slanted and stretched at random about their centre (tablet coordinates)."""
+    angle = rng.uniform(-max_rotation, max_rotation)
+    c, s = np.cos(angle), np.sin(angle)
+    matrix = np.diag(rng.uniform(*stretch, size=2)) @ np.array([[1, rng.uniform(-max_shear, max_shear)], [0, 1]]) \
+        @ np.array([[c, -s], [s, c]])
+    centre = np.concatenate(strokes).mean(axis=0)
+    return [(p - centre) @ matrix.T + centre for p in strokes]

@@ -87,13 +87,3 @@ def fit_to_canvas(strokes, width, height, rng, size_range=(0.45, 0.8), margin=12
         y = y0 + (hi[1] - s[:, 1]) * scale          # flip: tablet y grows upwards
         placed.append(np.round(np.column_stack((x, y))).astype(int))
     return placed
-
-
-def distort_strokes(strokes, rng, max_rotation=np.radians(12), max_shear=0.25, stretch=(0.8, 1.2)):
-    """The strokes rotated, slanted and stretched at random about their centre (tablet coordinates)."""
-    angle = rng.uniform(-max_rotation, max_rotation)
-    c, s = np.cos(angle), np.sin(angle)
-    matrix = np.diag(rng.uniform(*stretch, size=2)) @ np.array([[1, rng.uniform(-max_shear, max_shear)], [0, 1]]) \
-        @ np.array([[c, -s], [s, c]])
-    centre = np.concatenate(strokes).mean(axis=0)
-    return [(p - centre) @ matrix.T + centre for p in strokes]

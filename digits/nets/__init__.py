@@ -6,16 +6,20 @@ line to `KINDS` below (best first: the apps read with the first pretrained kind 
 import os
 from collections import namedtuple
 
-from digits.constants import PRETRAINED_DIR, WEIGHTS_DIR
+import numpy as np
+
+from digits.constants import PIXELS, PRETRAINED_DIR, WEIGHTS_DIR
 from digits.errors import WeightsError
 from digits.nets.base import Network
 from digits.nets.calibration import load_calibration
 from digits.nets.cnn import CNN
+from digits.nets.deep import DeepMLP
 from digits.nets.mlp import MLP
 
 KINDS = {
     "cnn": CNN,
     "mlp": MLP,
+    "deep": DeepMLP,
 }
 
 
@@ -61,7 +65,20 @@ def load_network(folder, kind=None):
         if len(found) > 1:
             raise WeightsError(f"{folder} holds several networks ({', '.join(found)}); choose one with --model")
         kind = found[0]
-    return load_calibration(kind_class(kind).load(folder, advice=advice), folder)
+    return check_answers(load_calibration(kind_class(kind).load(folder, advice=advice), folder), folder, advice)
+
+
+def check_answers(net, folder, advice):
+    """`net` if it gives probabilities (not NaN or infinity) for a blank, a full, a grey and a
+    noisy input; WeightsError otherwise (finite weights can still be large enough to overflow)."""
+    probe = np.vstack([np.repeat([[0.0], [1.0], [0.5]], PIXELS, axis=1),
+                       np.random.default_rng(0).random((1, PIXELS))])
+    with np.errstate(all="ignore"):
+        answers = net.predict_proba(probe)
+    if not np.all(np.isfinite(answers)):
+        raise WeightsError(f"the network in {folder} answers NaN or infinity (its weights are too large "
+                           f"to compute with); {advice}")
+    return net
 
 
 def _file_names():
@@ -87,19 +104,46 @@ def load_pretrained(kind=None):
     return load_network(pretrained_dir(kinds[0]), kinds[0])
 
 
+PEOPLE_NAMES = {"cnn": "convolutional network", "mlp": "tutorial network", "deep": "deep network"}   # what the apps call each kind
+
+
+def people_name(kind):
+    """What the apps call a kind of network; `describe()` gives the architecture (for a tooltip)."""
+    return PEOPLE_NAMES.get(kind, f"{kind.upper()} network")
+
+
+def load_choices(offered):
+    """Load every network of `offered` (Choices): ({id: (Choice, Network)} in order, and
+    [(Choice, WeightsError)] for those that cannot be loaded, which the apps skip with a note)."""
+    loaded, skipped = {}, []
+    for choice in offered:
+        try:
+            loaded[choice.id] = (choice, load_network(choice.folder, choice.kind))
+        except WeightsError as e:
+            skipped.append((choice, e))
+    return loaded, skipped
+
+
 Choice = namedtuple("Choice", "id label folder kind")
 Choice.__doc__ = """A network the apps offer: a short id ("cnn", "trained-mlp"), a label for people,
 the folder it is saved in and its kind."""
 
 
-def choices(trained_dir=WEIGHTS_DIR):
+def choices(trained_dir=WEIGHTS_DIR, weights_dir=None, kind=None):
     """What the apps offer to read with: each pretrained network, best first, then each network
-    the user trained into `trained_dir` (where `python main.py` saves)."""
-    out = [Choice(k, f"pretrained {k.upper()}", pretrained_dir(k), k) for k in shipped_kinds()]
-    out += [Choice(f"trained-{k}", f"your {k.upper()} ({os.path.basename(os.path.normpath(trained_dir))}/)",
+    the user trained into `trained_dir` (where `python main.py` saves).
+
+    With `weights_dir` (the apps' --weights-dir): only the network saved there (of `kind`, where
+    the folder holds several), as the one choice "given".
+    """
+    if weights_dir is not None:
+        name = os.path.basename(os.path.normpath(weights_dir))
+        return [Choice("given", f"network in {name}/", weights_dir, kind)]
+    out = [Choice(k, f"pretrained {people_name(k)}", pretrained_dir(k), k) for k in shipped_kinds()]
+    out += [Choice(f"trained-{k}", f"your {people_name(k)} ({os.path.basename(os.path.normpath(trained_dir))}/)",
                    trained_dir, k) for k in kinds_in(trained_dir)]
     return out
 
 
-__all__ = ["KINDS", "Network", "MLP", "Choice", "load_network", "load_pretrained", "choices", "kinds_in",
-           "kind_class"]
+__all__ = ["KINDS", "Network", "MLP", "Choice", "load_network", "load_pretrained", "choices", "load_choices",
+           "kinds_in", "kind_class"]

@@ -10,46 +10,53 @@ Architecture, given to the constructor as sizes:
 
 Pooling before ReLU gives the same values and gradients as ReLU before pooling (the max
 commutes with the monotone ReLU, and a window whose maximum is <= 0 passes no gradient either
-way) while the ReLU runs on a quarter of the values.
+way) while the ReLU runs on a quarter of the values. Each conv -> pool -> ReLU stage is computed
+fused (digits.nets.conv_stage: the same values and gradients as the separate layers of
+digits.nets.layers, with fewer passes over memory); the training step keeps its large work
+arrays per thread between steps (digits.nets.workspace).
 
 Images are NHWC inside (see digits.nets.layers). Parameters, in `params` order:
     conv1_W (k, k, 1, F1), conv1_b (F1,), conv2_W (k, k, F1, F2), conv2_b (F2,), ...,
-    fc1_W (side*side*F_last, H1), fc1_b (H1,), ..., out_W (H_last, 10), out_b (10,)
+    fc1_W (side*side*F_last, H1), fc1_b (H1,), ..., out_W (H_last, K), out_b (K,)
+K = 10 outputs, one per digit, or 11 with an eleventh, "not a digit" (`outputs=11`): trained on
+drawings that are none of the digits (labelled NOT_A_DIGIT), it lets the network say so
+(`not_a_digit`), while `scores` and `predict_proba` stay those of the ten digits.
 float32 for training; any float dtype works (the tests check gradients in float64). The
 computation runs in the dtype of the parameters.
 
-Files: `cnn.npz` (numpy.savez, written atomically) holds the parameters by name plus `kind`
-("cnn"), `format` (FORMAT), the architecture (`convs`, `hidden`, `kernel`) and optionally
-`temperature` (the calibration of predict_proba; absent when the network's `temperature` is
-None, i.e. not calibrated).
+Files: `cnn.npz` (digits.nets.npz_files: written atomically, checked when read) holds the
+parameters by name plus the architecture (`convs`, `hidden`, `kernel`).
 """
 import os
-import zipfile
-import zlib
 
 import numpy as np
 
-from digits.constants import NUM_LABELS, SIDE
-from digits.errors import OutputError, WeightsError
-from digits.files import atomic_write, check_output_dir, make_output_dir
-from digits.nets import layers
-from digits.nets.base import Network, check_inputs, check_matrix
+from digits.constants import NOT_A_DIGIT, NUM_LABELS, SIDE
+from digits.errors import WeightsError
+from digits.nets import conv_stage, layers, npz_files
+from digits.nets.base import Network, check_inputs, check_labels, checked_params
+from digits.nets.workspace import Workspace
+from digits.nets.minibatch import minibatch_options, train_minibatch
 
-FORMAT = 1
-RESERVED = ("kind", "format", "convs", "hidden", "kernel", "temperature")
+ARCHITECTURE = ("convs", "hidden", "kernel")       # saved beside the parameters in cnn.npz
+                                                   # (and "outputs" when 11; absent: 10)
 DEFAULT_CONVS, DEFAULT_HIDDEN, DEFAULT_KERNEL = (16, 32), (128,), 5
 # How to train the default architecture, chosen by measurement (benchmarks/bench_cnn.py):
-#     rng = np.random.default_rng(0)
-#     history, interrupted = train_minibatch(CNN.random(rng), images, labels, rng=rng, **RECIPE)
+#     net, result = CNN.train(images, labels, lamb=RECIPE["lamb"], seed=0)
 # lamb=30 is weight decay through the loss, lamb / (2 N) * squared weights for N = 60,000
 # training images (an L2 coefficient of 5e-4 per example).
 RECIPE = {"epochs": 8, "batch_size": 128, "lr": 2e-3, "schedule": "cosine", "distort": True, "lamb": 30.0}
+# The training step's large work arrays, kept per thread from one step to the next (digits.nets.workspace);
+# `scores` has its own for each call, so that reading digits holds no memory between calls.
+_TRAINING_WORK = Workspace()
 PREDICT_BATCH = 256         # images per forward pass in `scores`: <= 0.5 MB of work arrays per image
 
 
-def architecture_shapes(convs, hidden, kernel):
+def architecture_shapes(convs, hidden, kernel, outputs=NUM_LABELS):
     """The parameter names and shapes of an architecture, in order: {name: shape}."""
     convs, hidden, kernel = _check_architecture(convs, hidden, kernel)
+    if int(outputs) not in (NUM_LABELS, NUM_LABELS + 1):
+        raise ValueError(f"outputs {outputs}: 10 (the digits) or 11 (and 'not a digit')")
     shapes, channels, side = {}, 1, SIDE
     for i, filters in enumerate(convs, 1):
         shapes[f"conv{i}_W"] = (kernel, kernel, channels, filters)
@@ -60,8 +67,8 @@ def architecture_shapes(convs, hidden, kernel):
         shapes[f"fc{i}_W"] = (width, units)
         shapes[f"fc{i}_b"] = (units,)
         width = units
-    shapes["out_W"] = (width, NUM_LABELS)
-    shapes["out_b"] = (NUM_LABELS,)
+    shapes["out_W"] = (width, int(outputs))
+    shapes["out_b"] = (int(outputs),)
     return shapes
 
 
@@ -87,37 +94,24 @@ class CNN(Network):
 
     kind = "cnn"
     FILES = ("cnn.npz",)
+    LAMBDA = RECIPE["lamb"]
+    LEARNS_NOT_A_DIGIT = True
+    OPTIONS = minibatch_options(RECIPE["epochs"], RECIPE["batch_size"], RECIPE["lr"])
 
-    def __init__(self, params, convs=DEFAULT_CONVS, hidden=DEFAULT_HIDDEN, kernel=DEFAULT_KERNEL):
+    def __init__(self, params, convs=DEFAULT_CONVS, hidden=DEFAULT_HIDDEN, kernel=DEFAULT_KERNEL,
+                 outputs=NUM_LABELS):
         super().__init__()
         self.convs, self.hidden, self.kernel = _check_architecture(convs, hidden, kernel)
-        shapes = architecture_shapes(self.convs, self.hidden, self.kernel)
-        if set(params) != set(shapes):
-            raise ValueError(f"parameters {sorted(params)} are not those of {self.describe()}: {list(shapes)}")
-        dtypes = {np.asarray(params[name]).dtype for name in shapes}
-        dtype = dtypes.pop() if len(dtypes) == 1 else np.float32
-        if not np.issubdtype(dtype, np.floating):
-            dtype = np.float32
-        self.params = {}
-        for name, shape in shapes.items():
-            p = np.ascontiguousarray(params[name], dtype=dtype)
-            if p.shape != shape:
-                raise ValueError(f"{name} has shape {p.shape}, expected {shape} for {self.describe()}")
-            self.params[name] = p
+        self.outputs = int(outputs)
+        shapes = architecture_shapes(self.convs, self.hidden, self.kernel, self.outputs)
+        self.params = checked_params(params, shapes, self.describe())
 
     @classmethod
     def random(cls, rng=None, convs=DEFAULT_CONVS, hidden=DEFAULT_HIDDEN, kernel=DEFAULT_KERNEL,
-               dtype=np.float32):
+               dtype=np.float32, outputs=NUM_LABELS):
         """He initialisation: weights ~ N(0, 2 / fan_in), biases 0. `rng`: a numpy Generator or seed."""
-        rng = np.random.default_rng(rng)
-        params = {}
-        for name, shape in architecture_shapes(convs, hidden, kernel).items():
-            if name.endswith("_W"):
-                fan_in = int(np.prod(shape[:-1]))
-                params[name] = (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
-            else:
-                params[name] = np.zeros(shape, dtype=dtype)
-        return cls(params, convs, hidden, kernel)
+        shapes = architecture_shapes(convs, hidden, kernel, outputs)
+        return cls(layers.he_init(shapes, np.random.default_rng(rng), dtype), convs, hidden, kernel, outputs)
 
     @property
     def dtype(self):
@@ -125,66 +119,99 @@ class CNN(Network):
 
     def describe(self):
         parts = [f"conv{c}-pool" for c in self.convs] + [f"fc{h}" for h in self.hidden]
-        return f"CNN {'-'.join(parts)} ({self.kernel}x{self.kernel})"
+        return f"CNN {'-'.join(parts)} ({self.kernel}x{self.kernel})" + \
+            (", not-a-digit output" if self.outputs > NUM_LABELS else "")
+
+    def first_layer(self):
+        """The first convolution's filters, (filters, k, k)."""
+        return "first-layer filters", np.moveaxis(self.params["conv1_W"][:, :, 0, :], -1, 0)
 
     def architecture(self):
-        return {"convs": self.convs, "hidden": self.hidden, "kernel": self.kernel}
+        arch = {"convs": self.convs, "hidden": self.hidden, "kernel": self.kernel}
+        return arch if self.outputs == NUM_LABELS else {**arch, "outputs": self.outputs}
 
     # Forward and backward --------------------------------------------------------------------
 
-    def _forward(self, X):
-        """(m, 784) -> scores (m, 10) and the caches of every layer."""
-        p, pad = self.params, self.kernel // 2
+    def _forward(self, X, work=None):
+        """(m, 784) -> scores (m, outputs) and the caches of every layer; `work`: see conv_stage."""
+        p = self.params
         a = np.asarray(X).astype(self.dtype, copy=False).reshape(-1, SIDE, SIDE, 1)
         caches = []
         for i in range(1, len(self.convs) + 1):
-            a, conv_cache = layers.conv_forward(a, p[f"conv{i}_W"], p[f"conv{i}_b"], 1, pad)
-            a, pool_cache = layers.max_pool_forward(a, 2)
-            a, relu_cache = layers.relu_forward(a)
-            caches.append((conv_cache, pool_cache, relu_cache))
-        for i in range(1, len(self.hidden) + 1):
-            a, fc_cache = layers.affine_forward(a, p[f"fc{i}_W"], p[f"fc{i}_b"])
-            a, relu_cache = layers.relu_forward(a)
-            caches.append((fc_cache, relu_cache))
-        scores, out_cache = layers.affine_forward(a, p["out_W"], p["out_b"])
-        caches.append(out_cache)
-        return scores, caches
+            a, stage_cache = conv_stage.stage_forward(a, p[f"conv{i}_W"], p[f"conv{i}_b"], 2, work, f"conv{i}")
+            caches.append(stage_cache)
+        scores, dense_cache = layers.dense_stack_forward(a, p, len(self.hidden))
+        return scores, (caches, dense_cache)
 
-    def scores(self, X):
-        """(m, 784) inputs in [0, 1] -> (m, 10) scores, PREDICT_BATCH images at a time."""
+    def all_scores(self, X):
+        """(m, 784) inputs in [0, 1] -> (m, outputs) scores, PREDICT_BATCH images at a time, the
+        batches sharing their work arrays (freed when the call returns)."""
         X = check_inputs(X)
-        out = np.empty((X.shape[0], NUM_LABELS), dtype=self.dtype)
+        out = np.empty((X.shape[0], self.outputs), dtype=self.dtype)
+        work = Workspace() if X.shape[0] > PREDICT_BATCH else None
         for start in range(0, X.shape[0], PREDICT_BATCH):
-            out[start:start + PREDICT_BATCH] = self._forward(X[start:start + PREDICT_BATCH])[0]
+            out[start:start + PREDICT_BATCH] = self._forward(X[start:start + PREDICT_BATCH], work)[0]
         return out
 
-    def loss_and_scores(self, X, y, lamb=0.0):
-        """`loss` plus the batch's scores (m, 10), which the trainer uses for its accuracy."""
+    def scores(self, X):
+        """(m, 784) inputs in [0, 1] -> (m, 10): the digits' scores."""
+        return self.all_scores(X)[:, :NUM_LABELS]
+
+    def not_a_digit(self, X):
+        """(m,): the eleventh output's share of the softmax over all eleven (0 without one)."""
+        if self.outputs == NUM_LABELS:
+            return super().not_a_digit(X)
+        z = np.asarray(self.all_scores(X), dtype=np.float64)
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e[:, NOT_A_DIGIT] / e.sum(axis=1)
+
+    def features(self, X):
+        """(m, 784) -> (m, last hidden width): the activations the output layer reads."""
         X = check_inputs(X)
-        y = np.asarray(y).astype(np.intp, copy=False).ravel()
+        return np.concatenate([layers.dense_stack_features(self._forward(X[i:i + PREDICT_BATCH])[1][1])
+                               for i in range(0, X.shape[0], PREDICT_BATCH)])
+
+    def loss_and_scores(self, X, y, lamb=0.0):
+        """`loss` plus the batch's scores (m, outputs), which the trainer uses for its accuracy.
+        With an eleventh output, y may hold NOT_A_DIGIT."""
+        X = check_inputs(X)
         m = X.shape[0]
-        if y.shape != (m,):
-            raise ValueError(f"{m} inputs but {y.size} labels")
+        y = check_labels(y, m)
         p = self.params
-        scores, caches = self._forward(X)
+        scores, (caches, dense_cache) = self._forward(X, _TRAINING_WORK)
         J, d = layers.softmax_loss(scores, y)
         grads = {}
-        d, grads["out_W"], grads["out_b"] = layers.affine_backward(d, caches.pop())
-        for i in range(len(self.hidden), 0, -1):
-            fc_cache, relu_cache = caches.pop()
-            d = layers.relu_backward(d, relu_cache)
-            d, grads[f"fc{i}_W"], grads[f"fc{i}_b"] = layers.affine_backward(d, fc_cache)
+        d = layers.dense_stack_backward(d, dense_cache, grads)
         for i in range(len(self.convs), 0, -1):
-            conv_cache, pool_cache, relu_cache = caches.pop()
-            d = layers.relu_backward(d, relu_cache)
-            d = layers.max_pool_backward(d, pool_cache)
-            d, grads[f"conv{i}_W"], grads[f"conv{i}_b"] = layers.conv_backward(d, conv_cache, need_dx=i > 1)
-        if lamb:
-            for name in p:
-                if name.endswith("_W"):
-                    J += lamb / (2 * m) * float(np.sum(p[name] * p[name], dtype=np.float64))
-                    grads[name] += (lamb / m) * p[name]
+            d, grads[f"conv{i}_W"], grads[f"conv{i}_b"] = conv_stage.stage_backward(d, caches[i - 1], need_dx=i > 1)
+        J = layers.weight_decay(J, grads, p, lamb, m)
         return J, {name: grads[name] for name in p}, scores
+
+    @classmethod
+    def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None,
+              epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], start=None):
+        """The default architecture, He-initialised from `seed`, trained by minibatch Adam on
+        batches distorted on the fly, the learning rate lowered along a half cosine."""
+        labels = np.asarray(labels)
+        outputs = NUM_LABELS + 1 if labels.size and labels.max() == NOT_A_DIGIT else NUM_LABELS
+        if start is not None and start.outputs < outputs:
+            raise WeightsError("the network to fine-tune (--fine-tune) has no 'not a digit' output to learn "
+                               "--non-digits with; leave --non-digits out, or train a new one")
+        net = start if start is not None else cls.random(np.random.default_rng(seed), outputs=outputs)
+        result = train_minibatch(net, images, labels, epochs=epochs, batch_size=batch_size, lr=lr,
+                                 rng=np.random.default_rng([seed, 4]), validation=validation,
+                                 distort=RECIPE["distort"], schedule=RECIPE["schedule"], report=report,
+                                 progress=progress, lamb=lamb)
+        return net, result
+
+    @classmethod
+    def describe_training(cls, options, lamb):
+        net = cls.random(0)
+        epochs = options["epochs"]
+        return (f"{net.describe()}, {epochs} epoch{'s' if epochs != 1 else ''} of batches of {options['batch_size']}, "
+                f"Adam lr {options['lr']}, weight decay {lamb}, "
+                f"{'distorted batches, ' if RECIPE['distort'] else ''}float32")
 
     def loss(self, X, y, lamb=0.0):
         """J = mean softmax cross-entropy + lamb / (2m) * (sum of squared weights, biases
@@ -199,86 +226,16 @@ class CNN(Network):
         return os.path.isfile(os.path.join(folder, cls.FILES[0]))
 
     def save(self, folder):
-        """Write `folder/cnn.npz` (the folder is created if needed), all or nothing.
-
-        Raises OutputError, leaving any earlier file untouched, when it cannot be written."""
-        check_output_dir(folder, "the weights folder")
-        make_output_dir(folder, "the weights folder")
-        path = os.path.join(folder, self.FILES[0])
-        arrays = {"kind": np.array(self.kind), "format": np.array(FORMAT),
-                  "convs": np.array(self.convs, dtype=np.int64),
-                  "hidden": np.array(self.hidden, dtype=np.int64),
-                  "kernel": np.array(self.kernel, dtype=np.int64)}
-        if self.temperature is not None:
-            arrays["temperature"] = np.array(float(self.temperature))
-        arrays.update(self.params)
-        try:
-            with atomic_write(path, "wb") as f:
-                np.savez(f, **arrays)
-        except OSError as e:
-            raise OutputError(f"cannot save the network in {folder}: {e.strerror or e}; "
-                              "free some space or choose another folder") from None
-        return path
+        """Write `folder/cnn.npz` (digits.nets.npz_files), all or nothing; returns its path."""
+        return npz_files.save(self, folder, self.architecture())
 
     @classmethod
     def load(cls, folder, advice="train one with: python main.py"):
-        """The network saved in `folder/cnn.npz`, checked; WeightsError (one line ending in
-        `advice`) if it is missing, not an npz, of another kind or format, or damaged."""
-        path = os.path.join(os.fspath(folder), cls.FILES[0])
-
-        def fail(what):
-            raise WeightsError(f"{what}; {advice}".replace("\n", " ")) from None
-
-        if not os.path.isfile(path):
-            fail(f"no {cls.FILES[0]} in {folder}")
-        try:
-            with open(path, "rb") as f:
-                magic = f.read(4)
-        except OSError as e:
-            fail(f"cannot read {path}: {e.strerror or e}")
-        if magic != b"PK\x03\x04":
-            fail(f"{path} is not an npz file")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in npz.files}
-        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
-            fail(f"{path} is damaged or truncated ({str(e) or type(e).__name__})")
-
-        kind = arrays.get("kind")
-        if kind is None or kind.shape != () or kind.dtype.kind != "U":
-            fail(f"{path} does not say which kind of network it holds (no 'kind')")
-        if str(kind) != cls.kind:
-            fail(f"{path} holds a '{kind}' network, not a {cls.kind}")
-        fmt = arrays.get("format")
-        if fmt is None or fmt.shape != () or fmt.dtype.kind not in "iu" or int(fmt) != FORMAT:
-            fail(f"{path} is in an unknown format ({'none' if fmt is None else fmt!s}; this version reads {FORMAT})")
-        for name in ("convs", "hidden", "kernel"):
-            if name not in arrays or arrays[name].dtype.kind not in "iu" or arrays[name].ndim > 1:
-                fail(f"{path} lacks its architecture ('{name}' missing or not whole numbers)")
-        try:
-            shapes = architecture_shapes(arrays["convs"], arrays["hidden"], arrays["kernel"])
-        except ValueError as e:
-            fail(f"{path} has an impossible architecture: {e}")
-        for name in shapes:
-            if name not in arrays:
-                fail(f"{path} lacks the array {name}")
-        extra = sorted(set(arrays) - set(shapes) - set(RESERVED))
-        if extra:
-            fail(f"{path} holds arrays this architecture does not have: {', '.join(extra)}")
-        params = {}
-        for name, shape in shapes.items():
-            a = arrays[name]
-            if a.dtype.kind != "f":
-                fail(f"{path}: {name} holds {a.dtype} values, expected floats")
-            try:
-                check_matrix(name, a, shape, path)
-            except WeightsError as e:
-                fail(str(e))
-            params[name] = a.astype(np.float32)
-        net = cls(params, arrays["convs"], arrays["hidden"], arrays["kernel"])
-        if "temperature" in arrays:
-            t = arrays["temperature"]
-            if t.shape != () or t.dtype.kind != "f" or not np.isfinite(t) or float(t) <= 0:
-                fail(f"{path} has an invalid temperature {t!s} (expected one positive number)")
-            net.temperature = float(t)
-        return net
+        """The network saved in `folder/cnn.npz`, checked (digits.nets.npz_files: nothing in the
+        file is trusted); WeightsError (one line ending in `advice`) otherwise."""
+        def shapes_of(meta):
+            return architecture_shapes(meta["convs"], meta["hidden"], meta["kernel"],
+                                       int(meta.get("outputs", NUM_LABELS)))
+        params, meta = npz_files.read(folder, cls, advice, ARCHITECTURE + ("outputs",), shapes_of)
+        net = cls(params, meta["convs"], meta["hidden"], meta["kernel"], int(meta.get("outputs", NUM_LABELS)))
+        return npz_files.apply_temperature(net, meta)

@@ -21,8 +21,10 @@ fast pair to. Max pooling likewise: `max_pool_forward` / `max_pool_backward` for
 non-overlapping windows (stride == pool size), `max_pool_*_naive` for any stride. In both, a
 window's gradient goes to exactly one position, its first maximum in row-major order.
 
-All matrix products go through the module-level `matmul`, so that the benchmark can time
-exactly the products of a training step on their own (the "arithmetic floor").
+All matrix products go through the module-level `matmul` (called as matmul(a, b) or
+matmul(a, b, out=...)), so that the benchmark can time exactly the products of a training step
+on their own (the "arithmetic floor"). The CNN itself runs each conv -> pool -> ReLU stage fused
+(digits.nets.conv_stage); the separate layers here are its reference.
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -282,3 +284,61 @@ def softmax_loss(scores, y):
     dscores[rows, y] -= 1
     dscores /= N
     return loss, dscores
+
+
+# Parameters -------------------------------------------------------------------------------------
+
+def he_init(shapes, rng, dtype=np.float32):
+    """Parameters for `shapes` ({name: shape}): weights (names ending in _W) ~ N(0, 2 / fan_in)
+    (He et al. 2015: the variance a ReLU layer keeps; fan_in = all but the last axis), biases 0."""
+    params = {}
+    for name, shape in shapes.items():
+        if name.endswith("_W"):
+            fan_in = int(np.prod(shape[:-1]))
+            params[name] = (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+        else:
+            params[name] = np.zeros(shape, dtype=dtype)
+    return params
+
+
+def weight_decay(J, grads, params, lamb, m):
+    """Add lamb / (2m) * (sum of squared weights, biases excluded) to the cost J and its gradient
+    (lamb / m) * W to `grads` (in place); the project's L2 convention. Returns the new J."""
+    if lamb:
+        for name, p in params.items():
+            if name.endswith("_W"):
+                J += lamb / (2 * m) * float(np.vdot(p, p))      # in p's dtype: no float64 copy
+                grads[name] += (lamb / m) * p
+    return J
+
+
+# A stack of dense layers, the end of every network here -----------------------------------------
+
+def dense_stack_forward(x, params, hidden_layers):
+    """x (N, ...) -> [affine (fc{i}_W, fc{i}_b) -> ReLU] for i = 1..hidden_layers -> affine
+    (out_W, out_b): scores (N, K) and the caches for `dense_stack_backward`."""
+    caches = []
+    for i in range(1, hidden_layers + 1):
+        x, fc_cache = affine_forward(x, params[f"fc{i}_W"], params[f"fc{i}_b"])
+        x, relu_cache = relu_forward(x)
+        caches.append((fc_cache, relu_cache))
+    scores, out_cache = affine_forward(x, params["out_W"], params["out_b"])
+    return scores, (caches, out_cache)
+
+
+def dense_stack_backward(dscores, cache, grads):
+    """Gradients of `dense_stack_forward`: fills grads["fc{i}_W"], ..., grads["out_b"] and
+    returns dx, shaped like its input x."""
+    caches, out_cache = cache
+    d, grads["out_W"], grads["out_b"] = affine_backward(dscores, out_cache)
+    for i in range(len(caches), 0, -1):
+        fc_cache, relu_cache = caches[i - 1]
+        d = relu_backward(d, relu_cache)
+        d, grads[f"fc{i}_W"], grads[f"fc{i}_b"] = affine_backward(d, fc_cache)
+    return d
+
+
+def dense_stack_features(cache):
+    """From `dense_stack_forward`'s cache: what its output layer read, (N, D)."""
+    x, _ = cache[1]
+    return x.reshape(x.shape[0], -1)

@@ -5,15 +5,26 @@ tutorial's readers look for it; this class only gives it the contract's shape. I
 parameters are the reference's two matrices, `params = {"Theta1": ..., "Theta2": ...}`, so
 `pack(params)` is exactly the reference's unrolled `nn_params`.
 """
+import argparse
 import os
 
 import numpy as np
 
 import model
-from digits.constants import NUM_LABELS, PIXEL_SCALE, PIXELS
-from digits.nets import theta_files
-from digits.nets.base import Network, check_inputs, pack, unpack
+from digits.cli import whole_number
+from digits.constants import NUM_LABELS, PIXEL_SCALE, PIXELS, SIDE
+from digits.errors import WeightsError
+from digits.nets import lbfgs, theta_files
+from digits.nets.base import Network, check_inputs
+from digits.nets.fast_mlp import CostFunction
+from digits.nets.training import Option
 from rand_initialise import initialise
+
+
+def _dtype(text):
+    if text not in ("float64", "float32"):
+        raise argparse.ArgumentTypeError(f"must be float64 or float32, got {text}")
+    return text
 
 
 class MLP(Network):
@@ -21,6 +32,13 @@ class MLP(Network):
 
     kind = "mlp"
     FILES = theta_files.NAMES
+    LAMBDA = 0.1
+    OPTIONS = (
+        Option("maxiter", whole_number(1), 100, "L-BFGS-B iterations"),
+        Option("hidden", whole_number(1), 100, "hidden units"),
+        Option("dtype", _dtype, "float64", "precision of the matrix products: float64 or float32 "
+                                            "(float32 is about twice as fast)", "TYPE"),
+    )
 
     def __init__(self, Theta1, Theta2):
         super().__init__()
@@ -42,6 +60,10 @@ class MLP(Network):
     def describe(self):
         return f"MLP {PIXELS}-{self.hidden}-{NUM_LABELS}"
 
+    def first_layer(self):
+        """Each hidden unit's 784 input weights as a 28x28 picture."""
+        return "hidden units' input weights", self.params["Theta1"][:, 1:].reshape(-1, SIDE, SIDE)
+
     # The contract --------------------------------------------------------------------------
 
     def outputs(self, X):
@@ -51,6 +73,11 @@ class MLP(Network):
     def scores(self, X):
         """z3: the output units before their sigmoid (ranked like a3)."""
         return model.output_layer(self.params["Theta1"], self.params["Theta2"], check_inputs(X))
+
+    def features(self, X):
+        """a2 (m, hidden): the hidden units' sigmoid activations, what the output layer reads."""
+        Theta1 = self.params["Theta1"]
+        return model.sigmoid(check_inputs(X).astype(np.float64) @ Theta1[:, 1:].T + Theta1[:, 0])
 
     def predict_proba(self, X):
         """The ten outputs divided by their sum: what the app and prediction.py have always shown.
@@ -67,18 +94,33 @@ class MLP(Network):
         return np.argmax(self.outputs(X), axis=1)
 
     def loss(self, X, y, lamb=0.0):
-        """The reference cost J and its gradient (model.neural_network) on a batch."""
-        X = check_inputs(X)
-        J, grad = model.neural_network(pack(self.params), PIXELS, self.hidden, NUM_LABELS, X, y, lamb)
-        return J, {name: g.copy() for name, g in unpack(grad, self.params).items()}
+        """The reference cost J and its gradient (model.cost_and_gradients) on a batch."""
+        J, Theta1_grad, Theta2_grad = model.cost_and_gradients(self.params["Theta1"], self.params["Theta2"],
+                                                               check_inputs(X), y, lamb)
+        return J, {"Theta1": Theta1_grad, "Theta2": Theta2_grad}
 
     def objective(self, images, labels, lamb, dtype=np.float64):
         """The fast form of `loss` for L-BFGS-B on fixed data: f(vector) -> (J, gradient vector).
 
-        `images` are raw 0..255 pixels; model.CostFunction scales them once, by 1/255.
+        `images` are raw 0..255 pixels; CostFunction scales them once, by 1/255; the vector is
+        the reference's unrolled nn_params.
         """
-        return model.CostFunction(images, labels, PIXELS, self.hidden, NUM_LABELS, lamb,
-                                  dtype=dtype, scale=PIXEL_SCALE)
+        return CostFunction(images, labels, PIXELS, self.hidden, NUM_LABELS, lamb, dtype=dtype, scale=PIXEL_SCALE)
+
+    # Training --------------------------------------------------------------------------------
+
+    @classmethod
+    def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None,
+              maxiter=100, hidden=100, dtype="float64", start=None):
+        """The reference recipe: the reference's initial weights (seed), L-BFGS-B for `maxiter`
+        iterations on the cost with `lamb`, products in `dtype`; from `start`'s weights if given."""
+        net = start if start is not None else cls.random(hidden, np.random.default_rng(seed))
+        return net, lbfgs.train(net, images, labels, lamb=lamb, maxiter=maxiter, dtype=np.dtype(dtype), report=report)
+
+    @classmethod
+    def describe_training(cls, options, lamb):
+        return (f"{PIXELS}-{options['hidden']}-{NUM_LABELS} network, lambda {lamb}, {options['maxiter']} "
+                f"iterations, {options['dtype']}")
 
     # Files ---------------------------------------------------------------------------------
 
@@ -92,7 +134,6 @@ class MLP(Network):
 
     @classmethod
     def load(cls, folder, advice="train one with: python main.py"):
-        from digits.errors import WeightsError
         Theta1, Theta2 = theta_files.load_thetas(folder, advice)
         if Theta1.shape[1] != PIXELS + 1:
             raise WeightsError(f"Theta1.txt in {folder} has shape {Theta1.shape[0]}x{Theta1.shape[1]}, "

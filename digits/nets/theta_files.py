@@ -21,9 +21,10 @@ import uuid
 import numpy as np
 
 from digits.errors import OutputError, WeightsError
-from digits.files import atomic_write, check_output_dir, make_output_dir
+from digits.files import atomic_write, check_output_dir, make_output_dir, open_input, open_regular
 
 NAMES = ("Theta1.txt", "Theta2.txt")
+MAX_FILE_BYTES = 256 << 20      # the shipped Theta1.txt (200 hidden units) takes 4 MB
 HEADER = "digits-mlp run "
 
 
@@ -84,7 +85,7 @@ def save_thetas(folder, Theta1, Theta2):
 def run_id_of(path):
     """The run id in the first line of a Theta file, or None (a file without one)."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:       # a FIFO would block here for ever
             first = f.readline(200).decode("ascii", "replace")
     except OSError:
         return None
@@ -97,13 +98,17 @@ def _load_matrix(path, advice):
         raise WeightsError(f"{path} not found; {advice}")
     if os.path.isdir(path):
         raise WeightsError(f"{path} is a folder, not a weights file; {advice}")
-    if not os.access(path, os.R_OK):
-        raise WeightsError(f"{path}: permission denied; make it readable (chmod +r)")
+    f = open_input(path, WeightsError, advice)
+    size = os.fstat(f.fileno()).st_size
+    if size > MAX_FILE_BYTES:
+        f.close()
+        raise WeightsError(f"{path} is {size >> 20} MB, larger than any network this reads "
+                           f"({MAX_FILE_BYTES >> 20} MB); {advice}")
     try:
         import warnings
-        with warnings.catch_warnings():
+        with f, warnings.catch_warnings():
             warnings.simplefilter("ignore")        # "loadtxt: input contained no data": said below
-            Theta = np.loadtxt(path, ndmin=2)
+            Theta = np.loadtxt(f, ndmin=2)
     except (ValueError, OSError, UnicodeDecodeError) as e:
         raise WeightsError(f"{path} is not a text matrix of numbers ({e}); {advice}") from None
     if Theta.size == 0:

@@ -17,7 +17,10 @@ def writer(form, stream):
 
 
 def digit_line(reading):
-    """A single digit's answer, as prediction.py has always printed it: "7 (99% sure)"."""
+    """A single digit's answer, as prediction.py has always printed it: "7 (99% sure)", or
+    "not a digit (97% sure)" when the network reads it as none of the digits."""
+    if reading.digit is None:
+        return f"not a digit ({reading.not_a_digit:.0%} sure)"
     if reading.sure:
         return f"{reading.digit} ({reading.confidence:.0%} sure)"
     return f"{reading.digit} (not sure: {reading.confidence:.0%})"
@@ -32,7 +35,10 @@ def number_line(number):
 
 
 def found_digits(number, single):
-    """[(digit, confidence, sure, box or None)] of an answer: the single reading, or the number's digits."""
+    """[(digit, confidence, sure, box or None)] of an answer: the single reading (none when it is
+    not a digit), or the number's digits."""
+    if single is not None and single.digit is None:
+        return []
     if single is not None:
         box = number.digits[0].box if len(number.digits) == 1 else None
         return [(single.digit, float(single.confidence), bool(single.sure), box)]
@@ -66,7 +72,7 @@ class CsvAnswers:
     def answer(self, path, number, single):
         digits = found_digits(number, single)
         self.rows.writerow([path, "".join(str(d[0]) for d in digits), " ".join(f"{d[1]:.4f}" for d in digits),
-                            str(all(d[2] for d in digits)).lower(), ""])
+                            str(bool(digits) and all(d[2] for d in digits)).lower(), ""])
         self.stream.flush()
 
     def error(self, path, message):

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from digits.constants import NUM_LABELS, SIDE
+from digits.constants import SIDE
 from digits.files import atomic_write
 from digits.reporting import metrics
 
@@ -76,16 +76,17 @@ def plot_epochs(history, path):
     if loss.ndim != 1 or loss.size == 0:
         raise ValueError("history must hold the loss of at least one epoch")
     epochs = np.arange(1, loss.size + 1)
+    marker = "o" if loss.size <= 30 else None
     fig = _figure(9, 3.8)
     left, right = fig.subplots(1, 2)
-    left.plot(epochs, loss, marker="o", color="tab:blue")
+    left.plot(epochs, loss, marker=marker, color="tab:blue")
     left.set_title(f"Loss: {loss[0]:.4g} \u2192 {loss[-1]:.4g}")
     left.set_xlabel("epoch")
     left.set_ylabel("mean cost over the epoch's batches")
-    right.plot(epochs, 100 * np.asarray(history["train_accuracy"]), marker="o", label="training (as trained)")
+    right.plot(epochs, 100 * np.asarray(history["train_accuracy"]), marker=marker, label="training (as trained)")
     validation = [v for v in history.get("validation_accuracy", []) if v is not None]
     if len(validation) == loss.size:
-        right.plot(epochs, 100 * np.asarray(validation), marker="o", label="validation")
+        right.plot(epochs, 100 * np.asarray(validation), marker=marker, label="validation")
         right.set_title(f"Accuracy: validation {100 * validation[-1]:.2f} % after {loss.size} epochs")
     else:
         right.set_title("Accuracy")
@@ -93,26 +94,18 @@ def plot_epochs(history, path):
     right.set_ylabel("accuracy (%)")
     right.legend(loc="lower right")
     for ax in (left, right):
-        ax.set_xticks(epochs if loss.size <= 20 else ax.get_xticks())
+        if loss.size <= 20:
+            ax.set_xticks(epochs)
+        ax.set_xlim(0.5, loss.size + 0.5)
         ax.grid(True, alpha=0.3)
     return _save(fig, path)
-
-
-def filter_images(net):
-    """What the first layer looks for, as (n, h, w) arrays: the MLP's hidden units' 784 weights
-    as 28x28 pictures, or the CNN's first convolution filters."""
-    if "Theta1" in net.params:
-        return net.params["Theta1"][:, 1:].reshape(-1, SIDE, SIDE)
-    if "conv1_W" in net.params:
-        W = net.params["conv1_W"]                       # (k, k, 1, filters)
-        return np.moveaxis(W[:, :, 0, :], -1, 0)
-    raise ValueError(f"no first layer to picture in {net.describe()}")
 
 
 def plot_filters(net, path, max_filters=100):
     """The first layer's weights as small pictures, each on its own grey scale (grey 0,
     light positive, dark negative): "what the hidden layer looks for"."""
-    filters = filter_images(net)[:max_filters]
+    what, filters = net.first_layer()
+    filters = filters[:max_filters]
     n = len(filters)
     columns = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / columns))
@@ -123,7 +116,6 @@ def plot_filters(net, path, max_filters=100):
     for ax, f in zip(axes, filters):
         top = np.abs(f).max() or 1.0
         ax.imshow(f, cmap="gray", vmin=-top, vmax=top, interpolation="nearest")
-    what = "hidden units' input weights" if "Theta1" in net.params else "first-layer filters"
     fig.suptitle(f"{net.describe()}\n{what} ({n} shown)")
     return _save(fig, path)
 
@@ -254,21 +246,22 @@ def format_confusion_matrix(counts):
     return "\n".join(lines)
 
 
-def write_report(report_dir, costs, y_true, y_pred, test_images, fold_accuracies=None, history=None, net=None):
+def write_report(report_dir, training, y_true, y_pred, test_images, fold_accuracies=None, net=None):
     """Write all pictures of a run into `report_dir` (created if needed); returns their paths.
 
-    costs: cost per iteration (None or empty: no training curve). y_true, y_pred, test_images:
-    the test set's labels, predictions and (m, 784) images. fold_accuracies: the k-fold
-    validation accuracies (fractions), or None. history: per-epoch losses and accuracies of
-    minibatch training, or None. net: the trained network, for the picture of its first layer.
+    training: the TrainingResult (digits.nets.training) whose curve is drawn (None, or no step
+    finished: no training curve): the cost per iteration, or per epoch the loss and accuracies.
+    y_true, y_pred, test_images: the test set's labels, predictions and (m, 784) images.
+    fold_accuracies: the k-fold validation accuracies (fractions), or None. net: the trained
+    network, for the picture of its first layer.
     """
     os.makedirs(report_dir, exist_ok=True)
     paths = []
-    if costs is not None and len(costs):
-        paths.append(plot_training_curve(costs, os.path.join(report_dir, "training_curve.png")))
-    if history is not None and len(history["loss"]):
-        paths.append(plot_epochs(history, os.path.join(report_dir, "training_curve.png")))
-    if net is not None:
+    if training is not None and training.steps:
+        plot = plot_training_curve if training.unit == "iteration" else plot_epochs
+        curve = training.history["loss"] if training.unit == "iteration" else training.history
+        paths.append(plot(curve, os.path.join(report_dir, "training_curve.png")))
+    if net is not None and net.first_layer() is not None:
         paths.append(plot_filters(net, os.path.join(report_dir, "filters.png")))
     counts = metrics.confusion_matrix(y_true, y_pred, 10)
     paths.append(plot_confusion_matrix(counts, os.path.join(report_dir, "confusion_matrix.png")))

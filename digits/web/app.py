@@ -6,6 +6,8 @@
     POST /api/predict-image   an image file as the raw body (?model=ID)
     POST /api/read            a number: the body of /api/predict -> its digits, each with its box
     POST /api/read-image      a number in an image file (a photo of paper...) as the raw body
+    POST /api/samples         the drawing as for /api/predict, plus "label": the digit it really is
+                              (kept in the samples file; only when web.py was given --samples FILE)
 
 A drawing is sent as its strokes, not as a picture: the server draws them with
 `digits.recognise.read_strokes`, exactly as the desktop app draws its mouse strokes, so the
@@ -17,7 +19,8 @@ Every bad request gets a 4xx answer `{"error": "one sentence"}`: input is checke
 shapes, finite coordinates in range, counts, body size) before any work, and the errors the
 recognition path raises (`digits.errors.UserInputError`) become 4xx answers too. No input
 reaches a path, a shell or eval: a model id is only looked up among the networks loaded at
-start; nothing is written to disk.
+start; nothing is written to disk, except the samples a user labels (POST /api/samples), into
+the one samples file the server was started with, and only then.
 
 The networks are all loaded once, in `create_app`; requests only read them (a prediction
 does not change a network's parameters), so the server's threads share them safely.
@@ -25,20 +28,29 @@ does not change a network's parameters), so the server's threads share them safe
 import io
 import json
 import math
+import threading
 
 import numpy as np
 from flask import Flask, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
-from digits import nets, recognise
-from digits.errors import EmptyImageError, UserInputError, WeightsError
+from digits import json_input, nets, recognise
+from digits.errors import EmptyImageError, SamplesError, UserInputError, WeightsError
+from digits.imaging import image_files
 from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH
+from digits.samples import SOURCES
+from digits.web import guard
+from digits.web.bad_request import BadRequest
 
 MAX_JSON_BYTES = 1 << 20        # a drawing's JSON: 10,000 points take about 120 kB
 MAX_IMAGE_BYTES = 8 << 20       # an image file: a phone photo fits
 MAX_STROKES = 200
 MAX_POINTS = 10_000             # in all strokes together (a digit written slowly: a few hundred)
 MIN_SIDE, MAX_SIDE = 28, 1024   # canvas width and height, pixels
+# Image files decoded at the same time (each up to 16 megapixels, about 250 MB at the peak);
+# another one is answered 503 at once, so that the other threads stay free for drawings.
+MAX_DECODES = 2
 IMAGE_DECIMALS = 4              # the 28x28 input in answers: 4 decimals are plenty for 256 grey levels
 
 SECURITY_HEADERS = {
@@ -51,16 +63,8 @@ SECURITY_HEADERS = {
 }
 
 ENDPOINTS = ("the page is / and the API is GET /api/models, POST /api/predict, POST /api/predict-image, "
-             "POST /api/read and POST /api/read-image")
-DRAWING_ROUTES = ("/api/predict", "/api/read")     # bodies of at most MAX_JSON_BYTES
-
-
-class BadRequest(UserInputError):
-    """A request the API cannot use; `status` is the HTTP status of the answer."""
-
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.status = status
+             "POST /api/read, POST /api/read-image and POST /api/samples")
+DRAWING_ROUTES = ("/api/predict", "/api/read", "/api/samples")     # bodies of at most MAX_JSON_BYTES
 
 
 def sentence(text):
@@ -91,12 +95,7 @@ class Networks:
         choices = nets.choices() if choices is None else list(choices)
         if not choices:
             nets.load_pretrained()      # raises the WeightsError that says how to restore them
-        self.loaded, self.skipped = {}, []
-        for choice in choices:
-            try:
-                self.loaded[choice.id] = (choice, nets.load_network(choice.folder, choice.kind))
-            except WeightsError as e:
-                self.skipped.append((choice, e))
+        self.loaded, self.skipped = nets.load_choices(choices)
         ids = [choice.id for choice in choices]
         if default is not None and default not in ids:
             raise WeightsError(f"unknown network '{default}'; choose one of {', '.join(ids)}")
@@ -128,11 +127,9 @@ def is_number(value):
 def parse_json(body):
     """The JSON object in `body` (bytes); BadRequest if it is not one."""
     try:
-        data = json.loads(body)
-    except RecursionError:
-        raise BadRequest("the body is nested too deeply to be a drawing") from None
-    except ValueError as e:     # also UnicodeDecodeError
-        raise BadRequest(f"the body is not valid JSON ({e})") from None
+        data = json_input.parse(body)
+    except json_input.JSONInputError as e:
+        raise BadRequest(f"the body {e}") from None
     if not isinstance(data, dict):
         raise BadRequest('the body must be a JSON object: {"strokes": [[[x, y], ...], ...], "width": W, "height": H}')
     return data
@@ -177,11 +174,40 @@ def parse_strokes(data, width, height):
     return strokes
 
 
+def parse_label(data):
+    """The "label" of a sample request: the digit the drawing really is, 0..9."""
+    label = data.get("label")
+    if label is None:
+        raise BadRequest('the "label" is missing: give the digit the drawing really is, such as "label": 7')
+    if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label <= 9:
+        raise BadRequest(f'the "label" must be a digit from 0 to 9, got {shown(label)}')
+    return label
+
+
+def parse_source(data, label, digit):
+    """"confirmed" when the label is what the network read, else "correction" (or as given)."""
+    source = data.get("source", "confirmed" if label == digit else "correction")
+    if source not in SOURCES:
+        raise BadRequest(f'the "source" must be {" or ".join(map(shown, SOURCES))}, got {shown(source)}')
+    return source
+
+
+def drawing_request():
+    """(strokes, width, height, data) of a JSON drawing request, checked; BadRequest otherwise."""
+    if not request.mimetype == "application/json":
+        raise BadRequest("send the drawing as JSON, with the header Content-Type: application/json", 415)
+    request.max_content_length = MAX_JSON_BYTES
+    data = parse_json(request.get_data(cache=False))
+    width, height = canvas_side(data, "width"), canvas_side(data, "height")
+    return parse_strokes(data, width, height), width, height, data
+
+
 def answer(reading, model_id):
     """A Reading as the API's JSON answer."""
-    nothing = reading.digit is None
+    nothing = reading.probabilities is None      # nothing drawn; a drawing that is no digit keeps its shares
     return {
         "digit": reading.digit,
+        "not_a_digit": float(reading.not_a_digit),
         "probabilities": None if nothing else [float(p) for p in reading.probabilities],
         "confidence": None if nothing else float(reading.confidence),
         "sure": bool(reading.sure),
@@ -198,7 +224,7 @@ def number_answer(reading, model_id):
     return {
         "number": reading.number,
         "digits": [{"digit": d.digit, "confidence": float(d.confidence), "sure": bool(d.sure), "box": list(d.box),
-                    "probabilities": [float(p) for p in d.probabilities],
+                    "not_a_digit": float(d.not_a_digit), "probabilities": [float(p) for p in d.probabilities],
                     "image": np.round(d.image, IMAGE_DECIMALS).tolist(), "message": d.message}
                    for d in reading.digits],
         "left_out": [list(box) for box in reading.left_out],
@@ -208,42 +234,32 @@ def number_answer(reading, model_id):
     }
 
 
-def drawing_request(networks):
-    """(strokes, width, height, model id, network) of the JSON drawing in this request, checked."""
-    if not request.mimetype == "application/json":
-        raise BadRequest("send the drawing as JSON, with the header Content-Type: application/json", 415)
-    request.max_content_length = MAX_JSON_BYTES
-    data = parse_json(request.get_data(cache=False))
-    width, height = canvas_side(data, "width"), canvas_side(data, "height")
-    strokes = parse_strokes(data, width, height)
-    model_id, network = networks.get(data.get("model"))
-    return strokes, width, height, model_id, network
-
-
-def image_request(networks):
-    """(the image file's bytes as a file object, model id, network) of this request, checked."""
-    model_id, network = networks.get(request.args.get("model"))
-    body = request.get_data(cache=False)
-    if not body:
-        raise BadRequest("the body is empty: send the image file itself as the request body")
-    if request.mimetype.startswith("multipart/"):
-        raise BadRequest("send the image file itself as the request body (curl --data-binary @digit.png), "
-                         "not as a form", 415)
-    return io.BytesIO(body), model_id, network
-
-
 # The application ------------------------------------------------------------------------------
 
-def create_app(choices=None, default=None):
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing NaN and infinity (which browsers' JSON.parse rejects): a value that
+    is not a number raises ValueError, answered as a bug (500), never sent."""
+
+    def dumps(self, obj, **kwargs):
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
+
+def create_app(choices=None, default=None, samples=None, local_only=False):
     """The Flask application, reading with the networks of `choices` (default: `nets.choices()`,
     as the desktop app offers them); `default` is the id of the one that reads unless a request
-    names another (default: the first). All are loaded here, once.
+    names another (default: the first). All are loaded here, once. `samples`: a
+    `digits.samples.SampleStore` that keeps the drawings users label, or None (the default:
+    POST /api/samples answers 404 and the page shows no "That was a..." buttons). `local_only`:
+    answer only requests addressed to a loopback name (for a server that listens on this
+    machine only).
 
     Raises WeightsError when the default network (or every network) cannot be loaded.
     """
     networks = Networks(choices, default)
     app = Flask(__name__, static_folder="static", static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = MAX_IMAGE_BYTES      # drawings: MAX_JSON_BYTES, below
+    app.json = StrictJSONProvider(app)                      # never NaN in an answer
     app.json.sort_keys = False                              # answers keep the documented order
     app.extensions["digits.networks"] = networks
 
@@ -260,32 +276,82 @@ def create_app(choices=None, default=None):
         return jsonify(models=networks.describe(), default=networks.default,
                        limits={"max_strokes": MAX_STROKES, "max_points": MAX_POINTS, "min_side": MIN_SIDE,
                                "max_side": MAX_SIDE, "max_json_bytes": MAX_JSON_BYTES,
-                               "max_image_bytes": MAX_IMAGE_BYTES, "brush": BRUSH})
+                               "max_image_bytes": MAX_IMAGE_BYTES, "brush": BRUSH},
+                       samples=samples is not None)
 
     @app.post("/api/predict")
     def predict():
-        strokes, width, height, model_id, network = drawing_request(networks)
+        strokes, width, height, data = drawing_request()
+        model_id, network = networks.get(data.get("model"))
         return jsonify(answer(recognise.read_strokes(strokes, width, height, network), model_id))
+
+    decoding = threading.BoundedSemaphore(MAX_DECODES)
 
     @app.post("/api/predict-image")
     def predict_image():
-        body, model_id, network = image_request(networks)
-        return jsonify(answer(recognise.read_file(body, network, name="the image sent"), model_id))
+        reading, model_id = read_image(recognise.read_file)
+        return jsonify(answer(reading, model_id))
 
     @app.post("/api/read")
     def read_number():
-        strokes, width, height, model_id, network = drawing_request(networks)
+        strokes, width, height, data = drawing_request()
+        model_id, network = networks.get(data.get("model"))
         return jsonify(number_answer(recognise.read_number_strokes(strokes, width, height, network), model_id))
 
     @app.post("/api/read-image")
     def read_number_image():
-        body, model_id, network = image_request(networks)
-        return jsonify(number_answer(recognise.read_number_image(body, network, name="the image sent"), model_id))
+        reading, model_id = read_image(recognise.read_number_image)
+        return jsonify(number_answer(reading, model_id))
+
+    def read_image(read):
+        """(read(the image file sent as the body, network, name=...), model id): the body's
+        type and the image's size checked first; at most MAX_DECODES images read at once."""
+        guard.check_image_type(request)
+        model_id, network = networks.get(request.args.get("model"))
+        body = request.get_data(cache=False)
+        if not body:
+            raise BadRequest("the body is empty: send the image file itself as the request body")
+        image_files.check_size(io.BytesIO(body), "the image sent")     # a bomb: 400 even when busy
+        if not decoding.acquire(blocking=False):
+            raise BadRequest("the server is busy reading other images: try again in a moment", 503)
+        try:
+            return read(io.BytesIO(body), network, name="the image sent"), model_id
+        finally:
+            decoding.release()
+
+    @app.before_request
+    def refuse_other_sites():
+        if local_only:
+            guard.check_local_host(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            guard.check_same_origin(request)
+
+    @app.post("/api/samples")
+    def add_sample():
+        if samples is None:
+            raise BadRequest("this server keeps no samples: start it with python web.py --samples FILE "
+                             "to collect your handwriting", 404)
+        strokes, width, height, data = drawing_request()
+        label = parse_label(data)
+        model_id, network = networks.get(data.get("model"))
+        reading = recognise.read_strokes(strokes, width, height, network)
+        if reading.image is None:       # nothing drawn, or a dot (a drawing read as "not a digit" is kept)
+            raise BadRequest(f"nothing to keep: {reading.message[:1].lower() + reading.message[1:]}", 422)
+        source = parse_source(data, label, reading.digit)
+        row = samples.add(label, strokes, width, height, reading.image, network=reading.network,
+                          answer=reading.digit, source=source)
+        count = samples.counts_by_label()[label]
+        return jsonify(id=row, label=label, answer=reading.digit, source=source, count=count,
+                       message=f"Kept as a {label}: {count} sample{'s' * (count != 1)} of {label} so far."), 201
 
     @app.errorhandler(UserInputError)
     def user_input_error(e):
-        status = getattr(e, "status", 422 if isinstance(e, EmptyImageError) else 400)
-        return jsonify(error=sentence(e)), status
+        # A network that answers NaN is the server's fault (500), not the request's; a samples
+        # file that cannot be written now, the server's too (503).
+        status = getattr(e, "status", 500 if isinstance(e, WeightsError) else 422 if isinstance(e, EmptyImageError)
+                         else 503 if isinstance(e, SamplesError) else 400)
+        headers = {"Retry-After": "1"} if status == 503 else {}
+        return jsonify(error=sentence(e)), status, headers
 
     @app.errorhandler(HTTPException)
     def http_error(e):

@@ -28,6 +28,9 @@
   const undoButton = document.getElementById("undo");
   const digitRow = document.getElementById("digits");
   const BOX = "#ffb300";     // the boxes around the digits read, as in the desktop app
+  const teach = document.getElementById("teach");
+  const teachButtons = Array.from(teach.querySelectorAll("button[data-label]"));
+  const kept = document.getElementById("kept");
 
   let limits = { max_strokes: 200, max_points: 10000 };   // replaced by the server's
   let strokes = [];          // each a list of [x, y] in canvas pixels, as sent to the server
@@ -35,6 +38,7 @@
   let pointerId = null;      // the one pointer drawing it (a second finger is ignored)
   let asked = 0;             // requests sent; an answer to an older one is dropped
   let reading = null;        // the server's last answer (a number), for its boxes and digits
+  let keepsSamples = false;  // the server keeps labelled drawings (web.py --samples FILE)
   const INTRO = "Write a digit to begin.";
 
   // Drawing ------------------------------------------------------------------------------
@@ -129,6 +133,7 @@
     }
     pointerId = e.pointerId;
     pad.setPointerCapture(e.pointerId);
+    showKept("");
     const p = canvasPoint(e);
     current = [p];
     strokes.push(current);
@@ -163,25 +168,29 @@
     const body = { strokes: strokes, width: WIDTH, height: HEIGHT };
     if (select.value) body.model = select.value;
     pad.dataset.sent = JSON.stringify(body);      // what was read (the tests send it to the API)
-    let data, ok;
+    const { ok, data } = await postJson("api/read", body, "");
+    if (mine !== asked) return;       // cleared, or a newer stroke is being read
+    answer.removeAttribute("aria-busy");
+    if (!ok) {
+      // The old answer is not this drawing's: no digit, boxes, bars or picture beside the error.
+      showNothing("");
+      showProblem(data.error || "The server could not read the drawing.");
+    } else {
+      showNumber(data);
+    }
+  }
+
+  async function postJson(url, body, unreachable) {
+    // {ok, data}: the server's answer, or an error saying it cannot be reached (+ `unreachable`).
     try {
-      const response = await fetch("api/read", {
+      const response = await fetch(url, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
       });
-      ok = response.ok;
-      data = await response.json();
+      return { ok: response.ok, data: await response.json() };
     } catch (err) {
-      ok = false;
-      data = { error: "Cannot reach the server: is python web.py still running?" };
-    }
-    if (mine !== asked) return;       // cleared, or a newer stroke is being read
-    answer.removeAttribute("aria-busy");
-    if (!ok) {
-      showProblem(data.error || "The server could not read the drawing.");
-    } else {
-      showNumber(data);
+      return { ok: false, data: { error: "Cannot reach the server: is python web.py still running?" + unreachable } };
     }
   }
 
@@ -191,6 +200,7 @@
       const data = await response.json();
       if (!response.ok) throw new Error(data.error);
       limits = Object.assign(limits, data.limits || {});
+      keepsSamples = data.samples === true;
       select.textContent = "";
       for (const m of data.models) {
         const option = document.createElement("option");
@@ -201,6 +211,7 @@
         select.append(option);
       }
       select.disabled = data.models.length < 2;
+      select.title = selectedNetwork();       // the architecture, as each option's tooltip
       document.body.dataset.ready = "true";
     } catch (err) {
       showProblem("Cannot reach the server: is python web.py still running?");
@@ -220,9 +231,11 @@
     if (digits.length < 2) {
       const d = digits[0];
       show(d ? { digit: d.digit, probabilities: d.probabilities, sure: d.sure, message: d.message,
-                 image: d.image, network: data.network }
+                 image: d.image, model: data.model, network: data.network }
              : { digit: null, probabilities: null, sure: false, message: data.message, image: null,
-                 network: data.network || selectedNetwork() });
+                 model: data.model, network: data.network || selectedNetwork() });
+      // A drawing read as "not a digit" (left out) can be corrected too.
+      if (!d) offerTeaching(null, data.left_out.length > 0);
       return;
     }
     digits.forEach((d, i) => {
@@ -239,8 +252,10 @@
   function selectDigit(i) {
     const d = reading.digits[i];
     show({ digit: d.digit, probabilities: d.probabilities, sure: reading.digits.every((e) => e.sure),
-           message: `${reading.message} Digit ${i + 1}: ${d.message}`, image: d.image, network: reading.network });
+           message: `${reading.message} Digit ${i + 1}: ${d.message}`, image: d.image,
+           model: reading.model, network: reading.network });
     digitOut.textContent = reading.number;
+    offerTeaching(null, false);     // "That was a..." is for one digit at a time
     Array.from(digitRow.children).forEach((b, j) => b.setAttribute("aria-pressed", String(j === i)));
   }
 
@@ -259,7 +274,15 @@
       ? "Shares of the ten digits: " + p.map((v, d) => `${d}: ${(100 * v).toFixed(0)}%`).join(", ")
       : "Shares of the ten digits: none");
     drawInput(data.image);
-    networkLine.textContent = `Read by ${data.network}.`;
+    showNetwork(data.model, data.network);
+    offerTeaching(data.digit, data.image !== null && data.image !== undefined);
+  }
+
+  function showNetwork(model, architecture) {
+    // People read "the pretrained convolutional network"; the architecture is in its tooltip.
+    const option = Array.from(select.options).find((o) => o.value && o.value === model);
+    networkLine.textContent = `Read by the ${option ? option.textContent : "server's network"}.`;
+    networkLine.title = architecture || "";
   }
 
   function showNothing(text) {
@@ -267,7 +290,7 @@
     digitRow.textContent = "";
     digitOut.classList.remove("number");
     show({ digit: null, probabilities: null, sure: false, message: text, image: null,
-           network: selectedNetwork() });
+           model: select.value, network: selectedNetwork() });
   }
 
   function showProblem(text) {
@@ -277,7 +300,40 @@
 
   function selectedNetwork() {
     const option = select.selectedOptions[0];
-    return option && option.value ? option.title : "the server";
+    return option && option.value ? option.title : "";
+  }
+
+  // Teaching it your handwriting ---------------------------------------------------------
+
+  function offerTeaching(digit, somethingRead) {
+    // "That was a ..." under an answer (a digit, or "not a digit"), when the server keeps
+    // samples: the digit read confirms the reading, any other corrects it.
+    teach.hidden = !(keepsSamples && somethingRead && strokes.length > 0);
+    for (const button of teachButtons) {
+      const label = Number(button.dataset.label);
+      button.classList.toggle("read", label === digit);
+      button.title = label === digit ? `Yes, it is a ${label}: keep it as a confirmed sample`
+                                     : `No, it was a ${label}: keep it as a correction`;
+    }
+  }
+
+  async function keepAs(label) {
+    const body = { strokes: strokes, width: WIDTH, height: HEIGHT, label: label };
+    if (select.value) body.model = select.value;
+    teach.hidden = true;          // one sample per drawing
+    const { ok, data } = await postJson("api/samples", body, " The drawing was not kept.");
+    if (ok) {
+      clear();                    // ready for the next digit
+      showKept(`${data.message} Thank you: write another.`);
+    } else {
+      teach.hidden = false;
+      showKept(data.error || "The server could not keep the drawing.", true);
+    }
+  }
+
+  function showKept(text, problem) {
+    kept.textContent = text;
+    kept.classList.toggle("problem", !!problem);
   }
 
   function drawInput(image) {
@@ -328,7 +384,13 @@
   pad.addEventListener("contextmenu", (e) => e.preventDefault());   // a long press draws
   clearButton.addEventListener("click", clear);
   undoButton.addEventListener("click", undo);
-  select.addEventListener("change", () => { if (strokes.length) predict(); });
+  for (const button of teachButtons) {
+    button.addEventListener("click", () => keepAs(Number(button.dataset.label)));
+  }
+  select.addEventListener("change", () => {
+    select.title = selectedNetwork();
+    if (strokes.length) predict();
+  });
   document.addEventListener("keydown", (e) => {
     if (e.key === "Escape") {
       e.preventDefault();
@@ -336,6 +398,10 @@
     } else if ((e.ctrlKey || e.metaKey) && (e.key === "z" || e.key === "Z")) {
       e.preventDefault();
       undo();
+    } else if (/^[0-9]$/.test(e.key) && !teach.hidden && !e.ctrlKey && !e.altKey && !e.metaKey
+               && e.target.tagName !== "SELECT") {
+      e.preventDefault();
+      keepAs(Number(e.key));
     }
   });
   window.addEventListener("resize", fitBackingStore);

@@ -1,0 +1,56 @@
+"""Benchmark: how often a network says "not a digit", for drawings that are none and for digits.
+
+    python -m benchmarks.not_a_digit [--weights-dir DIR] [--drawings 300] [--seed 12]
+
+Fresh drawings of each family of digits.data.non_digits (letters, symbols, scribbles, two
+digits written over each other, dashes; drawn with another seed than any training run's, at
+random sizes and places with random pens, prepared as the app prepares a drawing), and real
+digits: the MNIST test set, pen digits drawn as the app draws them, and MNIST test digits made
+to look scanned (benchmarks.pen_drawings.scanned_like). For each, the share the network calls
+"not a digit" at the thresholds the apps use (digits.recognise: drawings and image files), and,
+for comparison, the share a network would merely call "not sure" (below its calibrated
+threshold, the only doubt a ten-digit network can voice).
+"""
+import argparse
+
+import numpy as np
+
+from benchmarks.pen_drawings import app_inputs, load_pen_digits, mnist_dir, scanned_like
+from digits import nets
+from digits.data import mnist, non_digits
+from digits.imaging.distort import drawn_inputs
+from digits.recognise import FILE_NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_ABOVE
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--weights-dir", metavar="DIR", help="the network (default: the best pretrained one)")
+    parser.add_argument("--drawings", type=int, default=300, help="drawings of each family (default 300)")
+    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--data", metavar="FOLDER", help="MNIST (default $MNIST_DIR or ../shared/mnist)")
+    parser.add_argument("--pen-digits", metavar="FILE")
+    args = parser.parse_args(argv)
+    net = nets.load_network(args.weights_dir) if args.weights_dir else nets.load_pretrained()
+    pen = load_pen_digits(args.pen_digits)
+    X, y = mnist.load_mnist(mnist_dir(args.data))
+    rng = np.random.default_rng(args.seed)
+    sets = {family: drawn_inputs((non_digits.draw(family, rng, pen) for _ in range(args.drawings)), rng) / 255.0
+            for family in non_digits.FAMILIES}
+    sets["digits: MNIST test (10,000)"] = X[60000:] / 255.0
+    sets["digits: pen digits drawn as the app draws them (2,000)"] = \
+        app_inputs([pen[i] for i in rng.choice(len(pen), 2000, replace=False)], rng)
+    sets["digits: MNIST test made to look scanned (2,000)"] = scanned_like(X[60000:62000], np.random.default_rng(7))
+    print(f"{net.describe()}: the share called 'not a digit' above {NOT_A_DIGIT_ABOVE} (drawings) and "
+          f"{FILE_NOT_A_DIGIT_ABOVE} (image files); the share only 'not sure' (below {net.sure_above:.3f})")
+    print(f"| drawings | not a digit (> {NOT_A_DIGIT_ABOVE}) | not a digit (> {FILE_NOT_A_DIGIT_ABOVE}) "
+          "| not a digit or not sure (drawings) |")
+    print("|---|---|---|---|")
+    for name, A in sets.items():
+        none = net.not_a_digit(A)
+        unsure = net.predict_proba(A).max(axis=1) < net.sure_above
+        print(f"| {name} | {100 * np.mean(none > NOT_A_DIGIT_ABOVE):.1f} % | {100 * np.mean(none > FILE_NOT_A_DIGIT_ABOVE):.1f} % "
+              f"| {100 * np.mean((none > NOT_A_DIGIT_ABOVE) | unsure):.1f} % |")
+
+
+if __name__ == "__main__":
+    main()
