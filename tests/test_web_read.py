@@ -8,25 +8,10 @@ from PIL import Image
 
 from digits import recognise
 from digits.imaging import compose, paper
-from digits.web.app import MAX_JSON_BYTES, create_app
+from digits.web.app import MAX_JSON_BYTES
+from test_web_api import app, client, network  # noqa: F401 (the fixtures: one app, its default network)
 
 ONE_SEVEN = [[[90, 80], [100, 60], [100, 240]], [[160, 60], [260, 60], [200, 240]]]
-
-
-@pytest.fixture(scope="module")
-def app():
-    return create_app()
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def network(app):
-    networks = app.extensions["digits.networks"]
-    return networks.loaded[networks.default][1]
 
 
 def read(client, strokes, width=1000, height=290, **more):
