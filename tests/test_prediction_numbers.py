@@ -93,3 +93,34 @@ def test_an_empty_folder_is_one_error_line(repo_root, tmp_path):
     result = run_cli(repo_root, tmp_path / "empty")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.startswith(f"error: {tmp_path / 'empty'}: ") and "Traceback" not in result.stderr
+
+
+class NothingIsADigit:
+    """The shipped network, except that it reads every picture as none of the digits."""
+
+    def __init__(self, network):
+        self.network = network
+
+    def __getattr__(self, name):
+        return getattr(self.network, name)
+
+    def not_a_digit(self, X):
+        return np.full(len(X), 0.99)
+
+
+@pytest.mark.parametrize("form", ["text", "csv", "json"])
+def test_a_picture_that_is_not_a_digit_is_said_so_in_every_format(pictures, form, capsys):
+    import prediction
+    from digits import nets
+    network = NothingIsADigit(nets.load_pretrained())
+    assert prediction.predict_files(network, [pictures / "canvas_four.png"], form) == 0
+    out = capsys.readouterr().out
+    assert "None" not in out
+    if form == "text":
+        assert out == f"{pictures / 'canvas_four.png'}: not a digit (99% sure)\n"
+    elif form == "csv":
+        [row] = list(csv.DictReader(io.StringIO(out)))
+        assert (row["number"], row["confidences"], row["sure"], row["error"]) == ("", "", "false", "")
+    else:
+        [item] = json.loads(out)
+        assert item["number"] == "" and item["digits"] == [] and item["message"].startswith("Not a digit")
