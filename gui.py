@@ -1,4 +1,4 @@
-"""Draw a digit with the mouse and let a network read it: `python gui.py`.
+"""Draw a digit or a whole number with the mouse and let a network read it: `python gui.py`.
 
 Every stroke goes both onto the Tk canvas (what the user sees) and into an off-screen
 Pillow image of the same size (what the network reads). The app never reads the screen:
@@ -10,12 +10,18 @@ and switches in one click to another one (the other pretrained ones, and the net
 trained with `python main.py`, when there is one). It also shows the 28x28 picture the
 network actually read, so you can see why a drawing fails.
 
-Keys: Enter predicts, Escape clears. A prediction is also made whenever a stroke ends.
+A number is read as `digits.recognise.read_number_strokes` reads it (the API's POST /api/read):
+a box around each digit with its digit and confidence; the buttons under the answer pick the
+digit whose 28x28 input and ten shares are shown. One digit is shown exactly as it always was.
+The canvas keeps its shape and grows with the window.
+
+Keys: Enter predicts, Escape clears, Ctrl-Z takes back the last stroke. A prediction is also
+made whenever a stroke ends.
 
 Under the answer, "That was a 0..9" buttons (or the digit keys) keep the drawing as a labelled
 sample of your handwriting (its strokes, the canvas size, the 28x28 input the network read,
 which network read it and what it said) in the samples file (digits/samples): a correction, or
-a confirmation when it is the digit read. `--samples FILE` names the file; by default it is in
+a confirmation when it is the digit read (one digit at a time: not offered for a number). `--samples FILE` names the file; by default it is in
 the user data folder (~/.local/share/digits/samples.sqlite), made at the first sample.
 """
 import sys
@@ -37,6 +43,8 @@ except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
 
 BAR_WIDTH, BAR_HEIGHT = 250, 110
+NUMBER_WIDTH = 700              # the canvas's width (canvas pixels): room for a number
+BOX = "#ffb300"                 # the boxes around the digits read
 INPUT_ZOOM = 4                  # the 28x28 input is shown 4x enlarged
 BG, FG = "grey15", "white"
 MUTED, PROBLEM, WINNER = "grey70", "#ffb74d", "#4caf50"
@@ -109,7 +117,9 @@ class DigitApp:
         self.samples_path = samples
         self.store = None               # the SampleStore, opened at the first sample
         self.strokes = []               # what was drawn: lists of (x, y) canvas pixels
-        self.reading = None             # the last Reading shown
+        self.reading = None             # the last Reading of one digit shown (what a sample keeps)
+        self.number = None              # the last NumberReading
+        self.selected = None            # which digit of a number shows its input and shares
         self.last = None
         self.network = None
         self.weights_error = None
@@ -129,6 +139,8 @@ class DigitApp:
         self.canvas.bind("<B1-Motion>", self.on_motion)
         self.canvas.bind("<ButtonRelease-1>", self.on_release)
 
+        self.digit_row = tk.Frame(frame, bg=BG)        # one button per digit of a number
+        self.digit_row.grid(row=7, column=0, columnspan=2)
         tk.Button(frame, text="Clear", width=12, command=self.clear).grid(row=1, column=0, pady=4)
         tk.Button(frame, text="Prediction", width=12, command=self.predict).grid(row=1, column=1, pady=4)
 
@@ -148,14 +160,14 @@ class DigitApp:
         self.network_menu.configure(highlightthickness=0)
         self.network_menu.pack(side=tk.LEFT, padx=4)
 
-        self.answer = tk.Label(frame, text="", font=ANSWER_FONT, width=3, fg=FG, bg=BG)
+        self.answer = tk.Label(frame, text="", font=ANSWER_FONT, width=8, fg=FG, bg=BG)
         self.answer.grid(row=3, column=0, columnspan=2)
         self.message = tk.Label(frame, text="", font=("Helvetica", 12), fg=FG, bg=BG, height=MESSAGE_LINES,
                                 wraplength=CANVAS_WIDTH, justify="center")
         self.message.grid(row=4, column=0, columnspan=2, padx=8)
         self.message_font = tkfont.Font(root=root, font=self.message.cget("font"))
         if samples is not None:
-            self._teaching_row(frame).grid(row=7, column=0, columnspan=2, padx=8, pady=(0, 8))
+            self._teaching_row(frame).grid(row=8, column=0, columnspan=2, padx=8, pady=(0, 8))
             self._open_samples(only_if_there=True)
         self.bars = tk.Canvas(frame, width=BAR_WIDTH, height=BAR_HEIGHT, bg=BG, highlightthickness=0)
         self.bars.grid(row=5, column=0, padx=8, pady=(8, 0))
@@ -175,6 +187,8 @@ class DigitApp:
         root.bind("<Return>", lambda event: self.predict())
         root.bind("<KP_Enter>", lambda event: self.predict())
         root.bind("<Escape>", lambda event: self.clear())
+        root.bind("<Control-z>", lambda event: self.undo())
+        root.bind("<Control-Z>", lambda event: self.undo())
         if samples is not None:
             root.bind("<Key>", self.on_key)
 
@@ -203,30 +217,31 @@ class DigitApp:
             self.clear()
 
     # Drawing ---------------------------------------------------------------------------------
-    # Points are kept in canvas pixels (CANVAS_WIDTH x CANVAS_HEIGHT, what the network's picture
+    # Points are kept in canvas pixels (NUMBER_WIDTH x CANVAS_HEIGHT, what the network's picture
     # is drawn in) whatever size the canvas is shown at: screen pixels / self.scale.
 
     def _growing_canvas(self, frame):
         """The drawing canvas, in a holder that takes the window's spare room: the canvas keeps
         the reference's shape and grows (never below its reference size) as the window does."""
-        holder = tk.Frame(frame, bg=BG, width=CANVAS_WIDTH + 16, height=CANVAS_HEIGHT + 16)
+        holder = tk.Frame(frame, bg=BG, width=NUMBER_WIDTH + 16, height=CANVAS_HEIGHT + 16)
         holder.grid(row=0, column=0, columnspan=2, sticky="nsew")
         holder.grid_propagate(False)
-        canvas = tk.Canvas(holder, width=CANVAS_WIDTH, height=CANVAS_HEIGHT, bg="black",
+        canvas = tk.Canvas(holder, width=NUMBER_WIDTH, height=CANVAS_HEIGHT, bg="black",
                            highlightthickness=0, cursor="pencil")
         canvas.place(relx=0.5, rely=0.5, anchor="center")
         holder.bind("<Configure>", self.on_resize)
         return canvas
 
     def on_resize(self, event):
-        scale = max(1.0, min((event.width - 16) / CANVAS_WIDTH, (event.height - 16) / CANVAS_HEIGHT))
+        scale = max(1.0, min((event.width - 16) / NUMBER_WIDTH, (event.height - 16) / CANVAS_HEIGHT))
         if scale != self.scale:
             self.scale = scale
-            self.canvas.configure(width=round(CANVAS_WIDTH * scale), height=round(CANVAS_HEIGHT * scale))
+            self.canvas.configure(width=round(NUMBER_WIDTH * scale), height=round(CANVAS_HEIGHT * scale))
             self.canvas.delete("all")
             for stroke in self.strokes:         # the drawing again, at the new size
                 for p, q in zip(stroke[:1] + stroke[:-1], stroke):
                     self._show_segment(*p, *q)
+            self._draw_boxes()
 
     def _point(self, event):
         return round(event.x / self.scale), round(event.y / self.scale)
@@ -256,6 +271,20 @@ class DigitApp:
         self.last = None
         self.predict()                  # live: the answer follows the drawing
 
+    def undo(self):
+        """Take back the last stroke (Ctrl-Z): the canvas and the image are drawn again without it."""
+        if not self.strokes:
+            return
+        strokes = self.strokes[:-1]
+        self.clear()
+        for stroke in strokes:
+            self.strokes.append([stroke[0]])
+            for p, q in zip(stroke[:1] + stroke[:-1], stroke):
+                self._segment(*p, *q)
+            self.strokes[-1].extend(stroke[1:])
+        if self.strokes:
+            self.predict()
+
     def _segment(self, x0, y0, x1, y1):
         """A segment (canvas pixels) on the screen and into the network's picture."""
         self._show_segment(x0, y0, x1, y1)
@@ -275,30 +304,55 @@ class DigitApp:
     def clear(self):
         """Wipe the drawing and the answer."""
         self.canvas.delete("all")
-        self.image = Image.new("L", (CANVAS_WIDTH, CANVAS_HEIGHT), 0)
+        self.image = Image.new("L", (NUMBER_WIDTH, CANVAS_HEIGHT), 0)
         self.draw = ImageDraw.Draw(self.image)
         self.last = None
         self.strokes = []
-        self.reading = None
+        self.reading = self.number = None
+        self._show_digit_buttons([])
         self._offer_teaching(None, False)
-        self._show(None, None, None,
-                   self.weights_error or "Draw a digit with the mouse. Enter: predict, Escape: clear.")
+        self._show(None, None, None, self.weights_error or
+                   "Draw a digit or a number with the mouse. Enter: predict, Escape: clear, Ctrl-Z: undo.")
 
     def predict(self):
-        """Read the drawing: returns (digit, ten probabilities), or (None, None) if there is none."""
+        """Read the drawing: returns (digit, ten probabilities) for one digit, (None, None) if
+        there is none, and for a number (the number as a string, None)."""
+        self.canvas.delete("box")
+        self._show_digit_buttons([])
+        self.reading = self.number = None
+        self._offer_teaching(None, False)
         if self.network is None:
             self._show(None, None, None, self.weights_error)
             return None, None
         try:
-            reading = recognise.read_drawing(self.image, self.network)
+            number = recognise.read_number_strokes(self.strokes, *self.image.size, self.network)
+            # Nothing, a dot or not a digit: said as a single drawing always was.
+            reading = recognise.read_drawing(self.image, self.network) if not number.digits else None
         except WeightsError as e:      # a network whose sums overflow: say so, show no NaN
             self._show(None, None, None, f"Cannot recognise digits: {e}")
             return None, None
+        self.number = number
+        self._draw_boxes()
+        if len(number.digits) > 1:
+            self._show_digit_buttons(number.digits)
+            self.select(len(number.digits) - 1)
+            self._style_answer(number.sure)
+            return number.number, None
+        reading = reading or number.digits[0]
         self._show(reading.digit, reading.probabilities, reading.image, reading.message)
         self._style_answer(reading.sure)
         self.reading = reading
         self._offer_teaching(reading.digit, reading.image is not None)
         return reading.digit, reading.probabilities
+
+    def select(self, index):
+        """Show the input and the ten shares of digit `index` of the number read."""
+        self.selected = index
+        reading = self.number.digits[index]
+        self._show(self.number.number, reading.probabilities, reading.image,
+                   f"{self.number.message} Digit {index + 1}: {reading.message}", digit=reading.digit)
+        for i, button in enumerate(self.digit_row.winfo_children()):
+            button.configure(relief=tk.SUNKEN if i == index else tk.RAISED)
 
     # Teaching it your handwriting ------------------------------------------------------------
 
@@ -347,7 +401,7 @@ class DigitApp:
         if not self._open_samples():
             return None
         try:
-            row = self.store.add(label, self.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, reading.image,
+            row = self.store.add(label, self.strokes, *self.image.size, reading.image,
                                  network=reading.network, answer=reading.digit,
                                  source="confirmed" if label == reading.digit else "correction")
             count = self.store.counts_by_label()[label]
@@ -365,7 +419,8 @@ class DigitApp:
 
     def _photo(self, image28):
         pixels = np.round(np.clip(image28, 0, 1) * 255).astype(np.uint8)
-        picture = Image.fromarray(pixels).resize((28 * INPUT_ZOOM, 28 * INPUT_ZOOM), Image.NEAREST)
+        self._input_photo_source = Image.fromarray(pixels)      # what is shown, before zooming
+        picture = self._input_photo_source.resize((28 * INPUT_ZOOM, 28 * INPUT_ZOOM), Image.NEAREST)
         self._input_photo = ImageTk.PhotoImage(picture, master=self.root)    # keep a reference
         return self._input_photo
 
@@ -373,8 +428,31 @@ class DigitApp:
         """A sure answer in bold white; a guess ("Not sure: perhaps...") in grey italics."""
         self.answer.configure(fg=FG if sure else MUTED, font=ANSWER_FONT if sure else GUESS_FONT)
 
-    def _show(self, digit, probs, image28, message):
-        self.answer.configure(text="" if digit is None else str(digit))
+    def _draw_boxes(self):
+        """A box around each digit of the number read, its digit and confidence above it (on
+        the canvas as shown: canvas pixels times the scale)."""
+        self.canvas.delete("box")
+        for index, reading in enumerate(self.number.digits if self.number else []):
+            x0, y0, x1, y1 = (v * self.scale for v in reading.box)
+            tags = ("box", f"box{index}")
+            self.canvas.create_rectangle(x0, y0, x1, y1, outline=BOX, width=2, tags=tags)
+            self.canvas.create_text(x0 + 2, max(y0 - 2, 12), anchor="sw" if y0 > 14 else "nw", fill=BOX,
+                                    text=f"{reading.digit} {reading.confidence:.0%}" + ("" if reading.sure else "?"),
+                                    font=("Helvetica", 11, "bold"), tags=tags)
+
+    def _show_digit_buttons(self, digits):
+        """One button per digit of a number, to show its input and shares; none for one digit."""
+        for button in self.digit_row.winfo_children():
+            button.destroy()
+        for i, reading in enumerate(digits):
+            tk.Button(self.digit_row, text=f"{reading.digit}  {reading.confidence:.0%}", width=6,
+                      command=lambda i=i: self.select(i)).pack(side=tk.LEFT, padx=2)
+
+    def _show(self, answer, probs, image28, message, digit=None):
+        """Show `answer` (a digit or a number), the message, the input and the shares of `digit`
+        (default: the answer itself)."""
+        digit = answer if digit is None else digit
+        self.answer.configure(text="" if answer is None else str(answer))
         lines = wrapped_lines(self.message_font, message or "", CANVAS_WIDTH)
         self.message.configure(text=message, height=max(MESSAGE_LINES, lines))
         self.input_view.configure(image=self._photo(np.zeros((28, 28)) if image28 is None else image28))

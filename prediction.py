@@ -1,10 +1,14 @@
 """Forward propagation: what the trained network says about new images.
 
 `predict(Theta1, Theta2, X)` is the reference tutorial's function. Run as a script it reads
-digits from image files, or writes a Kaggle submission for a test.csv:
+the digits or numbers in image files (and folders of them), or writes a Kaggle submission
+for a test.csv:
 
-    python prediction.py IMAGE [IMAGE ...] [--model cnn|mlp | --weights-dir DIR]
+    python prediction.py IMAGE|FOLDER [...] [--format text|csv|json] [--model cnn|mlp | --weights-dir DIR]
     python prediction.py --csv test.csv --out submission.csv [--model ... | --weights-dir DIR]
+
+An image holding one digit prints as `digit.png: 7 (99% sure)`; one holding a number as
+`photo.jpg: 2026 (2 99%, 0 97%, 2 not sure 64%, 6 99%)`.
 """
 import sys
 
@@ -37,14 +41,18 @@ def predict(Theta1, Theta2, X):
 def parse_args(argv):
     from digits.nets import KINDS
     parser = argparse.ArgumentParser(
-        description="Recognise handwritten digits in image files (PNG, JPEG, BMP, GIF, WebP, TIFF; dark ink\n"
-                    "on light paper or light on dark, any size), or write a Kaggle submission\n"
-                    "for the Digit Recognizer competition's test.csv.",
-        epilog="examples:  python prediction.py digit.png scan.jpg\n"
+        description="Recognise handwritten digits and numbers in image files (PNG, JPEG, BMP, GIF, WebP,\n"
+                    "TIFF; dark ink on light paper or light on dark, any size, phone photos too), or write\n"
+                    "a Kaggle submission for the Digit Recognizer competition's test.csv.",
+        epilog="examples:  python prediction.py digit.png scan.jpg photo_of_a_number.jpg\n"
+               "           python prediction.py --format csv photos/ > answers.csv\n"
                "           python prediction.py --model mlp digit.png\n"
                "           python prediction.py --csv test.csv --out submission.csv",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("images", nargs="*", metavar="IMAGE", help="image files of one digit each")
+    parser.add_argument("images", nargs="*", metavar="IMAGE",
+                        help="image files of a digit or a number each, or folders of them (read recursively)")
+    parser.add_argument("--format", choices=("text", "csv", "json"), default="text",
+                        help="how the answers are written: a line each (default), CSV rows or one JSON list")
     parser.add_argument("--csv", metavar="TEST_CSV",
                         help="Kaggle test.csv (header pixel0..pixel783) to predict instead of images")
     parser.add_argument("--out", metavar="SUBMISSION_CSV",
@@ -66,27 +74,38 @@ def parse_args(argv):
     return args
 
 
-def predict_files(network, paths):
-    """Print the digit in each image file; a bad file gets an error line. Returns how many failed."""
-    from digits import recognise
-    from digits.errors import EmptyImageError, ImageFileError
+def predict_files(network, paths, form="text"):
+    """Print the digit or number in each image file (folders: every image file in them, at any
+    depth) in `form` (text, csv, json); a bad file gets an error line. Returns how many failed."""
+    from digits.errors import UserInputError
+    from digits.files import image_files_in
+    from digits.reporting import answers
+    writer = answers.writer(form, sys.stdout)
     failed = 0
-    for path in paths:
+    for path in (found for given in paths for found in image_files_in(given)):
         try:
-            reading = recognise.read_file(path, network)
-        except (ImageFileError, EmptyImageError) as e:
+            number, single = read_image(path, network)
+        except UserInputError as e:
             message = str(e) if str(e).startswith(str(path)) else f"{path}: {e}"
             sys.stdout.flush()      # keep the lines in file order when both go to a terminal
             print(f"error: {message}", file=sys.stderr, flush=True)
+            writer.error(path, message)
             failed += 1
             continue
-        if reading.digit is None:       # the network reads it as none of the digits
-            print(f"{path}: not a digit ({reading.not_a_digit:.0%} sure)", flush=True)
-        elif reading.sure:
-            print(f"{path}: {reading.digit} ({reading.confidence:.0%} sure)", flush=True)
-        else:       # below the network's calibrated threshold: a guess, and said to be one
-            print(f"{path}: {reading.digit} (not sure: {reading.confidence:.0%})", flush=True)
+        writer.answer(path, number, single)
+    writer.close()
     return failed
+
+
+def read_image(path, network):
+    """(NumberReading, Reading or None) of image file `path`: the number in it, and when it
+    holds one digit, that digit read exactly as a single-digit image has always been read
+    (`recognise.read_file`, which raises its errors). One digit: the number reading finds at
+    most one, or all its ink is no wider than `recognise.ONE_DIGIT_WIDTH` times its height."""
+    from digits import recognise
+    number = recognise.read_number_image(path, network)
+    one = len(number.digits) < 2 or recognise.ink_aspect(number) <= recognise.ONE_DIGIT_WIDTH
+    return number, recognise.read_file(path, network) if one else None
 
 
 def predict_csv(network, csv_path, out_path):
@@ -110,7 +129,7 @@ def run(args):
     if args.csv is not None:
         predict_csv(network, args.csv, args.out)
         return 0
-    return 1 if predict_files(network, args.images) else 0
+    return 1 if predict_files(network, args.images, args.format) else 0
 
 
 def main(argv=None):

@@ -162,3 +162,19 @@ def check_output_file(path, inputs=(), what="the output file"):
                               "give another file name")
     check_output_dir(os.path.dirname(os.path.abspath(path)) or ".", f"the folder of {what}")
     return path
+
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def image_files_in(path):
+    """The image files `path` names: itself if it is not a folder; if it is, every file with an
+    image's extension (IMAGE_EXTENSIONS) in it and its subfolders, in name order. A folder
+    without any is returned as itself, so that reading it says what is wrong."""
+    if not os.path.isdir(path):
+        return [path]
+    found = []
+    for folder, subfolders, names in os.walk(path):
+        subfolders.sort()
+        found += [os.path.join(folder, name) for name in sorted(names) if name.lower().endswith(IMAGE_EXTENSIONS)]
+    return found or [path]

@@ -1,6 +1,11 @@
 """The one recognition path: a picture and a network -> the answer.
 
     picture (drawing, strokes or image file) --prepare--> 28x28 input --network--> Reading
+    number (strokes or image) --segment--> pieces of one digit each --> NumberReading
+
+A number is cut into digits by `digits.imaging.segment` (every candidate piece read by the
+network, the best path kept); each digit is then prepared and read exactly as a single drawn
+digit, so a one-digit drawing reads the same through `read_number_strokes` as `read_strokes`.
 
 The desktop app (`gui.py`), the image command (`prediction.py`) and the web server all read
 digits through these functions, so the same drawing gets the same answer everywhere.
@@ -12,8 +17,8 @@ from scipy import ndimage
 
 from digits.constants import SIDE
 from digits.errors import EmptyImageError, WeightsError
-from digits.imaging import image_files, strokes as stroke_drawing
-from digits.imaging.prepare import INK_LEVEL, prepare_image, to_array
+from digits.imaging import image_files, ink_pieces, segment, strokes as stroke_drawing
+from digits.imaging.prepare import INK_LEVEL, MIN_EXTENT, prepare_array, prepare_image, to_array
 
 # Why a reading may be unsure, and what to do: the advice under "Not sure" (see likely_cause).
 ADVICE = {
@@ -50,6 +55,7 @@ class Reading:
     message: str
     sure: bool = False
     not_a_digit: float = 0.0
+    box: object = None      # where the digit lies on the picture, (x0, y0, x1, y1), when read in a number
 
 
 # A network more sure than this that a picture is none of the digits says so. Drawings: 0.5.
@@ -99,12 +105,8 @@ def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE):
     Raises WeightsError when the network answers with NaN or infinity (weights so large that
     its sums overflow): such an answer is never shown or sent."""
     x = np.asarray(x, dtype=np.float64).reshape(1, SIDE * SIDE)
-    with np.errstate(all="ignore"):     # overflow is checked for below, not printed
-        probabilities = network.predict_proba(x)[0]
-        none = float(network.not_a_digit(x)[0])
-    if not (np.all(np.isfinite(probabilities)) and np.isfinite(none)):
-        raise WeightsError(f"the network {network.describe()} gave no answer for this picture (not a number): "
-                           "its weights are damaged; read with another network, or restore or retrain this one")
+    probabilities, none = network_answer(x, network)
+    probabilities, none = probabilities[0], float(none[0])
     best = int(np.argmax(probabilities))
     confidence = float(probabilities[best])
     if none > not_a_digit_above:
@@ -117,6 +119,19 @@ def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE):
     message = (f"It is a {best} ({confidence:.0%} sure)." if sure else
                f"Not sure: perhaps a {best} ({confidence:.0%}). {ADVICE[cause]}")
     return Reading(best, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(), message, sure, none)
+
+
+def network_answer(X, network):
+    """(the shares (m, 10), the probabilities of none of the digits (m,)) `network` gives inputs
+    X (m, 784). Raises WeightsError when it answers with NaN or infinity (weights so large that
+    its sums overflow): such an answer is never shown or sent."""
+    with np.errstate(all="ignore"):     # overflow is checked for below, not printed
+        probabilities = np.asarray(network.predict_proba(X), dtype=np.float64)
+        none = np.asarray(network.not_a_digit(X), dtype=np.float64).reshape(len(probabilities))
+    if not (np.all(np.isfinite(probabilities)) and np.all(np.isfinite(none))):
+        raise WeightsError(f"the network {network.describe()} gave no answer for this picture (not a number): "
+                           "its weights are damaged; read with another network, or restore or retrain this one")
+    return probabilities, none
 
 
 def nothing_read(error, network):
@@ -151,3 +166,202 @@ def read_file(path, network, name=None):
     """
     picture = image_files.light_on_dark(image_files.read_grey(path, name))
     return recognise(prepare_image(picture), network, picture, FILE_NOT_A_DIGIT_ABOVE)
+
+
+
+# Numbers ------------------------------------------------------------------------------------------
+
+CROSSING = 1.5      # the cost of reading two strokes that cross each other as two digits
+CROSS_POINTS = 200  # strokes are thinned to this many points to find where they cross
+INK_CUT = 0.3       # the cost of reading two pieces cut from one piece of ink as two digits
+ONE_DIGIT_WIDTH = 0.8   # ink no wider than this many times its height is one digit (to prediction.py)
+IMAGE_PIECES = 4    # an image's digit may be more pieces than a drawn one (broken lines, cuts)
+
+@dataclass
+class NumberReading:
+    """What a network read in a picture of a number.
+
+    number: the digits read, left to right, as a string ("" when there are none).
+    digits: one Reading per digit, left to right, each with its `box` on the picture.
+    left_out: boxes (x0, y0, x1, y1) of the marks read as no digit (a dot, a dash).
+    message: one sentence for a person.
+    """
+    number: str
+    digits: list
+    left_out: list
+    message: str
+
+    @property
+    def sure(self):
+        """Whether every digit is read surely (and there is at least one)."""
+        return bool(self.digits) and all(d.sure for d in self.digits)
+
+
+def number_message(digits, left_out):
+    """The sentence a NumberReading shows."""
+    if not digits and left_out:
+        return (f"No digits: {len(left_out)} mark{'s' if len(left_out) > 1 else ''} left out (not digits). "
+                "Write a number, with digits 0 to 9 large enough to read.")
+    if not digits:
+        return "Nothing to read: write a number, with digits large enough to read."
+    number = "".join(str(d.digit) for d in digits)
+    unsure = [i + 1 for i, d in enumerate(digits) if not d.sure]
+    text = f"It reads {number}"
+    if unsure:
+        text += f"; not sure of digit{'s' if len(unsure) > 1 else ''} {', '.join(map(str, unsure))}"
+    if left_out:
+        text += f"; {len(left_out)} mark{'s' if len(left_out) > 1 else ''} left out (not digits)"
+    return text + "."
+
+
+def read_pieces(boxes, orders, prepare_run, network, not_a_digit_above=NOT_A_DIGIT_ABOVE, **search):
+    """Read a number whose ink is in pieces: the search of `digits.imaging.segment` with
+    `prepare_run(run)` (a sorted tuple of piece indices -> the 784 input, or EmptyImageError);
+    `search`: more arguments of `segment.best_reading` (max_pieces, links, joined, min_size).
+
+    A run the network calls none of the digits (`not_a_digit` above `not_a_digit_above`) is no
+    digit to the search, and every other run's shares count for (1 - not_a_digit) of
+    themselves: what is not a digit is left out, never read as one.
+    Returns a NumberReading with each digit's box the union of its pieces' boxes.
+    """
+    prepared = {}
+
+    def read(runs):
+        for run in runs:
+            try:
+                prepared[run] = prepare_run(run)
+            except EmptyImageError:
+                prepared[run] = None
+        rows = [i for i, run in enumerate(runs) if prepared[run] is not None]
+        shares = np.full((len(runs), 10), np.nan)
+        if rows:
+            found, none = network_answer(np.stack([prepared[runs[i]] for i in rows]), network)
+            found = found * (1.0 - none)[:, None]
+            found[none > not_a_digit_above] = np.nan
+            shares[rows] = found
+        return shares
+
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    found = segment.best_reading(boxes, orders, read, **search)
+    digits, left_out = [], [boxes[i] for i in found.left_out]
+    for run in found.runs:
+        box = segment.union_box(boxes[list(run)])
+        reading = recognise(prepared[run], network, not_a_digit_above=not_a_digit_above)   # as a single digit
+        if reading.digit is None:
+            left_out.append(box)
+            continue
+        reading.box = whole_box(box)
+        digits.append(reading)
+    left_out = sorted(whole_box(box) for box in left_out)
+    return NumberReading("".join(str(d.digit) for d in digits), digits, left_out, number_message(digits, left_out))
+
+
+def whole_box(box):
+    """A box (x0, y0, x1, y1) in whole pixels: a tuple of ints."""
+    return tuple(int(round(v)) for v in box)
+
+
+def stroke_boxes(strokes, width, height, brush=stroke_drawing.BRUSH):
+    """(n, 4) boxes of strokes as drawn with `brush` on a width x height canvas (clipped to it)."""
+    boxes = []
+    for s in strokes:
+        p = np.asarray(s, dtype=np.float64).reshape(-1, 2)
+        lo, hi = p.min(axis=0) - brush / 2, p.max(axis=0) + brush / 2
+        boxes.append([max(lo[0], 0), max(lo[1], 0), min(hi[0], width), min(hi[1], height)])
+    return np.array(boxes, dtype=np.float64).reshape(-1, 4)
+
+
+def read_number_strokes(strokes, width, height, network, brush=stroke_drawing.BRUSH):
+    """Read a number written as strokes (sequences of (x, y) canvas pixels) on a width x height
+    canvas. Each digit is the strokes the search groups, drawn and read as `read_strokes` does."""
+    strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
+    boxes = stroke_boxes(strokes, width, height, brush)
+    # Strokes off the canvas, or reduced to nothing by it, are not ink.
+    keep = [i for i, b in enumerate(boxes) if b[2] > b[0] and b[3] > b[1]]
+    strokes, boxes = [strokes[i] for i in keep], boxes[keep]
+
+    def prepare_run(run):
+        return prepare_image(stroke_drawing.render_part([strokes[i] for i in run], width, height, brush))
+
+    if one_digit(boxes) or not len(boxes):
+        reading = read_strokes(strokes, width, height, network, brush)
+        box = whole_box(segment.union_box(boxes)) if len(boxes) else None
+        if reading.digit is None:       # empty, a dot or not a digit: said as a single digit's drawing says it
+            return NumberReading("", [], [box] if reading.probabilities is not None else [], reading.message)
+        reading.box = box
+        return NumberReading(str(reading.digit), [reading], [], number_message([reading], []))
+    by_x = sorted(range(len(strokes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
+    # A mark smaller than a single digit's drawing may be (on the app's usual canvas) is a dot.
+    min_size = MIN_EXTENT * min(max(width, height), stroke_drawing.CANVAS_WIDTH)
+    number = read_pieces(boxes, [list(range(len(strokes))), by_x], prepare_run, network,
+                         links=crossing_links(strokes, boxes), min_size=min_size)
+    if not number.digits:               # only dots: said as a single digit's drawing says it
+        single = read_strokes(strokes, width, height, network, brush)
+        number.message = single.message if single.digit is None else number.message
+    return number
+
+
+def one_digit(boxes):
+    """Whether pieces with `boxes` (n, 4) are one digit whatever the search would say: they all
+    overlap in x (one x-overlap group) and are no wider than ONE_DIGIT_WIDTH times their height.
+    Then the drawing is read exactly as a single digit always was (a 4 in two strokes stays a 4)."""
+    if len(boxes) == 0 or len(segment.overlap_groups(boxes)) > 1:
+        return False
+    x0, y0, x1, y1 = segment.union_box(boxes)
+    return x1 - x0 <= ONE_DIGIT_WIDTH * (y1 - y0)
+
+
+def crossing_links(strokes, boxes):
+    """(n, n) `CROSSING` where two strokes cross each other (a 4's two strokes, a 7's bar): parting
+    them into two digits costs that much. Only strokes whose boxes overlap are compared."""
+    n = len(strokes)
+    links = np.zeros((n, n))
+    # At most CROSS_POINTS points a stroke: the test compares every segment with every other.
+    strokes = [s if len(s) <= CROSS_POINTS else np.vstack((s[::-(-len(s) // CROSS_POINTS)], s[-1:])) for s in strokes]
+    for i in range(n):
+        for j in range(i + 1, n):
+            if boxes[i, 0] < boxes[j, 2] and boxes[j, 0] < boxes[i, 2] and boxes[i, 1] < boxes[j, 3] \
+                    and boxes[j, 1] < boxes[i, 3] and stroke_drawing.segments_cross(strokes[i], strokes[j]):
+                links[i, j] = links[j, i] = CROSSING
+    return links
+
+
+def ink_aspect(number):
+    """Width / height of the box holding all the ink a NumberReading found (0 without any)."""
+    boxes = [d.box for d in number.digits] + list(number.left_out)
+    if not boxes:
+        return 0.0
+    x0, y0, x1, y1 = segment.union_box(boxes)
+    return (x1 - x0) / max(y1 - y0, 1)
+
+
+def read_number_image(source, network, name=None):
+    """Read a number in a picture: an image file's path, a binary file object (an upload,
+    called `name` in messages) or a Pillow image; a photo of paper or a canvas alike (see
+    `digits.imaging.ink_pieces`). Boxes are in the picture's own pixels.
+
+    Raises ImageFileError when the file cannot be read as an image.
+    """
+    try:
+        mask, scale = ink_pieces.read_ink(source, name)
+        labels, boxes, joined = ink_pieces.components(mask)
+    except EmptyImageError:
+        return NumberReading("", [], [], number_message([], []))
+
+    def prepare_run(run):
+        x0, y0, x1, y1 = segment.union_box(boxes[list(run)]).astype(int)
+        crop = np.isin(labels[y0:y1, x0:x1], [i + 1 for i in run])
+        return prepare_array(crop.astype(np.float64))
+
+    by_x = sorted(range(len(boxes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
+    reading = read_pieces(boxes, [by_x], prepare_run, network, FILE_NOT_A_DIGIT_ABOVE, max_pieces=IMAGE_PIECES,
+                          joined=joined, links=np.where(joined, INK_CUT, 0.0))
+    reading.left_out = [scaled(box, scale) for box in reading.left_out]
+    for digit in reading.digits:
+        digit.box = scaled(digit.box, scale)
+    return reading
+
+
+def scaled(box, scale):
+    """A box (x0, y0, x1, y1) of a shrunken picture in the picture's own pixels."""
+    return tuple(int(round(v * scale)) for v in box)

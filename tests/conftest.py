@@ -63,3 +63,23 @@ def display():
         os.environ.pop("DISPLAY", None)
     else:
         os.environ["DISPLAY"] = old
+
+
+@pytest.fixture
+def root(display):
+    """A Tk root window at the display's corner, destroyed after the test."""
+    import tkinter as tk
+    root = tk.Tk()
+    root.geometry("+0+0")
+    yield root
+    root.destroy()
+
+
+@pytest.fixture
+def app(root):
+    """The desktop app (`gui.DigitApp`) in `root`, reading with the best pretrained network."""
+    import gui
+    app = gui.DigitApp(root)
+    assert app.weights_error is None, app.weights_error
+    root.update()
+    return app

@@ -20,22 +20,6 @@ from helpers.replay import replay
 pytestmark = pytest.mark.skipif(not shutil.which("Xvfb"), reason="Xvfb is not installed (apt-get install xvfb)")
 
 
-@pytest.fixture
-def root(display):
-    import tkinter as tk
-    root = tk.Tk()
-    root.geometry("+0+0")
-    yield root
-    root.destroy()
-
-
-@pytest.fixture
-def app(root):
-    import gui
-    app = gui.DigitApp(root)
-    assert app.weights_error is None, app.weights_error
-    root.update()
-    return app
 
 
 def shown(app):

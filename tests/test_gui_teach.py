@@ -7,11 +7,11 @@ from digits import recognise
 from digits.samples import SampleStore
 from helpers import SEVEN, polyline
 from helpers.replay import replay
-from test_gui import root, shown  # noqa: F401 (root: the fixture)
+from test_gui import shown
 
 
 @pytest.fixture
-def teaching_app(root, tmp_path):       # noqa: F811
+def teaching_app(root, tmp_path):
     import gui
     app = gui.DigitApp(root, samples=str(tmp_path / "samples.sqlite"))
     assert app.weights_error is None, app.weights_error
@@ -40,7 +40,7 @@ def test_a_correction_keeps_the_drawing_and_what_the_network_read(teaching_app, 
     app.root.update()
     [row] = SampleStore(path).rows()
     assert (row["label"], row["answer"], row["source"]) == (1, 7, "correction")
-    assert row["network"] == app.network.describe() and (row["width"], row["height"]) == (350, 290)
+    assert row["network"] == app.network.describe() and (row["width"], row["height"]) == (700, 290)    # the canvas
     assert row["strokes"] == [np.asarray(strokes[0]).tolist()]
     np.testing.assert_array_equal(SampleStore(path).images_and_labels()[0][0], np.round(expected.ravel() * 255))
     # Ready for the next digit, and it says what was kept.
@@ -62,7 +62,7 @@ def test_the_digit_key_confirms_the_reading(teaching_app, tmp_path):
     assert SampleStore(tmp_path / "samples.sqlite").count() == 1
 
 
-def test_a_damaged_samples_file_is_said_and_left_alone(root, tmp_path):     # noqa: F811
+def test_a_damaged_samples_file_is_said_and_left_alone(root, tmp_path):
     import gui
     path = tmp_path / "samples.sqlite"
     damaged = b"not a database at all\n" * 50
@@ -76,7 +76,7 @@ def test_a_damaged_samples_file_is_said_and_left_alone(root, tmp_path):     # no
     assert path.read_bytes() == damaged
 
 
-def test_without_a_samples_file_there_are_no_buttons(root, tmp_path, monkeypatch):    # noqa: F811
+def test_without_a_samples_file_there_are_no_buttons(root, tmp_path, monkeypatch):
     import gui
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))      # where a sample would go by default
     app = gui.DigitApp(root)
@@ -85,18 +85,22 @@ def test_without_a_samples_file_there_are_no_buttons(root, tmp_path, monkeypatch
     assert shown(app)[0] == "7" and app.keep_as(1) is None and not list(tmp_path.iterdir())
 
 
-def test_a_guess_looks_different_from_a_sure_answer(root, monkeypatch):    # noqa: F811
+def test_a_guess_looks_different_from_a_sure_answer(root, monkeypatch):
     import gui
     app = gui.DigitApp(root)
     replay(app, drawn_seven())
     sure_look = app.answer.cget("fg"), app.answer.cget("font")
     assert app.reading.sure and app.message.cget("text").startswith("It is a 7")
     app.clear()
-    seventeen = [polyline([(0, 0), (0, 1)], 60, 60, 170), polyline(SEVEN, 120, 60, 170)]   # a 1 beside a 7
-    replay(app, seventeen)
-    assert not app.reading.sure and "read it as a number" in app.message.cget("text")
+    monkeypatch.setattr(app.network, "sure_above", 1.01)    # never sure: every answer is a guess
+    replay(app, drawn_seven())
+    assert not app.reading.sure and app.message.cget("text").startswith("Not sure: perhaps a 7")
     guess_look = app.answer.cget("fg"), app.answer.cget("font")
     assert guess_look[0] != sure_look[0] and "italic" in str(guess_look[1]) and "italic" not in str(sure_look[1])
+    app.clear()
+    seventeen = [polyline([(0, 0), (0, 1)], 60, 60, 170), polyline(SEVEN, 120, 60, 170)]   # a 1 beside a 7
+    replay(app, seventeen)                  # a number of guesses looks like a guess too
+    assert app.answer.cget("text") == "17" and (app.answer.cget("fg"), app.answer.cget("font")) == guess_look
 
 
 # The window ------------------------------------------------------------------------------------
@@ -109,17 +113,17 @@ def settle(root, seconds=0.3):
         time.sleep(0.01)
 
 
-def test_the_canvas_grows_with_the_window_and_reads_the_same(root):    # noqa: F811
+def test_the_canvas_grows_with_the_window_and_reads_the_same(root):
     import gui
     app = gui.DigitApp(root)
     settle(root)
-    assert (app.canvas.winfo_width(), app.canvas.winfo_height()) == (350, 290) and app.scale == 1
+    assert (app.canvas.winfo_width(), app.canvas.winfo_height()) == (700, 290) and app.scale == 1
     replay(app, drawn_seven())
     small_picture = np.asarray(app.image).copy()
-    root.geometry(f"{root.winfo_width() + 350}x{root.winfo_height() + 290}")
+    root.geometry(f"{root.winfo_width() + 700}x{root.winfo_height() + 290}")
     settle(root)
     w, h = app.canvas.winfo_width(), app.canvas.winfo_height()
-    assert w >= 500 and abs(w / h - 350 / 290) < 0.02 and app.scale > 1.4
+    assert w >= 1000 and abs(w / h - 700 / 290) < 0.02 and app.scale > 1.4
     assert len(app.canvas.find_all()) > 10              # the drawing is shown again, larger
     # Drawn again on the larger canvas (screen pixels scaled), it is the same drawing.
     app.clear()
@@ -129,7 +133,7 @@ def test_the_canvas_grows_with_the_window_and_reads_the_same(root):    # noqa: F
     assert app.strokes[0][0] == tuple(drawn_seven()[0][0])
 
 
-def test_the_window_does_not_jump_when_the_message_wraps_or_the_network_changes(root):    # noqa: F811
+def test_the_window_does_not_jump_when_the_message_wraps_or_the_network_changes(root, monkeypatch):
     import gui
     app = gui.DigitApp(root)
     settle(root)
@@ -138,6 +142,7 @@ def test_the_window_does_not_jump_when_the_message_wraps_or_the_network_changes(
     settle(root)
     assert (root.winfo_width(), root.winfo_height()) == size
     app.clear()
+    monkeypatch.setattr(app.network, "sure_above", 1.01)    # "It reads 17; not sure of digits 1, 2. Digit 2: ..."
     replay(app, [polyline([(0, 0), (0, 1)], 60, 60, 170), polyline(SEVEN, 120, 60, 170)])     # two lines
     settle(root)
     assert gui.wrapped_lines(gui.tkfont.Font(font=app.message.cget("font")), app.message.cget("text"), 350) >= 2
@@ -152,7 +157,7 @@ def test_the_window_does_not_jump_when_the_message_wraps_or_the_network_changes(
     assert (root.winfo_width(), root.winfo_height()) == size
 
 
-def test_the_chooser_says_the_architecture_in_a_tooltip(root):    # noqa: F811
+def test_the_chooser_says_the_architecture_in_a_tooltip(root):
     import gui
     app = gui.DigitApp(root)
     settle(root)

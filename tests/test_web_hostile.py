@@ -37,10 +37,14 @@ DRAWN = png_bytes(render([polyline(SEVEN, 100, 40, 200)]))
 
 # 1. Decoding bounded -----------------------------------------------------------------------------
 
-def test_a_huge_webp_is_refused_from_its_header_without_decoding(client):
+IMAGE_ROUTES = ("/api/predict-image", "/api/read-image")     # a digit, a number: the same checks
+
+
+@pytest.mark.parametrize("url", IMAGE_ROUTES)
+def test_a_huge_webp_is_refused_from_its_header_without_decoding(client, url):
     body = lossless_webp(7000)          # 49 megapixels
     start = time.perf_counter()
-    error = check_error(client.post("/api/predict-image", data=body, content_type="image/webp"))
+    error = check_error(client.post(url, data=body, content_type="image/webp"))
     assert "too large (7000 x 7000 pixels)" in error and "16 megapixels" in error
     assert time.perf_counter() - start < 2      # decoding 49 megapixels takes several seconds
 
@@ -59,13 +63,14 @@ def test_at_most_two_images_are_decoded_at_once_and_the_others_get_503(app, monk
         raise web_app.EmptyImageError("the image is empty: there is no digit to recognise")
 
     monkeypatch.setattr(web_app.recognise, "read_file", slow_read)
+    monkeypatch.setattr(web_app.recognise, "read_number_image", slow_read)
     statuses = []
 
-    def upload():
-        response = app.test_client().post("/api/predict-image", data=DRAWN, content_type="image/png")
+    def upload(url):
+        response = app.test_client().post(url, data=DRAWN, content_type="image/png")
         statuses.append((response.status_code, response.get_json()["error"], response.headers.get("Retry-After")))
 
-    threads = [threading.Thread(target=upload) for _ in range(4)]
+    threads = [threading.Thread(target=upload, args=(url,)) for url in IMAGE_ROUTES * 2]     # one limit for both
     for t in threads:
         t.start()
     deadline = time.monotonic() + 10
@@ -95,15 +100,15 @@ def test_four_large_uploads_at_once_keep_the_server_small_and_responsive():
         for side in (7000, 4000):
             body, statuses = lossless_webp(side), []
 
-            def upload():
-                request = urllib.request.Request(url + "/api/predict-image", body, {"Content-Type": "image/webp"})
+            def upload(route):
+                request = urllib.request.Request(url + route, body, {"Content-Type": "image/webp"})
                 try:
                     with urllib.request.urlopen(request, timeout=60) as response:
                         statuses.append(response.status)
                 except urllib.error.HTTPError as e:
                     statuses.append(e.code)
 
-            threads = [threading.Thread(target=upload) for _ in range(4)]
+            threads = [threading.Thread(target=upload, args=(route,)) for route in IMAGE_ROUTES * 2]   # one limit for both
             for t in threads:
                 t.start()
             slowest = 0
@@ -141,8 +146,9 @@ def test_an_eps_upload_is_refused_as_a_format_this_does_not_read(client):
     {"Sec-Fetch-Site": "cross-site", "Origin": HERE},
 ])
 def test_requests_from_other_sites_are_refused_on_every_post(client, headers):
-    for url, kwargs in (("/api/predict", {"json": drawing_body()}),
-                        ("/api/predict-image", {"data": DRAWN, "content_type": "image/png"})):
+    for url, kwargs in (("/api/predict", {"json": drawing_body()}), ("/api/read", {"json": drawing_body()}),
+                        ("/api/predict-image", {"data": DRAWN, "content_type": "image/png"}),
+                        ("/api/read-image", {"data": DRAWN, "content_type": "image/png"})):
         error = check_error(client.post(url, headers=headers, **kwargs), statuses=(403,))
         assert "other web sites" in error
 
@@ -173,8 +179,9 @@ def test_a_local_server_refuses_names_that_are_not_this_machine():
     ("application/x-www-form-urlencoded", "not as a form"), ("multipart/form-data; boundary=x", "not as a form"),
     (None, "no Content-Type"), ("application/json", "Content-Type: image/png"),
 ])
-def test_an_image_sent_as_a_simple_type_is_refused_with_415(client, content_type, said):
-    error = check_error(client.post("/api/predict-image", data=DRAWN, content_type=content_type), statuses=(415,))
+@pytest.mark.parametrize("url", IMAGE_ROUTES)
+def test_an_image_sent_as_a_simple_type_is_refused_with_415(client, url, content_type, said):
+    error = check_error(client.post(url, data=DRAWN, content_type=content_type), statuses=(415,))
     assert said in error
 
 

@@ -40,9 +40,12 @@ def load_digit(path, name=None):
     return prepare.prepare_image(light_on_dark(read_grey(path, name)))
 
 
-def read_grey(path, name=None):
+def read_grey(path, name=None, max_side=MAX_SIDE, draft=False):
     """The image in `path` (a path or a binary file object, called `name` in messages) as a
-    greyscale (mode 'L') Pillow image; transparency composited away.
+    greyscale (mode 'L') Pillow image; transparency composited away; shrunk so its longer side
+    is at most `max_side`. draft=True lets a JPEG decoder shrink it to about `max_side` while
+    decoding (much faster for phone photos). The image's `info["scale"]` is the file's pixels
+    per returned pixel.
 
     A path must name a regular file (a FIFO or a device is refused before any read). Only the
     formats in FORMATS are opened, and the size in the file's header is checked against
@@ -50,22 +53,23 @@ def read_grey(path, name=None):
     """
     label = path if name is None else name
     if not isinstance(path, (str, bytes, os.PathLike)):
-        return _decode(path, label)
+        return _decode(path, label, max_side, draft)
     source = open_input(path, ImageFileError, "give an image file", name=label)
     with source:
-        return _decode(source, label)
+        return _decode(source, label, max_side, draft)
 
 
 def check_size(source, name):
     """ImageFileError unless binary file object `source` (called `name`) holds an image of a
     format this reads and of at most MAX_PIXELS, as its header says: nothing is decoded, so
     this is quick whatever the file. `source` is closed."""
-    _open(source, name).close()
+    _open(source, name)[0].close()
 
 
-def _open(source, path):
-    """The image in open file `source` (called `path` in messages): its header read, a JPEG set
-    to decode at a reduced scale, its size checked against MAX_PIXELS; nothing decoded yet.
+def _open(source, path, max_side=MAX_SIDE, draft=False):
+    """(the image in open file `source` (called `path` in messages), its (width, height) in the
+    file): its header read, a JPEG set to decode at a reduced scale (to about `max_side`, in
+    grey, when `draft`), its size checked against MAX_PIXELS; nothing decoded yet.
     Raises ImageFileError."""
     with warnings.catch_warnings():
         # Pillow warns of large images (sized up below) and of damaged tags ("Tag data larger
@@ -80,8 +84,12 @@ def _open(source, path):
                                  f"{MAX_PIXELS // 1_000_000} megapixels: shrink it first") from None
         except (OSError, ValueError, SyntaxError, EOFError) as e:
             raise ImageFileError(f"{path}: cannot read the image ({e})") from None
+        full_size = image.size
         try:
-            image.draft(image.mode, (MAX_SIDE, MAX_SIDE))   # a JPEG: decode at 1/2, 1/4 or 1/8 scale
+            if draft and image.format == "JPEG" and image.mode in ("L", "RGB"):
+                image.draft("L", (max_side, max_side))
+            else:
+                image.draft(image.mode, (MAX_SIDE, MAX_SIDE))   # a JPEG: decode at 1/2, 1/4 or 1/8 scale
         except (OSError, ValueError, SyntaxError, EOFError) as e:
             image.close()
             raise ImageFileError(f"{path}: cannot read the image ({e})") from None
@@ -90,12 +98,12 @@ def _open(source, path):
         image.close()
         raise ImageFileError(f"{path}: the image is too large ({width} x {height} pixels); this reads "
                              f"images of up to {MAX_PIXELS // 1_000_000} megapixels: shrink it first")
-    return image
+    return image, full_size
 
 
-def _decode(source, path):
+def _decode(source, path, max_side=MAX_SIDE, draft=False):
     """read_grey for an open binary file `source`, called `path` in messages."""
-    image = _open(source, path)
+    image, full_size = _open(source, path, max_side, draft)
     try:
         with image, warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -103,9 +111,11 @@ def _decode(source, path):
             image.load()
             if image.getexif().get(ORIENTATION, 1) != 1:    # a photo taken with the phone turned
                 image = ImageOps.exif_transpose(image)      # (a copy: only when it must turn)
-            if max(image.size) > MAX_SIDE:
-                image.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
-            return _flatten(image)
+            if max(image.size) > max_side:
+                image.thumbnail((max_side, max_side), Image.LANCZOS)
+            grey = _flatten(image)
+            grey.info["scale"] = max(full_size) / max(grey.size)
+            return grey
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
         # Truncated or corrupt data, unreadable file, absurd dimensions...
         raise ImageFileError(f"{path}: cannot read the image ({e})") from None
@@ -134,6 +144,21 @@ def _flatten(image):
     return image.convert("L")
 
 
+def paper_and_ink(a):
+    """(the paper's grey level, whether the ink is darker than the paper) of grey array `a`.
+
+    The paper's level is the median of the border; the ink is dark if more pixels are much
+    darker than the paper than much lighter.
+    """
+    h, w = a.shape
+    bh, bw = max(1, round(h * BORDER)), max(1, round(w * BORDER))
+    border = np.concatenate([a[:bh].ravel(), a[-bh:].ravel(), a[:, :bw].ravel(), a[:, -bw:].ravel()])
+    paper = np.median(border)
+    darker = np.count_nonzero(a < paper - MIN_CONTRAST)
+    lighter = np.count_nonzero(a > paper + MIN_CONTRAST)
+    return paper, darker > lighter
+
+
 def light_on_dark(grey):
     """Turn a grey image into the canvas's look: light ink on black, ink stretched to white.
 
@@ -142,13 +167,8 @@ def light_on_dark(grey):
     image is inverted. Raises EmptyImageError when nothing stands out.
     """
     a = np.asarray(grey, dtype=np.float64)
-    h, w = a.shape
-    bh, bw = max(1, round(h * BORDER)), max(1, round(w * BORDER))
-    border = np.concatenate([a[:bh].ravel(), a[-bh:].ravel(), a[:, :bw].ravel(), a[:, -bw:].ravel()])
-    paper = np.median(border)
-    darker = np.count_nonzero(a < paper - MIN_CONTRAST)
-    lighter = np.count_nonzero(a > paper + MIN_CONTRAST)
-    ink = paper - a if darker > lighter else a - paper
+    paper, dark = paper_and_ink(a)
+    ink = paper - a if dark else a - paper
     # Levels: the paper (and the grain or JPEG noise just around its level) becomes black.
     ink = np.clip(ink - MIN_CONTRAST / 2, 0, None)
     peak = ink.max(initial=0.0)

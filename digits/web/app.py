@@ -4,6 +4,8 @@
     GET  /api/models          the networks it reads with, which one is the default, the limits
     POST /api/predict         {"strokes": [[[x, y], ...], ...], "width": W, "height": H, "model": ID}
     POST /api/predict-image   an image file as the raw body (?model=ID)
+    POST /api/read            a number: the body of /api/predict -> its digits, each with its box
+    POST /api/read-image      a number in an image file (a photo of paper...) as the raw body
     POST /api/samples         the drawing as for /api/predict, plus "label": the digit it really is
                               (kept in the samples file; only when web.py was given --samples FILE)
 
@@ -60,8 +62,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
-ENDPOINTS = ("the page is / and the API is GET /api/models, POST /api/predict, POST /api/predict-image "
-             "and POST /api/samples")
+ENDPOINTS = ("the page is / and the API is GET /api/models, POST /api/predict, POST /api/predict-image, "
+             "POST /api/read, POST /api/read-image and POST /api/samples")
+DRAWING_ROUTES = ("/api/predict", "/api/read", "/api/samples")     # bodies of at most MAX_JSON_BYTES
 
 
 def sentence(text):
@@ -215,6 +218,22 @@ def answer(reading, model_id):
     }
 
 
+def number_answer(reading, model_id):
+    """A NumberReading as the API's JSON answer: the number, each digit with its box, the
+    marks left out, the message."""
+    return {
+        "number": reading.number,
+        "digits": [{"digit": d.digit, "confidence": float(d.confidence), "sure": bool(d.sure), "box": list(d.box),
+                    "not_a_digit": float(d.not_a_digit), "probabilities": [float(p) for p in d.probabilities],
+                    "image": np.round(d.image, IMAGE_DECIMALS).tolist(), "message": d.message}
+                   for d in reading.digits],
+        "left_out": [list(box) for box in reading.left_out],
+        "message": reading.message,
+        "model": model_id,
+        "network": reading.digits[0].network if reading.digits else None,
+    }
+
+
 # The application ------------------------------------------------------------------------------
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -270,6 +289,23 @@ def create_app(choices=None, default=None, samples=None, local_only=False):
 
     @app.post("/api/predict-image")
     def predict_image():
+        reading, model_id = read_image(recognise.read_file)
+        return jsonify(answer(reading, model_id))
+
+    @app.post("/api/read")
+    def read_number():
+        strokes, width, height, data = drawing_request()
+        model_id, network = networks.get(data.get("model"))
+        return jsonify(number_answer(recognise.read_number_strokes(strokes, width, height, network), model_id))
+
+    @app.post("/api/read-image")
+    def read_number_image():
+        reading, model_id = read_image(recognise.read_number_image)
+        return jsonify(number_answer(reading, model_id))
+
+    def read_image(read):
+        """(read(the image file sent as the body, network, name=...), model id): the body's
+        type and the image's size checked first; at most MAX_DECODES images read at once."""
         guard.check_image_type(request)
         model_id, network = networks.get(request.args.get("model"))
         body = request.get_data(cache=False)
@@ -279,10 +315,9 @@ def create_app(choices=None, default=None, samples=None, local_only=False):
         if not decoding.acquire(blocking=False):
             raise BadRequest("the server is busy reading other images: try again in a moment", 503)
         try:
-            reading = recognise.read_file(io.BytesIO(body), network, name="the image sent")
+            return read(io.BytesIO(body), network, name="the image sent"), model_id
         finally:
             decoding.release()
-        return jsonify(answer(reading, model_id))
 
     @app.before_request
     def refuse_other_sites():
@@ -348,7 +383,7 @@ def http_message(e):
         allowed = " or ".join(m for m in (e.valid_methods or []) if m not in ("HEAD", "OPTIONS"))
         return f"the address {request.path} takes {allowed or 'another method'}, not {request.method}"
     if e.code == 413:
-        limit = MAX_JSON_BYTES if request.path in ("/api/predict", "/api/samples") else MAX_IMAGE_BYTES
+        limit = MAX_JSON_BYTES if request.path in DRAWING_ROUTES else MAX_IMAGE_BYTES
         return f"the request body is too large: {request.path} reads at most {limit // (1 << 20)} MB"
     if e.code == 400:
         return "the request could not be read (a malformed HTTP request)"

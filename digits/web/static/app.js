@@ -1,7 +1,10 @@
 // The drawing page: strokes drawn with Pointer Events (mouse, pen, touch), sent to the server
-// after each stroke as lists of [x, y] canvas pixels; the server reads them exactly as the
-// desktop app reads its drawing and answers with the digit, the ten shares, how sure it is and
-// the 28x28 picture the network read. Plain JavaScript, no libraries, no build step.
+// after each stroke as lists of [x, y] canvas pixels (POST api/read); the server reads them
+// exactly as the desktop app reads its drawing and answers with the number: each digit with its
+// box, its ten shares, how sure it is and the 28x28 picture the network read. One digit is shown
+// as it always was; a number gets a box around each digit and a button per digit to show its
+// shares and picture. Ctrl-Z (or Undo) takes back the last stroke. Plain JavaScript, no
+// libraries, no build step.
 "use strict";
 
 (function () {
@@ -22,6 +25,9 @@
   const inputView = document.getElementById("input");
   const inputCtx = inputView.getContext("2d");
   const networkLine = document.getElementById("network");
+  const undoButton = document.getElementById("undo");
+  const digitRow = document.getElementById("digits");
+  const BOX = "#ffb300";     // the boxes around the digits read, as in the desktop app
   const teach = document.getElementById("teach");
   const teachButtons = Array.from(teach.querySelectorAll("button[data-label]"));
   const kept = document.getElementById("kept");
@@ -31,6 +37,7 @@
   let current = null;        // the stroke being drawn
   let pointerId = null;      // the one pointer drawing it (a second finger is ignored)
   let asked = 0;             // requests sent; an answer to an older one is dropped
+  let reading = null;        // the server's last answer (a number), for its boxes and digits
   let keepsSamples = false;  // the server keeps labelled drawings (web.py --samples FILE)
   const INTRO = "Write a digit to begin.";
 
@@ -73,6 +80,22 @@
     for (const s of strokes) {
       segment(s[0], s[0]);
       for (let i = 1; i < s.length; i++) segment(s[i - 1], s[i]);
+    }
+    drawBoxes();
+  }
+
+  function drawBoxes() {
+    // A box around each digit of a number, its digit and confidence above it (on screen only:
+    // the server is sent the strokes, never this picture).
+    if (!reading || reading.digits.length < 2) return;
+    ctx.strokeStyle = ctx.fillStyle = BOX;
+    ctx.lineWidth = 2;
+    ctx.font = "bold 12px system-ui, sans-serif";
+    for (const d of reading.digits) {
+      const [x0, y0, x1, y1] = d.box;
+      ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+      ctx.fillText(`${d.digit} ${(100 * d.confidence).toFixed(0)}%${d.sure ? "" : "?"}`, x0 + 2,
+                   y0 > 14 ? y0 - 3 : y0 + 13);
     }
   }
 
@@ -144,15 +167,16 @@
     answer.setAttribute("aria-busy", "true");
     const body = { strokes: strokes, width: WIDTH, height: HEIGHT };
     if (select.value) body.model = select.value;
-    const { ok, data } = await postJson("api/predict", body, "");
+    pad.dataset.sent = JSON.stringify(body);      // what was read (the tests send it to the API)
+    const { ok, data } = await postJson("api/read", body, "");
     if (mine !== asked) return;       // cleared, or a newer stroke is being read
     answer.removeAttribute("aria-busy");
     if (!ok) {
-      // The old answer is not this drawing's: no digit, bars or picture beside the error.
+      // The old answer is not this drawing's: no digit, boxes, bars or picture beside the error.
       showNothing("");
       showProblem(data.error || "The server could not read the drawing.");
     } else {
-      show(data);
+      showNumber(data);
     }
   }
 
@@ -196,6 +220,45 @@
 
   // Showing the answer -------------------------------------------------------------------
 
+  function showNumber(data) {
+    // One digit (or none): as the page always showed it. A number: the number, a box around
+    // each digit, and a button per digit; the last digit's shares and picture to begin with.
+    reading = data;
+    redraw();
+    digitRow.textContent = "";
+    const digits = data.digits;
+    digitOut.classList.toggle("number", digits.length > 1);
+    if (digits.length < 2) {
+      const d = digits[0];
+      show(d ? { digit: d.digit, probabilities: d.probabilities, sure: d.sure, message: d.message,
+                 image: d.image, model: data.model, network: data.network }
+             : { digit: null, probabilities: null, sure: false, message: data.message, image: null,
+                 model: data.model, network: data.network || selectedNetwork() });
+      // A drawing read as "not a digit" (left out) can be corrected too.
+      if (!d) offerTeaching(null, data.left_out.length > 0);
+      return;
+    }
+    digits.forEach((d, i) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = `${d.digit} ${(100 * d.confidence).toFixed(0)}%`;
+      button.title = `Show digit ${i + 1}'s shares and the picture the network read`;
+      button.addEventListener("click", () => selectDigit(i));
+      digitRow.append(button);
+    });
+    selectDigit(digits.length - 1);
+  }
+
+  function selectDigit(i) {
+    const d = reading.digits[i];
+    show({ digit: d.digit, probabilities: d.probabilities, sure: reading.digits.every((e) => e.sure),
+           message: `${reading.message} Digit ${i + 1}: ${d.message}`, image: d.image,
+           model: reading.model, network: reading.network });
+    digitOut.textContent = reading.number;
+    offerTeaching(null, false);     // "That was a..." is for one digit at a time
+    Array.from(digitRow.children).forEach((b, j) => b.setAttribute("aria-pressed", String(j === i)));
+  }
+
   function show(data) {
     digitOut.textContent = data.digit === null ? "" : String(data.digit);
     digitOut.classList.toggle("unsure", data.digit !== null && !data.sure);
@@ -223,6 +286,9 @@
   }
 
   function showNothing(text) {
+    reading = null;
+    digitRow.textContent = "";
+    digitOut.classList.remove("number");
     show({ digit: null, probabilities: null, sure: false, message: text, image: null,
            model: select.value, network: selectedNetwork() });
   }
@@ -288,7 +354,17 @@
     inputCtx.putImageData(picture, 0, 0);
   }
 
+  function undo() {
+    // Take back the last stroke and read what is left.
+    if (pointerId !== null || !strokes.length) return;
+    strokes.pop();
+    reading = null;
+    redraw();
+    predict();
+  }
+
   function clear() {
+    reading = null;
     strokes = [];
     current = null;
     pointerId = null;
@@ -307,6 +383,7 @@
   pad.addEventListener("lostpointercapture", onUp);
   pad.addEventListener("contextmenu", (e) => e.preventDefault());   // a long press draws
   clearButton.addEventListener("click", clear);
+  undoButton.addEventListener("click", undo);
   for (const button of teachButtons) {
     button.addEventListener("click", () => keepAs(Number(button.dataset.label)));
   }
@@ -318,6 +395,9 @@
     if (e.key === "Escape") {
       e.preventDefault();
       clear();
+    } else if ((e.ctrlKey || e.metaKey) && (e.key === "z" || e.key === "Z")) {
+      e.preventDefault();
+      undo();
     } else if (/^[0-9]$/.test(e.key) && !teach.hidden && !e.ctrlKey && !e.altKey && !e.metaKey
                && e.target.tagName !== "SELECT") {
       e.preventDefault();

@@ -1,0 +1,169 @@
+"""How well whole numbers are read: strokes on the canvas and photos of paper.
+
+    python -m benchmarks.bench_numbers [--numbers 100] [--groups 5] [--photos 40] [--weights-dir DIR]
+
+Numbers of 2-6 digits are composed from the real pen-written digits of UCI pendigits
+(`../shared/pendigits`), each number by one writer (`digits.imaging.compose`: natural spacing,
+a quarter of neighbours touching or overlapping, sizes, slant and baseline varying). The 30
+writers are split into groups; each group's numbers are scored on their own and the mean and
+the worst group are printed, so a figure does not rest on one lucky set of writers.
+
+Strokes are read on a 1000x290 canvas through `digits.recognise.read_number_strokes` (what
+`POST /api/read` calls); photos are rendered from the same strokes (`digits.imaging.paper`:
+paper colour, uneven light, ballpoint ink, blur, noise, a small rotation, JPEG) and read by
+`digits.recognise.read_number_image` (what `prediction.py` calls). Beside each: the naive
+baseline, pieces grouped by overlapping x-extents and each group read as a single digit.
+
+Scores: exact-number rate, and digit error rate = edit distance / number of digits.
+Time: per number from strokes (and for 6-digit numbers alone), per photo, per 12-megapixel photo.
+"""
+import argparse
+import io
+import os
+import time
+
+import numpy as np
+
+from benchmarks.bench_predict import cpu_name
+from digits import nets, recognise
+from digits.data import pendigits
+from digits.imaging import compose, paper, segment
+from digits.imaging.strokes import render
+
+PHOTO = (1600, 1200)        # the photos scored (they are shrunk to 1024 pixels on reading anyway)
+BIG_PHOTO = (4000, 3000)    # the photos timed: a 12-megapixel phone camera
+
+
+def edit_distance(a, b):
+    """Levenshtein distance between strings `a` and `b`."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
+
+
+def simd_level():
+    """NumPy's SIMD extensions found on this CPU, as one line."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+        found = [name for name, on in __cpu_features__.items() if on]
+        best = [f for f in ("AVX512_SKX", "AVX512F", "AVX2", "SSE42") if f in found]
+        return f"NumPy SIMD: best {best[0] if best else 'baseline'}"
+    except ImportError:
+        return "NumPy SIMD: unknown"
+
+
+def naive_strokes(strokes, width, height, network):
+    """The baseline: strokes grouped by overlapping x-extents, each group read as one digit."""
+    boxes = recognise.stroke_boxes(strokes, width, height)
+    digits = [recognise.read_strokes([strokes[i] for i in group], width, height, network).digit
+              for group in segment.overlap_groups(boxes)]
+    return "".join(str(d) for d in digits if d is not None)
+
+
+def naive_image(path, network):
+    """The baseline for photos: ink components grouped by overlapping x-extents, each read alone."""
+    from digits.imaging import ink_pieces
+    from digits.imaging.prepare import prepare_array
+    from digits.errors import EmptyImageError
+    ink = ink_pieces.ink_of_photo(path)
+    labels, boxes, _ = ink_pieces.components(ink)
+    found = ""
+    for group in segment.overlap_groups(boxes):
+        try:
+            x = prepare_array(np.isin(labels, [i + 1 for i in group]).astype(np.float64))
+        except EmptyImageError:
+            continue
+        found += str(int(np.argmax(network.predict_proba(x.reshape(1, -1)))))
+    return found
+
+
+def score(pairs):
+    """(exact-number rate, digit error rate) of (read, truth) string pairs."""
+    exact = np.mean([read == truth for read, truth in pairs])
+    errors = sum(edit_distance(read, truth) for read, truth in pairs) / sum(len(truth) for _, truth in pairs)
+    return exact, errors
+
+
+def report(name, by_group):
+    """Print one line per method: each group's exact rate and digit errors, the mean and the worst."""
+    scores = [score(pairs) for pairs in by_group]
+    cells = "  ".join(f"{e:6.1%} {d:5.2%}" for e, d in scores)
+    exact, errors = np.array(scores).T
+    print(f"  {name:<24} {cells}   mean {exact.mean():6.1%} exact, {errors.mean():5.2%} digit errors;"
+          f" worst group {exact.min():6.1%}, {errors.max():5.2%}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--numbers", type=int, default=100, help="numbers per writer group (default 100)")
+    parser.add_argument("--groups", type=int, default=5, help="writer groups (default 5)")
+    parser.add_argument("--photos", type=int, default=40, help="photos per writer group (default 40; 0: none)")
+    parser.add_argument("--big-photos", type=int, default=5, help="12-megapixel photos timed (default 5)")
+    parser.add_argument("--pen-digits", default=None, help="pendigits-orig.tra or its folder (default ../shared/pendigits)")
+    parser.add_argument("--weights-dir", default=None, help="the network folder (default: the shipped best one)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    digits = pendigits.load(args.pen_digits or pendigits.default_dir())
+    network = nets.load_network(args.weights_dir) if args.weights_dir else nets.load_pretrained()
+    writers = sorted({d.writer for d in digits})
+    groups = np.array_split(np.array(writers), args.groups)
+    rng = np.random.default_rng(args.seed)
+    width, height = compose.CANVAS
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} logical CPUs; {simd_level()}; "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    print(f"{network.describe()}; {args.numbers} numbers of 2-6 digits per group of writers, "
+          f"{width}x{height} canvas, seed {args.seed}")
+    print("  groups: " + ", ".join(f"writers {g[0]}-{g[-1]}" for g in groups))
+    numbers = [compose.writer_numbers(digits, list(g), args.numbers, rng) for g in groups]
+    recognise.read_number_strokes(numbers[0][0][0], width, height, network)     # warm up
+
+    strokes_read, naive_read, times, six = [], [], [], []
+    for group in numbers:
+        strokes_read.append([]), naive_read.append([])
+        for strokes, truth, _ in group:
+            start = time.perf_counter()
+            found = recognise.read_number_strokes(strokes, width, height, network).number
+            times.append(time.perf_counter() - start)
+            if len(truth) == 6:
+                six.append(times[-1])
+            strokes_read[-1].append((found, truth))
+            naive_read[-1].append((naive_strokes(strokes, width, height, network), truth))
+    print("strokes (exact-number rate, digit error rate per group):")
+    report("number reading", strokes_read)
+    report("naive x-overlap groups", naive_read)
+    ms = 1000 * np.array(times)
+    print(f"  time per number: median {np.median(ms):.1f} ms, 95th percentile {np.percentile(ms, 95):.1f} ms;"
+          f" 6-digit numbers: median {1000 * np.median(six):.1f} ms, slowest {1000 * max(six):.1f} ms")
+
+    if args.photos:
+        photos_read, naive_photos, photo_times = [], [], []
+        for group in numbers:
+            photos_read.append([]), naive_photos.append([])
+            for strokes, truth, _ in group[:args.photos]:
+                jpeg = io.BytesIO(paper.photograph(strokes, width, height, rng, PHOTO))
+                start = time.perf_counter()
+                found = recognise.read_number_image(jpeg, network).number
+                photo_times.append(time.perf_counter() - start)
+                photos_read[-1].append((found, truth))
+                jpeg.seek(0)
+                naive_photos[-1].append((naive_image(jpeg, network), truth))
+        print(f"photos of {PHOTO[0]}x{PHOTO[1]} pixels (exact-number rate, digit error rate per group):")
+        report("number reading", photos_read)
+        report("naive x-overlap groups", naive_photos)
+        print(f"  time per photo: median {1000 * np.median(photo_times):.0f} ms")
+    big_times = []
+    for strokes, truth, _ in numbers[0][:args.big_photos]:
+        jpeg = io.BytesIO(paper.photograph(strokes, width, height, rng, BIG_PHOTO))
+        start = time.perf_counter()
+        recognise.read_number_image(jpeg, network)
+        big_times.append(time.perf_counter() - start)
+    if big_times:
+        print(f"  {BIG_PHOTO[0]}x{BIG_PHOTO[1]} photos (12 megapixels, JPEG): median "
+              f"{1000 * np.median(big_times):.0f} ms, slowest {1000 * max(big_times):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

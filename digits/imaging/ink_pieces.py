@@ -1,0 +1,182 @@
+"""The ink of a picture of a number (a photo of paper, a scan, a screenshot) cut into pieces.
+
+    file --read_grey (shrunk while decoding)--> grey --ink_of_photo--> ink mask
+         --components--> ink components, wide ones cut at valleys --> pieces for the search
+
+Ink is found by local contrast, not by one global threshold: the paper's brightness is
+estimated everywhere (a grey-level closing on a shrunken copy removes the thin ink and keeps
+the light falling on the paper, then a blur), and a pixel is ink where it is darker than its
+paper by a fraction of the paper's brightness well above the noise. Uneven light, paper
+colour and ink colour then do not matter. The mask's strokes are evened out later, as the
+canvas's are, by `digits.imaging.prepare`.
+
+Touching digits make one component; a component wider than a digit is cut at the lowest
+valleys of its ink profile (how much ink each column holds), into more pieces than digits:
+the search of `digits.imaging.segment` decides which pieces are one digit.
+"""
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from digits.errors import EmptyImageError
+from digits.imaging import image_files, prepare
+
+WORK_SIDE = 1280        # a photo is read with its longer side at most this many pixels
+POLARITY_SIDE = 320     # which is darker, ink or paper, is decided on a copy this many pixels long
+PAPER_SIDE = 96         # the paper's light is estimated on a copy this many pixels long
+CONTRAST = 0.12         # ink is at least this much darker than its paper, as a fraction of the paper
+NOISE = 5.0             # ...and this many times the noise of the paper's grain
+MAX_COMPONENTS = 40     # at most this many ink components are read (a number has far fewer)
+SPECK = 0.12            # components smaller than this share of the tallest one are specks of dirt
+CUT_WIDTH = 0.5         # components wider than this many digit heights are cut at valleys...
+CUT_EVERY = 0.2         # ...into pieces at least this many digit heights wide (over-segmentation)
+SLANTS = np.linspace(-0.6, 0.6, 13)   # the slants (shears) tried for cutting
+VALLEY = 1.5            # ...at columns holding no more ink than this many stroke widths
+DIP = 0.25              # ...or where the ink's upper outline dips this many digit heights
+TOUCH = 0.35            # ...through no more ink than this many digit heights
+
+
+def ink_of_photo(source, name=None):
+    """The ink mask of `source` (see `read_ink`)."""
+    return read_ink(source, name)[0]
+
+
+def read_ink(source, name=None):
+    """(ink mask (h, w) bools at most WORK_SIDE long, scale: the picture's pixels per mask pixel)
+    of `source`: an image file's path, a binary file object (called `name` in messages) or a
+    Pillow image. Dark ink on light paper or light ink on dark (a canvas screenshot) alike.
+    Raises ImageFileError when the file cannot be read, EmptyImageError when it holds no ink."""
+    if isinstance(source, Image.Image):
+        grey = source.convert("L")
+        scale = max(1.0, max(grey.size) / WORK_SIDE)
+        if scale > 1:
+            grey = grey.resize((round(grey.size[0] / scale), round(grey.size[1] / scale)), Image.LANCZOS)
+    else:
+        grey = image_files.read_grey(source, name, max_side=WORK_SIDE, draft=True)
+        scale = grey.info.get("scale", 1.0)
+    a = np.asarray(grey, dtype=np.float32)
+    if not ink_is_dark(a):
+        a = 255 - a
+    return dark_ink_mask(a), scale
+
+
+def shrunk(a, side):
+    """Grey array `a` (float32) shrunk by averaging so its longer side is `side` pixels."""
+    h, w = a.shape
+    factor = min(1.0, side / max(h, w))
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return np.asarray(Image.fromarray(a).resize(size, Image.BOX))
+
+
+def ink_is_dark(a):
+    """Whether the ink in grey array `a` is darker than its paper: more pixels stand out darker
+    than their surroundings (a grey closing fills them) than lighter (an opening wipes them).
+    The border's level, which `image_files.light_on_dark` goes by, misleads under uneven light."""
+    small = shrunk(a, POLARITY_SIDE)
+    darker = ndimage.grey_closing(small, size=(7, 7), mode="nearest") - small
+    lighter = small - ndimage.grey_opening(small, size=(7, 7), mode="nearest")
+    return np.count_nonzero(darker > image_files.MIN_CONTRAST) >= np.count_nonzero(lighter > image_files.MIN_CONTRAST)
+
+
+def paper_light(a):
+    """The paper's brightness under each pixel of grey array `a` (dark ink on light paper):
+    a grey closing (maximum then minimum) on a PAPER_SIDE-long copy wipes out the ink, a blur
+    smooths it, and it is scaled back up to `a`'s size. float32 (h, w)."""
+    h, w = a.shape
+    paper = ndimage.grey_closing(shrunk(a, PAPER_SIDE), size=(7, 7), mode="nearest")
+    paper = ndimage.uniform_filter(paper, size=5, mode="nearest")
+    return np.asarray(Image.fromarray(paper.astype(np.float32)).resize((w, h), Image.BILINEAR))
+
+
+def dark_ink_mask(a):
+    """Where grey array `a` (dark ink on light paper, float32) holds ink: (h, w) bools."""
+    paper = np.maximum(paper_light(a), 1.0)
+    darkness = (paper - a) / paper
+    grain = 1.4826 * np.median(np.abs(darkness - np.median(darkness)))    # the paper's noise (MAD)
+    mask = darkness > max(CONTRAST, NOISE * grain)
+    return ndimage.binary_opening(mask, structure=np.ones((2, 2))) if mask.sum() > 0 else mask
+
+
+def components(mask):
+    """The pieces of ink in boolean `mask`: (labels (h, w) ints, 0 = no ink, piece i is label
+    i + 1; boxes (n, 4) floats (x0, y0, x1, y1), end-exclusive, left to right; joined (n, n)
+    bools, pieces cut from one component). Specks are dropped, components wider than a digit
+    cut at valleys. Raises EmptyImageError without ink."""
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n == 0:
+        raise EmptyImageError("the image is empty: there is no number to read")
+    slices = ndimage.find_objects(labels)
+    sides = np.array([max(s[0].stop - s[0].start, s[1].stop - s[1].start) for s in slices])
+    heights = np.array([s[0].stop - s[0].start for s in slices])
+    keep = [i for i in range(n) if sides[i] >= SPECK * sides.max()]
+    keep = sorted(keep, key=lambda i: -sides[i])[:MAX_COMPONENTS]     # a page of text: its largest marks
+    height = np.median([heights[i] for i in keep if heights[i] >= 0.5 * heights[keep].max()])
+    out = np.zeros_like(labels)
+    count, family, shear = 0, [], slant(mask)
+    for i in sorted(keep, key=lambda i: slices[i][1].start):
+        rows, cols = slices[i]
+        own = labels[rows, cols] == i + 1
+        for piece in cut_at_valleys(own, height, shear):
+            count += 1
+            out[rows, cols][piece] = count
+            family.append(i)
+    boxes = np.array([[s[1].start, s[0].start, s[1].stop, s[0].stop] for s in ndimage.find_objects(out)],
+                     dtype=np.float64).reshape(-1, 4)
+    family = np.array(family)
+    return out, boxes, family[:, None] == family[None, :]
+
+
+def slant(mask):
+    """The number's slant: the shear s (x' = x - s * y) that makes its strokes most upright, the one under which the columns' ink is most
+    concentrated (the sum of squared column counts is largest), among SLANTS."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return 0.0
+    ys = ys - ys.mean()
+
+    def sharpness(s):
+        columns = np.round(xs - s * ys).astype(int)
+        return np.square(np.bincount(columns - columns.min()).astype(np.float64)).sum()
+    return max(SLANTS, key=sharpness)
+
+
+def cut_at_valleys(own, height, shear=0.0):
+    """A component's mask `own` (h, w) as a list of masks of the same shape: itself, or, when
+    wider than CUT_WIDTH digit heights, cut at its valleys, along lines slanted as the number
+    is (`shear`, see `slant`): places crossed by no more ink than VALLEY stroke widths, with at
+    least a stroke width more ink on both sides within a third of a digit height; the deepest
+    first, at least CUT_EVERY digit heights apart. The search puts the right pieces back together."""
+    h, w = own.shape
+    if w <= CUT_WIDTH * height:
+        return [own]
+    ys, xs = np.nonzero(own)
+    upright = np.round(xs - shear * (ys - h / 2)).astype(int)
+    upright -= upright.min()
+    profile = ndimage.uniform_filter1d(np.bincount(upright).astype(np.float64), size=3)
+    stroke = prepare.stroke_width(own)
+    reach = 2 * max(int(height / 6), 1) + 1       # odd, as the filters' origins need
+    # The most ink in profile[c - reach + 1 .. c] and in profile[c .. c + reach - 1]:
+    left = ndimage.maximum_filter1d(profile, size=reach, origin=reach // 2, mode="constant")
+    right = ndimage.maximum_filter1d(profile, size=reach, origin=-(reach // 2), mode="constant")
+    valleys = np.flatnonzero((profile <= VALLEY * stroke) & (np.minimum(left, right) >= profile + stroke))
+    # Where the ink's upper outline dips deep between two digits that touch (two 0s side by
+    # side), even though the column holds much ink: cut there too, after the valleys.
+    top = np.full(len(profile), float(h))
+    np.minimum.at(top, upright, ys.astype(np.float64))
+    high_left = ndimage.minimum_filter1d(top, size=reach, origin=reach // 2, mode="constant", cval=h)
+    high_right = ndimage.minimum_filter1d(top, size=reach, origin=-(reach // 2), mode="constant", cval=h)
+    dips = np.flatnonzero((top - np.maximum(high_left, high_right) >= DIP * height) & (profile <= TOUCH * height))
+    step = max(int(CUT_EVERY * height), 2)
+    cuts = []
+    ranked = sorted(valleys, key=lambda c: (profile[c], c)) + sorted(dips, key=lambda c: (-top[c], c))
+    for c in ranked:
+        if all(abs(c - d) >= step for d in cuts):
+            cuts.append(int(c))
+    pieces = []
+    for lo, hi in zip([0] + sorted(cuts), sorted(cuts) + [len(profile)]):
+        inside = (upright >= lo) & (upright < hi)
+        if inside.any():
+            piece = np.zeros_like(own)
+            piece[ys[inside], xs[inside]] = True
+            pieces.append(piece)
+    return pieces

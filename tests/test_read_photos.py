@@ -1,0 +1,98 @@
+"""Numbers in photos of paper and in image files: ink by local contrast, touching digits cut,
+and numbers composed from real pen-written digits photographed (skipped without ../shared)."""
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digits import nets, recognise
+from digits.imaging import compose, ink_pieces, paper, strokes as stroke_drawing
+
+ONE_SEVEN = [[[90, 80], [100, 60], [100, 240]], [[160, 60], [260, 60], [200, 240]]]
+ZERO = lambda cx: [[round(cx + 45 * np.sin(a)), round(150 - 85 * np.cos(a))]     # noqa: E731
+                   for a in np.linspace(0, 2 * np.pi, 60)]
+
+
+@pytest.fixture(scope="module")
+def network():
+    return nets.load_pretrained()
+
+
+def test_ink_is_found_under_uneven_light_on_coloured_paper():
+    # Yellowish paper lit from one side: the dark side of the paper is darker than the ink on
+    # the lit side, so no single threshold separates them; the local contrast does.
+    h, w = 400, 900
+    light = np.linspace(0.45, 1.0, w)[None, :].repeat(h, axis=0)
+    picture = np.full((h, w), 235.0) * light
+    picture[100:300, 100:112] = 120 * light[100:300, 100:112] / light.max()      # a stroke on the dark side
+    picture[100:300, 780:792] = 120 * light[100:300, 780:792]                     # one on the lit side
+    assert picture[100:300, 780:792].mean() > picture[:, :60].mean()              # ink lighter than paper elsewhere
+    image = Image.fromarray(picture.astype(np.uint8))
+    mask, scale = ink_pieces.read_ink(image)
+    assert scale == 1.0
+    assert mask[100:300, 100:112].mean() > 0.9 and mask[100:300, 780:792].mean() > 0.9
+    assert mask.mean() < 0.02                       # and hardly anything else
+
+
+def test_polarity_under_uneven_light():
+    rng = np.random.default_rng(0)
+    for polarity in ("dark", "light"):
+        jpeg = paper.photograph(ONE_SEVEN, 1000, 290, rng)
+        grey = np.asarray(Image.open(io.BytesIO(jpeg)).convert("L"), dtype=np.float32)
+        if polarity == "light":
+            grey = 255 - grey
+        assert ink_pieces.ink_is_dark(grey) == (polarity == "dark")
+
+
+def test_a_photo_of_a_number_is_read(network):
+    for seed in range(3):
+        jpeg = paper.photograph(ONE_SEVEN, 1000, 290, np.random.default_rng(seed))
+        reading = recognise.read_number_image(io.BytesIO(jpeg), network)
+        assert reading.number == "17", seed
+
+
+def test_a_canvas_screenshot_of_a_number_is_read(network, tmp_path):
+    path = tmp_path / "canvas.png"
+    stroke_drawing.render(ONE_SEVEN + [[[x + 250, y] for x, y in s] for s in ONE_SEVEN], 1000, 290).save(path)
+    reading = recognise.read_number_image(path, network)
+    assert reading.number == "1717"
+    assert [d.box[0] for d in reading.digits] == sorted(d.box[0] for d in reading.digits)
+
+
+def test_touching_zeros_in_a_picture_are_cut(network):
+    strokes = [ZERO(150), ZERO(238)]                  # the rings touch
+    mask = np.asarray(stroke_drawing.render(strokes, 400, 290, brush=6)) > 0
+    assert ink_pieces.components(mask)[1].shape[0] >= 2      # cut into pieces
+    drawn = stroke_drawing.render(strokes, 400, 290, brush=6)
+    assert recognise.read_number_image(drawn, network).number == "00"
+
+
+def test_a_blank_photo_reads_no_number(network):
+    image = Image.new("RGB", (800, 600), (230, 225, 200))
+    reading = recognise.read_number_image(image, network)
+    assert reading.number == "" and reading.message.startswith("Nothing to read")
+
+
+def test_photos_of_numbers_by_real_writers(network, pendigits_file):
+    from digits.data import pendigits
+    digits = pendigits.load(pendigits_file)
+    rng = np.random.default_rng(11)
+    numbers = compose.writer_numbers(digits, list(range(1, 31)), 30, rng)
+    exact = 0
+    for strokes, truth, _ in numbers:
+        jpeg = paper.photograph(strokes, 1000, 290, rng)
+        exact += recognise.read_number_image(io.BytesIO(jpeg), network).number == truth
+    assert exact >= 0.7 * len(numbers)       # measured 84 % (python -m benchmarks.bench_numbers)
+
+
+def test_a_page_full_of_marks_is_read_in_bounded_time(network):
+    import time
+    rng = np.random.default_rng(0)
+    page = np.full((900, 1200), 235, dtype=np.uint8)
+    for x, y in rng.integers(20, 880, size=(600, 2)):        # 600 separate small strokes
+        page[y:y + 18, x % 1180:x % 1180 + 4] = 40
+    start = time.perf_counter()
+    reading = recognise.read_number_image(Image.fromarray(page), network)
+    assert time.perf_counter() - start < 10
+    assert len(reading.digits) + len(reading.left_out) <= ink_pieces.MAX_COMPONENTS * 2
