@@ -17,6 +17,35 @@ from digits.cli import whole_number
 from digits.nets import KINDS
 
 
+# What is added to the training images, and from where: (flag, type, default, metavar, help).
+DATA_OPTIONS = (
+    ("--augment", whole_number(0), 0, "N",
+     "add N distorted copies of every training image (rotated, slanted, stretched, thicker or thinner "
+     "strokes: how drawings differ from MNIST); default 0"),
+    ("--pen-digits", None, None, "FILE",
+     "also train on real pen-written digits (UCI pendigits-orig.tra), each drawn the way the drawing app "
+     "draws strokes"),
+    ("--pen-writers", whole_number(1), 15, "N",
+     "with --pen-digits: use writers 1..N only, so the others stay a fair test (default 15)"),
+    ("--pen-copies", whole_number(1), 8, "K",
+     "with --pen-digits: K drawings of each pen digit, at random places, sizes, slants and brush widths "
+     "(default 8)"),
+    ("--fine-tune", None, None, "DIR",
+     "go on training the network saved in DIR (of the --model kind) instead of starting from random "
+     "weights: with --samples, a few epochs make it yours"),
+    ("--samples", None, None, "FILE",
+     "also train on your own handwriting: the samples the apps kept when you said what a digit was "
+     "(python -m digits.samples count shows them)"),
+    ("--samples-copies", whole_number(1), 50, "K",
+     "with --samples: each sample counts K times, so that a few dozen weigh against 60,000 MNIST images "
+     "(default 50)"),
+    ("--non-digits", whole_number(0), 0, "N",
+     "also train on N drawings that are not digits (letters, symbols, scribbles, digits written over each "
+     "other, dashes), so that the network can say 'not a digit' (kinds that can learn it: "
+     + ", ".join(k for k, cls in KINDS.items() if cls.LEARNS_NOT_A_DIGIT) + "); default 0"),
+)
+
+
 def non_negative_float(text):
     """An argparse type: a finite number >= 0."""
     try:
@@ -75,31 +104,8 @@ def add_recipe_arguments(parser, default_model="mlp"):
         group.add_argument(owners[0][1].flag, dest=name, metavar=owners[0][1].metavar, default=None,
                            help="; ".join(f"{kind}: {option.help} (default {_shown(option.default)})"
                                           for kind, option in owners))
-    parser.add_argument("--augment", type=whole_number(0), default=0, metavar="N",
-                        help="add N distorted copies of every training image (rotated, slanted, stretched, "
-                             "thicker or thinner strokes: how drawings differ from MNIST); default 0")
-    parser.add_argument("--pen-digits", metavar="FILE",
-                        help="also train on real pen-written digits (UCI pendigits-orig.tra), each drawn "
-                             "the way the drawing app draws strokes")
-    parser.add_argument("--pen-writers", type=whole_number(1), default=15, metavar="N",
-                        help="with --pen-digits: use writers 1..N only, so the others stay a fair test (default 15)")
-    parser.add_argument("--pen-copies", type=whole_number(1), default=8, metavar="K",
-                        help="with --pen-digits: K drawings of each pen digit, at random places, sizes, "
-                             "slants and brush widths (default 8)")
-    parser.add_argument("--fine-tune", metavar="DIR",
-                        help="go on training the network saved in DIR (of the --model kind) instead of starting "
-                             "from random weights: with --samples, a few epochs make it yours")
-    parser.add_argument("--samples", metavar="FILE",
-                        help="also train on your own handwriting: the samples the apps kept when you said "
-                             "what a digit was (python -m digits.samples count shows them)")
-    parser.add_argument("--samples-copies", type=whole_number(1), default=50, metavar="K",
-                        help="with --samples: each sample counts K times, so that a few dozen weigh against "
-                             "60,000 MNIST images (default 50)")
-    parser.add_argument("--non-digits", type=whole_number(0), default=0, metavar="N",
-                        help="also train on N drawings that are not digits (letters, symbols, scribbles, "
-                             "digits written over each other, dashes), so that the network can say "
-                             "'not a digit' (kinds that can learn it: "
-                             + ", ".join(k for k, cls in KINDS.items() if cls.LEARNS_NOT_A_DIGIT) + "); default 0")
+    for flag, kind, default, metavar, help_text in DATA_OPTIONS:
+        parser.add_argument(flag, type=kind, default=default, metavar=metavar, help=help_text)
 
 
 def parse_recipe(parser, argv, known_only=False):

@@ -105,7 +105,7 @@ def run_penalty(boxes, height, joined=frozenset(), min_size=0.0):
     w, h = (box[2] - box[0]) / height, (box[3] - box[1]) / height
     if h < MIN_HEIGHT or w > MAX_WIDTH or max(w, h) * height < min_size:
         return None
-    cost, previous, order = 0.0, None, np.argsort(boxes[:, 0], kind="stable")
+    cost, previous, last, order = 0.0, None, None, np.argsort(boxes[:, 0], kind="stable")
     for k, b in zip(order, boxes[order]):
         if previous is not None:
             gap = (b[0] - previous[2]) / height
