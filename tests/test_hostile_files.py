@@ -180,8 +180,8 @@ def zeros(megabytes, header_shape):
     ("a parameter name of 300 MB", None, {"fc9_W": zeros(300, (300 << 18,))}, "declares"),
     ("a pickled object", {"kind": npy_bytes(header_shape=(), dtype="|O", data=b"\x80\x04N.")}, None,
      "Python objects"),
-    ("weights beyond float32", {"out_b": npy_bytes(np.full(10, 1e300))}, None, "too large for float32"),
-    ("a NaN weight", {"out_b": npy_bytes(np.full(10, np.nan, np.float32))}, None, "nan or inf"),
+    ("weights beyond float32", {"conv1_b": npy_bytes(np.full(16, 1e300))}, None, "too large for float32"),
+    ("a NaN weight", {"conv1_b": npy_bytes(np.full(16, np.nan, np.float32))}, None, "nan or inf"),
     ("a temperature of 1e-310", {"temperature": npy_bytes(np.array(1e-310))}, None, "invalid temperature"),
     ("a temperature true", {"temperature": npy_bytes(np.array(True))}, None, "temperature"),
 ])
