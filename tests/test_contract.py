@@ -147,11 +147,3 @@ def test_the_command_line_offers_every_kinds_options(repo_root):
         assert kind in help_text
         for option in cls.OPTIONS:
             assert option.flag in help_text and f"{kind}: {option.help.split(',')[0]}" in " ".join(help_text.split())
-
-
-def test_answer_is_the_shares_and_not_a_digit_in_one_call(trained):
-    kind, net, _ = trained
-    X, _ = tiny_data(9, 6)
-    shares, none = net.answer(X / 255.0)
-    np.testing.assert_allclose(shares, net.predict_proba(X / 255.0), rtol=1e-12)
-    np.testing.assert_allclose(none, net.not_a_digit(X / 255.0), rtol=1e-12)

@@ -19,7 +19,6 @@ and what the contract gives every kind (each may write a faster or better one):
     net.loss_and_scores(X, y, lamb)      (J, grads, scores): loss, plus the batch's scores
     net.objective(images, labels, lamb)  f(vector) -> (J, gradient vector) on fixed data, for L-BFGS-B
     net.predict_proba(X)        (m, 10) class probabilities, each row summing to 1
-    net.answer(X)               (predict_proba(X), not_a_digit(X)) in one call
     net.predict(X)              (m,) the most probable digit
     net.predict_pixels(images)  the same for raw 0..255 pixels
     net.describe()              a name a person can read
@@ -143,19 +142,10 @@ class Network:
     def predict_proba(self, X):
         """Class probabilities (m, 10): the softmax of the scores divided by `temperature`,
         in float64 whatever the network computes in (so each row sums to 1 to 1e-15)."""
-        return self.shares(self.scores(X))
-
-    def shares(self, scores):
-        """The softmax of digit scores (m, 10) divided by `temperature`, in float64."""
-        z = np.asarray(scores, dtype=np.float64) / (self.temperature or 1.0)
+        z = np.asarray(self.scores(X), dtype=np.float64) / (self.temperature or 1.0)
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
-
-    def answer(self, X):
-        """(predict_proba(X), not_a_digit(X)): what a reading shows, in one call (a kind may
-        compute both from one forward pass)."""
-        return self.predict_proba(X), self.not_a_digit(X)
 
     def predict(self, X):
         """The most probable digit for each row of X."""

@@ -89,14 +89,6 @@ def _check_architecture(convs, hidden, kernel):
     return convs, hidden, kernel
 
 
-def _none_share(all_scores):
-    """The NOT_A_DIGIT output's share of the softmax over all the outputs, (m,) float64."""
-    z = np.asarray(all_scores, dtype=np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e[:, NOT_A_DIGIT] / e.sum(axis=1)
-
-
 class CNN(Network):
     """`CNN(params, convs, hidden, kernel)` or `CNN.random(rng, convs, hidden, kernel)`."""
 
@@ -169,14 +161,10 @@ class CNN(Network):
         """(m,): the eleventh output's share of the softmax over all eleven (0 without one)."""
         if self.outputs == NUM_LABELS:
             return super().not_a_digit(X)
-        return _none_share(self.all_scores(X))
-
-    def answer(self, X):
-        """(predict_proba, not_a_digit) from one forward pass."""
-        if self.outputs == NUM_LABELS:
-            return super().answer(X)
-        z = self.all_scores(X)
-        return self.shares(z[:, :NUM_LABELS]), _none_share(z)
+        z = np.asarray(self.all_scores(X), dtype=np.float64)
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e[:, NOT_A_DIGIT] / e.sum(axis=1)
 
     def features(self, X):
         """(m, 784) -> (m, last hidden width): the activations the output layer reads."""
