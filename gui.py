@@ -145,12 +145,12 @@ class DigitApp:
         tk.Button(frame, text="Prediction", width=12, command=self.predict).grid(row=1, column=1, pady=4)
 
         # Which network reads: one click to switch.
-        self.choices, self.loaded = nets.choices(weights_dir=weights_dir), {}
+        self.choices, self.library = nets.choices(weights_dir=weights_dir), None
         if weights_dir is None:       # a network that cannot be loaded (a damaged one you trained) is not offered
-            self.loaded, skipped = nets.load_choices(self.choices)
-            for choice, error in skipped:
+            self.library = nets.Library(nets.choices)
+            for choice, error in self.library.skipped:
                 print(f"note: not offering {choice.label}: {error}", file=sys.stderr)
-            self.choices = [choice for choice in self.choices if choice.id in self.loaded] or self.choices
+            self.choices = [choice for choice, _ in self.library.loaded.values()] or self.choices
         chooser = tk.Frame(frame, bg=BG)
         chooser.grid(row=2, column=0, columnspan=2, pady=2)
         tk.Label(chooser, text="Reading with:", fg=FG, bg=BG).pack(side=tk.LEFT)
@@ -159,6 +159,9 @@ class DigitApp:
         self.network_menu = tk.OptionMenu(chooser, self.network_name, *labels, command=self.use_network)
         self.network_menu.configure(highlightthickness=0)
         self.network_menu.pack(side=tk.LEFT, padx=4)
+        # Opening the chooser looks again: a network trained meanwhile is offered, one
+        # retrained is read anew (no restart needed).
+        self.network_menu["menu"].configure(postcommand=self.refresh_networks)
 
         self.answer = tk.Label(frame, text="", font=ANSWER_FONT, width=8, fg=FG, bg=BG)
         self.answer.grid(row=3, column=0, columnspan=2)
@@ -196,6 +199,18 @@ class DigitApp:
 
     # Which network reads ---------------------------------------------------------------------
 
+    def refresh_networks(self):
+        """Offer what is saved now: networks trained since, and retrained ones read anew."""
+        if self.library is None or not self.library.refresh():
+            return
+        self.choices = [choice for choice, _ in self.library.loaded.values()] or self.choices
+        menu = self.network_menu["menu"]
+        menu.delete(0, "end")
+        for choice in self.choices:
+            menu.add_command(label=choice.label, command=lambda label=choice.label: self.use_network(label))
+        current = self.network_name.get()
+        self.use_network(current if any(c.label == current for c in self.choices) else self.choices[0].label)
+
     def use_network(self, label):
         """Read with the network of that label from the chooser (or say why it cannot)."""
         self.network_name.set(label)
@@ -203,7 +218,7 @@ class DigitApp:
         try:
             if not found:
                 nets.load_pretrained()       # says what is missing and how to restore it
-            loaded = self.loaded.get(found[0].id)
+            loaded = self.library.loaded.get(found[0].id) if self.library else None
             self.network = loaded[1] if loaded else nets.load_network(found[0].folder, found[0].kind)
             self.weights_error = None
             self.tooltip.text = f"{label}: {self.network.describe()}"     # the architecture

@@ -92,10 +92,11 @@ def parse_args(argv):
 
 
 def network_choices(args):
-    """What the page offers to read with, and the default: as the desktop app (gui.py)."""
+    """What the page offers to read with (a function giving the current list: networks trained
+    while the server runs are offered too), and the default: as the desktop app (gui.py)."""
     from digits import nets
-    choices = nets.choices(weights_dir=args.weights_dir, kind=args.model)
-    return choices, (args.model if args.weights_dir is None else "given")
+    return (lambda: nets.choices(weights_dir=args.weights_dir, kind=args.model)), \
+        (args.model if args.weights_dir is None else "given")
 
 
 def serve(app, host, port, threads, loopback=True):

@@ -11,7 +11,7 @@ import numpy as np
 from digits.constants import PIXELS, PRETRAINED_DIR, WEIGHTS_DIR
 from digits.errors import WeightsError
 from digits.nets.base import Network
-from digits.nets.calibration import load_calibration
+from digits.nets.calibration import FILE as CALIBRATION_FILE, load_calibration
 from digits.nets.cnn import CNN
 from digits.nets.deep import DeepMLP
 from digits.nets.mlp import MLP
@@ -115,13 +115,47 @@ def people_name(kind):
 def load_choices(offered):
     """Load every network of `offered` (Choices): ({id: (Choice, Network)} in order, and
     [(Choice, WeightsError)] for those that cannot be loaded, which the apps skip with a note)."""
-    loaded, skipped = {}, []
-    for choice in offered:
+    library = Library(lambda: offered)
+    return library.loaded, library.skipped
+
+
+def files_stamp(choice):
+    """When the files of `choice`'s network (and its calibration) last changed: a tuple to compare."""
+    kinds = [kind_class(choice.kind)] if choice.kind else list(KINDS.values())
+    stamp = []
+    for name in [n for cls in kinds for n in cls.FILES] + [CALIBRATION_FILE]:
         try:
-            loaded[choice.id] = (choice, load_network(choice.folder, choice.kind))
-        except WeightsError as e:
-            skipped.append((choice, e))
-    return loaded, skipped
+            stamp.append(os.stat(os.path.join(choice.folder, name)).st_mtime_ns)
+        except OSError:
+            stamp.append(None)
+    return tuple(stamp)
+
+
+class Library:
+    """The networks an app offers, loaded: `loaded` {id: (Choice, Network)} in order, `skipped`
+    [(Choice, WeightsError)]. `offer()` says what to offer (e.g. `choices`); `refresh()` asks
+    again and reads anew only the networks whose files changed or that are new, such as one
+    `python main.py` saved while the app was open; it returns whether anything changed."""
+
+    def __init__(self, offer):
+        self.offer, self.loaded, self.skipped, self._stamps = offer, {}, [], {}
+        self.refresh()
+
+    def refresh(self):
+        loaded, skipped = {}, []
+        for choice in self.offer():
+            stamp = files_stamp(choice)
+            if choice.id in self.loaded and self._stamps.get(choice.id) == stamp:
+                loaded[choice.id] = self.loaded[choice.id]
+                continue
+            try:
+                loaded[choice.id] = (choice, load_network(choice.folder, choice.kind))
+                self._stamps[choice.id] = stamp
+            except WeightsError as e:
+                skipped.append((choice, e))
+        changed = [(i, id(n)) for i, (_, n) in loaded.items()] != [(i, id(n)) for i, (_, n) in self.loaded.items()]
+        self.loaded, self.skipped = loaded, skipped
+        return changed
 
 
 Choice = namedtuple("Choice", "id label folder kind")
@@ -146,4 +180,4 @@ def choices(trained_dir=WEIGHTS_DIR, weights_dir=None, kind=None):
 
 
 __all__ = ["KINDS", "Network", "MLP", "Choice", "load_network", "load_pretrained", "choices", "load_choices",
-           "kinds_in", "kind_class"]
+           "kinds_in", "kind_class", "Library"]

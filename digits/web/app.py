@@ -29,6 +29,7 @@ import io
 import json
 import math
 import threading
+import time
 
 import numpy as np
 from flask import Flask, jsonify, request
@@ -45,6 +46,7 @@ from digits.web.bad_request import BadRequest
 
 MAX_JSON_BYTES = 1 << 20        # a drawing's JSON: 10,000 points take about 120 kB
 MAX_IMAGE_BYTES = 8 << 20       # an image file: a phone photo fits
+REFRESH = 2.0             # seconds between looks at the saved networks (Networks.refresh)
 MAX_STROKES = 200
 MAX_POINTS = 10_000             # in all strokes together (a digit written slowly: a few hundred)
 MIN_SIDE, MAX_SIDE = 28, 1024   # canvas width and height, pixels
@@ -86,16 +88,23 @@ def shown(value, limit=40):
 # The networks ------------------------------------------------------------------------------------
 
 class Networks:
-    """The networks the server reads with, loaded once: id -> (Choice, Network), in choice order.
+    """The networks the server reads with: id -> (Choice, Network), in choice order.
 
-    `skipped` lists (Choice, error) for the networks that could not be loaded.
+    `skipped` lists (Choice, error) for the networks that could not be loaded. `choices`: a list,
+    or a function giving the current list (e.g. `nets.choices`): then at most every REFRESH
+    seconds a request looks again, so a network trained while the server runs is offered and
+    one retrained is read anew, without a restart.
     """
 
     def __init__(self, choices=None, default=None):
-        choices = nets.choices() if choices is None else list(choices)
+        offer = (nets.choices if choices is None else choices) if callable(choices) or choices is None \
+            else (lambda fixed=list(choices): fixed)
+        choices = offer()
         if not choices:
             nets.load_pretrained()      # raises the WeightsError that says how to restore them
-        self.loaded, self.skipped = nets.load_choices(choices)
+        self.library = nets.Library(offer)
+        self.skipped = self.library.skipped
+        self._checked, self._lock = time.monotonic(), threading.Lock()
         ids = [choice.id for choice in choices]
         if default is not None and default not in ids:
             raise WeightsError(f"unknown network '{default}'; choose one of {', '.join(ids)}")
@@ -104,8 +113,20 @@ class Networks:
                 raise error
         self.default = default or next(iter(self.loaded))
 
+    @property
+    def loaded(self):
+        return self.library.loaded
+
+    def refresh(self):
+        """Look again at what is saved, at most every REFRESH seconds (a few stat calls)."""
+        with self._lock:
+            if time.monotonic() - self._checked >= REFRESH:
+                self._checked = time.monotonic()
+                self.library.refresh()
+
     def get(self, model_id):
         """(id, Network) for an id sent by a client (None: the default); BadRequest if unknown."""
+        self.refresh()
         if model_id is None:
             model_id = self.default
         if not isinstance(model_id, str) or model_id not in self.loaded:
@@ -113,6 +134,7 @@ class Networks:
         return model_id, self.loaded[model_id][1]
 
     def describe(self):
+        self.refresh()
         return [{"id": model_id, "label": choice.label, "kind": network.kind, "network": network.describe(),
                  "default": model_id == self.default}
                 for model_id, (choice, network) in self.loaded.items()]
