@@ -25,10 +25,9 @@ import time
 import numpy as np
 
 from benchmarks.bench_predict import cpu_name
+from benchmarks.pen_drawings import load_pen_digits
 from digits import nets, recognise
-from digits.data import pendigits
 from digits.imaging import compose, paper, segment
-from digits.imaging.strokes import render
 
 PHOTO = (1600, 1200)        # the photos scored (they are shrunk to 1024 pixels on reading anyway)
 BIG_PHOTO = (4000, 3000)    # the photos timed: a 12-megapixel phone camera
@@ -106,7 +105,7 @@ def main(argv=None):
     parser.add_argument("--weights-dir", default=None, help="the network folder (default: the shipped best one)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    digits = pendigits.load(args.pen_digits or pendigits.default_dir())
+    digits = load_pen_digits(args.pen_digits)
     network = nets.load_network(args.weights_dir) if args.weights_dir else nets.load_pretrained()
     writers = sorted({d.writer for d in digits})
     groups = np.array_split(np.array(writers), args.groups)
