@@ -134,8 +134,9 @@ def main(argv=None):
     report("number reading", strokes_read)
     report("naive x-overlap groups", naive_read)
     ms = 1000 * np.array(times)
-    print(f"  time per number: median {np.median(ms):.1f} ms, 95th percentile {np.percentile(ms, 95):.1f} ms;"
-          f" 6-digit numbers: median {1000 * np.median(six):.1f} ms, slowest {1000 * max(six):.1f} ms")
+    sixes = (f" 6-digit numbers: median {1000 * np.median(six):.1f} ms, slowest {1000 * max(six):.1f} ms"
+             if six else " no 6-digit number in this run")
+    print(f"  time per number: median {np.median(ms):.1f} ms, 95th percentile {np.percentile(ms, 95):.1f} ms;" + sixes)
 
     if args.photos:
         photos_read, naive_photos, photo_times = [], [], []
