@@ -41,6 +41,11 @@ try:
     from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH, draw_segment
 except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
+except ImportError as error:    # ... also when it cut a C extension's start short
+    from digits.cli import interrupted_import
+    if interrupted_import(error):
+        sys.exit(130)
+    raise
 
 BAR_WIDTH, BAR_HEIGHT = 250, 110
 NUMBER_WIDTH = 700              # the canvas's width (canvas pixels): room for a number

@@ -32,6 +32,11 @@ try:
     from digits.reporting.progress import progress_printer
 except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
+except ImportError as error:    # ... also when it cut a C extension's start short
+    from digits.cli import interrupted_import
+    if interrupted_import(error):
+        sys.exit(130)
+    raise
 
 def plural(n, word):
     return f"{n} {word}" + ("" if n == 1 else "s")

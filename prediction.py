@@ -20,6 +20,11 @@ try:
     from model import feed_forward
 except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
+except ImportError as error:    # ... also when it cut a C extension's start short
+    from digits.cli import interrupted_import
+    if interrupted_import(error):
+        sys.exit(130)
+    raise
 
 
 def predict_proba(Theta1, Theta2, X):

@@ -39,6 +39,11 @@ try:
     from digits.web.defaults import BLAS_THREADS, DEFAULT_HOST, DEFAULT_PORT, THREADS
 except KeyboardInterrupt:       # Ctrl-C while the libraries load: no traceback
     sys.exit(130)
+except ImportError as error:    # ... also when it cut a C extension's start short
+    from digits.cli import interrupted_import
+    if interrupted_import(error):
+        sys.exit(130)
+    raise
 
 def listen_address(parser, host):
     """Check `--host`; whether every address it names is loopback (this machine only).

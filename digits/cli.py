@@ -76,3 +76,13 @@ def signals_held():
             signal.signal(s, handler)
     if arrived:
         raise Terminated() if arrived[0] == signal.SIGTERM else KeyboardInterrupt()
+
+
+def interrupted_import(error):
+    """Whether `error` (raised while the libraries load) is Ctrl-C in disguise: a C extension
+    whose initialisation a KeyboardInterrupt cut short raises ImportError from it."""
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error = error.__cause__ or error.__context__
+    return False

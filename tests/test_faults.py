@@ -346,3 +346,17 @@ def test_pen_digits_option_is_named_in_its_error(repo_root, tmp_path):
     result = run_main(repo_root, "--pen-digits", str(tmp_path), "--weights-dir", str(tmp_path / "w"))
     line = one_line_error(result)
     assert "--pen-digits" in line and "PENDIGITS_DIR" not in line
+
+
+def test_ctrl_c_inside_a_c_extensions_start_is_still_ctrl_c():
+    """A KeyboardInterrupt that cuts a C extension's initialisation short surfaces as an
+    ImportError raised from it: the commands count that as Ctrl-C too (exit 130, no traceback)."""
+    from digits.cli import interrupted_import
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as stop:
+            raise ImportError("initialization failed") from stop
+    except ImportError as disguised:
+        assert interrupted_import(disguised)
+    assert not interrupted_import(ImportError("No module named 'flask'"))
