@@ -6,6 +6,7 @@ need it; figures are drawn with the non-interactive Agg canvas, without pyplot, 
 or display is ever involved.
 """
 import os
+import textwrap
 import sys
 
 import numpy as np
@@ -116,7 +117,7 @@ def plot_filters(net, path, max_filters=100):
     for ax, f in zip(axes, filters):
         top = np.abs(f).max() or 1.0
         ax.imshow(f, cmap="gray", vmin=-top, vmax=top, interpolation="nearest")
-    fig.suptitle(f"{net.describe()}\n{what} ({n} shown)")
+    fig.suptitle("\n".join(textwrap.wrap(net.describe(), 40)) + f"\n{what} ({n} shown)")
     return _save(fig, path)
 
 
