@@ -15,6 +15,7 @@ import sys
 
 try:
     import argparse
+    import copy
     import os
 
 
@@ -100,10 +101,7 @@ def write_pictures(args, **figures):
 def train(args, X_fit, y_fit, report, validation=None):
     """The chosen kind trained on X_fit, y_fit with the options given: (net, TrainingResult)."""
     progress = progress_printer() if report and sys.stderr.isatty() else None
-    start = None
-    if args.fine_tune:
-        from digits import nets
-        start = nets.load_network(args.fine_tune, args.model)
+    start = copy.deepcopy(args.start) if args.start is not None else None    # each fold starts afresh
     return args.kind.train(X_fit, y_fit, lamb=args.lamb, seed=args.seed, validation=validation,
                            report=report, progress=progress, start=start, **args.options)
 
@@ -155,9 +153,10 @@ def check_outputs(args):
         pendigits.check_path(args.pen_digits)
     if args.samples:
         training_set.user_samples(args.samples, 1, say=lambda line: None)
-    if args.fine_tune:
+    args.start = None
+    if args.fine_tune:       # read once, before any work: there, and of this kind
         from digits import nets
-        nets.load_network(args.fine_tune, args.model)      # there, and of this kind
+        args.start = nets.load_network(args.fine_tune, args.model)
     if not args.kfold:
         check_output_dir(args.weights_dir, "the weights folder (--weights-dir)")
     if not args.no_report:
