@@ -173,9 +173,8 @@ def read_file(path, network, name=None):
 
 CROSSING = 1.5      # the cost of reading two strokes that cross each other as two digits
 CROSS_POINTS = 200  # strokes are thinned to this many points to find where they cross
-INK_CUT = 0.3       # the cost of reading two pieces cut from one piece of ink as two digits
 ONE_DIGIT_WIDTH = 0.8   # ink no wider than this many times its height is one digit (to prediction.py)
-IMAGE_PIECES = 4    # an image's digit may be more pieces than a drawn one (broken lines, cuts)
+IMAGE_PIECES = 8    # an image's digit may be more pieces than a drawn one (broken lines, cuts)
 
 @dataclass
 class NumberReading:
@@ -344,7 +343,7 @@ def read_number_image(source, network, name=None):
     """
     try:
         mask, scale = ink_pieces.read_ink(source, name)
-        labels, boxes, joined = ink_pieces.components(mask)
+        labels, boxes, joined, links = ink_pieces.components(mask)
     except EmptyImageError:
         return NumberReading("", [], [], number_message([], []))
 
@@ -355,7 +354,7 @@ def read_number_image(source, network, name=None):
 
     by_x = sorted(range(len(boxes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
     reading = read_pieces(boxes, [by_x], prepare_run, network, FILE_NOT_A_DIGIT_ABOVE, max_pieces=IMAGE_PIECES,
-                          joined=joined, links=np.where(joined, INK_CUT, 0.0))
+                          joined=joined, links=links)
     reading.left_out = [scaled(box, scale) for box in reading.left_out]
     for digit in reading.digits:
         digit.box = scaled(digit.box, scale)

@@ -68,6 +68,37 @@ def test_touching_zeros_in_a_picture_are_cut(network):
     assert recognise.read_number_image(drawn, network).number == "00"
 
 
+def test_overlapping_digits_without_a_valley_are_cut(network):
+    # Rings crossing each other, and a 7 whose stem runs into the 0: no column between them is
+    # free of ink and no outline dips deep, so only the forced cuts part them.
+    for strokes, number in (([ZERO(150), ZERO(220)], "00"), ([ZERO(150), ZERO(215)], "00"),
+                            ([[[100, 70], [190, 70], [120, 235]], ZERO(210)], "70")):
+        drawn = stroke_drawing.render(strokes, 400, 290, brush=6)
+        pieces = ink_pieces.components(np.asarray(drawn) > 0)
+        assert ink_pieces.FORCED_CUT in pieces.links          # parted by a forced cut...
+        assert recognise.read_number_image(drawn, network).number == number    # ...put back together rightly
+
+
+def test_a_wide_single_digit_is_not_cut_into_two(network):
+    wide_zero = [[round(200 + 80 * np.sin(a)), round(150 - 85 * np.cos(a))] for a in np.linspace(0, 2 * np.pi, 80)]
+    for brush in (6, 12):
+        drawn = stroke_drawing.render([wide_zero], 400, 290, brush=brush)
+        assert ink_pieces.components(np.asarray(drawn) > 0).boxes.shape[0] >= 2    # over-segmented...
+        assert recognise.read_number_image(drawn, network).number == "0"           # ...read as one
+
+
+def test_fill_cuts_prefer_where_the_outline_pinches():
+    height = 100
+    flat = np.full(200, 20.0)
+    even = ink_pieces.fill_cuts(flat, [], height, np.zeros(200))
+    assert len(even) >= 200 / (ink_pieces.FILL_STEP * height) - 1          # evenly, none too far apart
+    assert np.diff(sorted([0] + even + [200])).max() <= ink_pieces.FILL_STEP * height
+    pinch = np.zeros(200)
+    pinch[97] = 0.2 * height
+    assert 97 in ink_pieces.fill_cuts(flat, [], height, pinch)
+    assert ink_pieces.fill_cuts(flat[:40], [], height, np.zeros(40)) == []    # narrower than FILL: left whole
+
+
 def test_a_blank_photo_reads_no_number(network):
     image = Image.new("RGB", (800, 600), (230, 225, 200))
     reading = recognise.read_number_image(image, network)

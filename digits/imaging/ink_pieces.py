@@ -14,6 +14,8 @@ Touching digits make one component; a component wider than a digit is cut at the
 valleys of its ink profile (how much ink each column holds), into more pieces than digits:
 the search of `digits.imaging.segment` decides which pieces are one digit.
 """
+from typing import NamedTuple
+
 import numpy as np
 from PIL import Image
 from scipy import ndimage
@@ -34,6 +36,20 @@ SLANTS = np.linspace(-0.6, 0.6, 13)   # the slants (shears) tried for cutting
 VALLEY = 1.5            # ...at columns holding no more ink than this many stroke widths
 DIP = 0.25              # ...or where the ink's upper outline dips this many digit heights
 TOUCH = 0.35            # ...through no more ink than this many digit heights
+FILL = 0.5              # a stretch still wider than this many digit heights (overlapping digits,
+FILL_STEP = 0.2         # no valley) is cut every this many digit heights or less, at the column
+FILL_NEAR = 0.06        # of least ink within this many digit heights of the even places,
+PINCH = 0.05            # after the places where an outline pinches by this many digit heights
+VALLEY_CUT = 0.8        # what reading two pieces of one piece of ink as two digits costs when
+FORCED_CUT = 2.5       # they were parted at a valley or dip, and when the cut was forced (FILL)
+
+
+class Pieces(NamedTuple):
+    """The pieces of ink of a picture (see `components`)."""
+    labels: np.ndarray      # (h, w) ints: 0 = no ink, piece i is label i + 1
+    boxes: np.ndarray       # (n, 4) floats (x0, y0, x1, y1), end-exclusive, left to right
+    joined: np.ndarray      # (n, n) bools: pieces cut from one component
+    links: np.ndarray       # (n, n) floats: what parting two neighbouring pieces of one component costs
 
 
 def ink_of_photo(source, name=None):
@@ -98,10 +114,10 @@ def dark_ink_mask(a):
 
 
 def components(mask):
-    """The pieces of ink in boolean `mask`: (labels (h, w) ints, 0 = no ink, piece i is label
-    i + 1; boxes (n, 4) floats (x0, y0, x1, y1), end-exclusive, left to right; joined (n, n)
-    bools, pieces cut from one component). Specks are dropped, components wider than a digit
-    cut at valleys. Raises EmptyImageError without ink."""
+    """The pieces of ink in boolean `mask`, a `Pieces`. Specks are dropped, components wider
+    than a digit cut at valleys (and, where digits overlap, at forced cuts); parting two
+    neighbouring pieces of one component costs VALLEY_CUT or FORCED_CUT. Raises
+    EmptyImageError without ink."""
     labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
     if n == 0:
         raise EmptyImageError("the image is empty: there is no number to read")
@@ -112,18 +128,24 @@ def components(mask):
     keep = sorted(keep, key=lambda i: -sides[i])[:MAX_COMPONENTS]     # a page of text: its largest marks
     height = np.median([heights[i] for i in keep if heights[i] >= 0.5 * heights[keep].max()])
     out = np.zeros_like(labels)
-    count, family, shear = 0, [], slant(mask)
+    count, family, parting, shear = 0, [], [], slant(mask)
     for i in sorted(keep, key=lambda i: slices[i][1].start):
         rows, cols = slices[i]
         own = labels[rows, cols] == i + 1
-        for piece in cut_at_valleys(own, height, shear):
+        pieces, costs = cut_at_valleys(own, height, shear)
+        for k, piece in enumerate(pieces):
             count += 1
             out[rows, cols][piece] = count
             family.append(i)
+            if k:
+                parting.append((count - 2, count - 1, costs[k - 1]))
     boxes = np.array([[s[1].start, s[0].start, s[1].stop, s[0].stop] for s in ndimage.find_objects(out)],
                      dtype=np.float64).reshape(-1, 4)
     family = np.array(family)
-    return out, boxes, family[:, None] == family[None, :]
+    links = np.zeros((count, count))
+    for a, b, cost in parting:
+        links[a, b] = links[b, a] = cost
+    return Pieces(out, boxes, family[:, None] == family[None, :], links)
 
 
 def slant(mask):
@@ -141,14 +163,18 @@ def slant(mask):
 
 
 def cut_at_valleys(own, height, shear=0.0):
-    """A component's mask `own` (h, w) as a list of masks of the same shape: itself, or, when
-    wider than CUT_WIDTH digit heights, cut at its valleys, along lines slanted as the number
-    is (`shear`, see `slant`): places crossed by no more ink than VALLEY stroke widths, with at
-    least a stroke width more ink on both sides within a third of a digit height; the deepest
-    first, at least CUT_EVERY digit heights apart. The search puts the right pieces back together."""
+    """A component's mask `own` (h, w) cut into pieces: (list of masks of the same shape, left to
+    right; list of what parting each two neighbours costs). Itself, or, when wider than
+    CUT_WIDTH digit heights, cut along lines slanted as the number is (`shear`, see `slant`)
+    at its valleys: places crossed by no more ink than VALLEY stroke widths, with at least a
+    stroke width more ink on both sides within a third of a digit height; the deepest first,
+    at least CUT_EVERY digit heights apart; then at dips of its upper outline. Digits that
+    overlap leave no valley: a stretch still wider than FILL digit heights is cut evenly, every
+    FILL_STEP digit heights or less (at the least inked column near each place). The search
+    puts the right pieces back together."""
     h, w = own.shape
     if w <= CUT_WIDTH * height:
-        return [own]
+        return [own], []
     ys, xs = np.nonzero(own)
     upright = np.round(xs - shear * (ys - h / 2)).astype(int)
     upright -= upright.min()
@@ -172,11 +198,49 @@ def cut_at_valleys(own, height, shear=0.0):
     for c in ranked:
         if all(abs(c - d) >= step for d in cuts):
             cuts.append(int(c))
-    pieces = []
+    found = set(cuts)
+    # Where digits overlap, their outlines still pinch where one meets the other, if shallowly:
+    # the upper outline dips, or the lower one rises. Such places come before even cuts.
+    bottom = np.full(len(profile), -1.0)
+    np.maximum.at(bottom, upright, ys.astype(np.float64))
+    low_left = ndimage.maximum_filter1d(bottom, size=reach, origin=reach // 2, mode="constant", cval=-1)
+    low_right = ndimage.maximum_filter1d(bottom, size=reach, origin=-(reach // 2), mode="constant", cval=-1)
+    pinch = np.maximum(top - np.maximum(high_left, high_right), np.minimum(low_left, low_right) - bottom)
+    cuts += fill_cuts(profile, sorted(cuts), height, pinch)
+    pieces, costs = [], []
     for lo, hi in zip([0] + sorted(cuts), sorted(cuts) + [len(profile)]):
         inside = (upright >= lo) & (upright < hi)
         if inside.any():
             piece = np.zeros_like(own)
             piece[ys[inside], xs[inside]] = True
+            if pieces:
+                costs.append(VALLEY_CUT if lo in found else FORCED_CUT)
             pieces.append(piece)
-    return pieces
+    return pieces, costs
+
+
+def fill_cuts(profile, cuts, height, pinch):
+    """More cuts where the stretches between `cuts` (sorted columns of `profile`, a component's
+    ink per column) are wider than FILL digit heights: first where the outlines pinch
+    (`pinch`, per column, at least PINCH digit heights; the deepest first), then evenly, at most
+    FILL_STEP digit heights apart, each at the least inked column within FILL_NEAR digit
+    heights of its even place."""
+    more, near, step = [], max(int(FILL_NEAR * height), 1), max(int(FILL_STEP * height), 2)
+    for lo, hi in zip([0] + cuts, cuts + [len(profile)]):
+        if hi - lo <= FILL * height:
+            continue
+        inside = [c for c in range(lo + step // 2, hi - step // 2) if pinch[c] >= PINCH * height]
+        placed = []
+        for c in sorted(inside, key=lambda c: (-pinch[c], c)):
+            if all(abs(c - d) >= step for d in placed):
+                placed.append(c)
+        bounds = [lo] + sorted(placed) + [hi]
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            parts = int(np.ceil((b - a) / (FILL_STEP * height)))
+            for j in range(1, parts):
+                place = a + round(j * (b - a) / parts)
+                window = np.arange(max(a + 1, place - near), min(b - 1, place + near) + 1)
+                if len(window):
+                    placed.append(int(window[np.lexsort((np.abs(window - place), profile[window]))[0]]))
+        more += placed
+    return more
