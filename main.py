@@ -7,7 +7,7 @@ prints test and training accuracy and precision, and writes weights/Theta1.txt a
 weights/Theta2.txt.
 
 `--model KIND` trains another kind of network of `digits.nets.KINDS` (cnn: the convolutional
-network; deep: the course's ReLU MLP) with its own recipe. Each kind brings its training
+network; deep: the course's ReLU MLP; committee: CNNs whose shares are averaged) with its own recipe. Each kind brings its training
 options and its trainer (docs/design.md); this command only parses, loads the data, trains,
 saves and reports.
 """

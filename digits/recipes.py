@@ -87,7 +87,7 @@ def add_recipe_arguments(parser, default_model="mlp"):
     parser.add_argument("--model", choices=tuple(KINDS), default=default_model,
                         help="which kind of network: mlp, the tutorial's 784-100-10 sigmoid network trained by "
                              "L-BFGS-B (default); cnn, the convolutional network; deep, the course's ReLU MLP "
-                             "(both trained by minibatch Adam)")
+                             "(both trained by minibatch Adam); committee, --members CNNs whose shares are averaged")
     parser.add_argument("--data", metavar="PATH",
                         help="mnist-original.mat, a folder with the four MNIST IDX files, or a Kaggle "
                              "Digit Recognizer train.csv (default: data/mnist-original.mat, downloaded "

@@ -17,7 +17,8 @@ from digits.nets.calibration import save_calibration
 from digits.nets.gradcheck import numerical_gradient, relative_error
 from digits.nets.training import TrainingResult
 
-SMALL = {"mlp": {"hidden": 4, "maxiter": 3}, "cnn": {"epochs": 1, "batch_size": 16}, "deep": {"hidden": (6, 5), "epochs": 2}}
+SMALL = {"mlp": {"hidden": 4, "maxiter": 3}, "cnn": {"epochs": 1, "batch_size": 16}, "deep": {"hidden": (6, 5), "epochs": 2},
+         "committee": {"epochs": 1, "batch_size": 16, "members": 2}}
 
 
 def tiny_data(n=48, seed=0):

@@ -13,6 +13,7 @@ from digits.errors import WeightsError
 from digits.nets.base import Network
 from digits.nets.calibration import FILE as CALIBRATION_FILE, load_calibration
 from digits.nets.cnn import CNN
+from digits.nets.committee import Committee
 from digits.nets.deep import DeepMLP
 from digits.nets.mlp import MLP
 
@@ -20,6 +21,7 @@ KINDS = {
     "cnn": CNN,
     "mlp": MLP,
     "deep": DeepMLP,
+    "committee": Committee,
 }
 
 
@@ -104,7 +106,8 @@ def load_pretrained(kind=None):
     return load_network(pretrained_dir(kinds[0]), kinds[0])
 
 
-PEOPLE_NAMES = {"cnn": "convolutional network", "mlp": "tutorial network", "deep": "deep network"}   # what the apps call each kind
+PEOPLE_NAMES = {"cnn": "convolutional network", "mlp": "tutorial network", "deep": "deep network",
+                "committee": "committee of networks"}   # what the apps call each kind
 
 
 def people_name(kind):

@@ -25,7 +25,7 @@ from digits.nets.checked_npz import READ_ERRORS, CheckedNpz, NpzError
 
 FORMAT = 1
 RESERVED = ("kind", "format", "temperature")
-PARAM_NAME = re.compile(r"[a-z]{2,8}[1-9]?[0-9]?_[Wb]")    # conv1_W, fc2_b, out_W, ...
+PARAM_NAME = re.compile(r"(m[0-9]\.)?[a-z]{2,8}[1-9]?[0-9]?_[Wb]")    # conv1_W, fc2_b, out_W, m0.out_W (a committee member's), ...
 MAX_META_SIZE = 16      # elements of an architecture entry or a scalar: more is no architecture
 
 

@@ -1,0 +1,217 @@
+"""A committee of CNNs whose shares are averaged (Ciresan, Meier and Schmidhuber, "Multi-column
+deep neural networks for image classification", 2012: 35 CNNs, 99.77 % of MNIST).
+
+Networks trained alike from different random starts make different mistakes; averaging their
+shares keeps what they agree on and turns most of a single network's confident mistakes into
+a split vote. For members i = 1..k, each a `digits.nets.cnn.CNN` with scores z_i:
+
+    predict_proba(X) = mean_i softmax(z_i / T)       T: the committee's calibration (1 if none)
+    scores(X)        = log mean_i softmax(z_i)       (so softmax(scores) = predict_proba at T = 1)
+    not_a_digit(X)   = mean_i not_a_digit_i(X)       the members' eleventh outputs, averaged
+
+Training trains each member on its own with the CNN's recipe, member i from seed (seed, i):
+the committee's cost is the sum of its members' costs, and its gradient theirs side by side
+(parameters named "m<i>.<name>"). The file is one `committee.npz` (digits.nets.npz_files: all
+members or none written, everything checked on reading); the members share one architecture.
+
+It is a kind of network like any other (digits/nets/base.py): the apps, the API and
+`prediction.py` read with it without knowing it is several.
+"""
+import os
+import re
+from collections.abc import MutableMapping
+
+import numpy as np
+
+from digits.constants import NOT_A_DIGIT, NUM_LABELS
+from digits.errors import WeightsError
+from digits.nets import npz_files
+from digits.nets.base import Network, check_inputs
+from digits.nets.cnn import ARCHITECTURE, CNN, architecture_shapes
+from digits.nets.training import Option, TrainingResult
+
+MAX_MEMBERS = 9
+MEMBER = re.compile(r"m([0-9])\.(.+)")
+
+
+def member_count(text):
+    """An option type: how many networks a committee has, 1 to MAX_MEMBERS."""
+    import argparse
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text}") from None
+    if not 1 <= k <= MAX_MEMBERS:
+        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_MEMBERS}, got {text}")
+    return k
+
+
+class _MembersParams(MutableMapping):
+    """The members' parameters as one dict, "m<i>.<name>" -> the member's live array; setting an
+    item sets the member's."""
+
+    def __init__(self, members):
+        self.members = members
+
+    def _split(self, key):
+        found = MEMBER.fullmatch(key)
+        if not found or int(found[1]) >= len(self.members) or found[2] not in self.members[int(found[1])].params:
+            raise KeyError(key)
+        return self.members[int(found[1])].params, found[2]
+
+    def __getitem__(self, key):
+        params, name = self._split(key)
+        return params[name]
+
+    def __setitem__(self, key, value):
+        params, name = self._split(key)
+        params[name] = value
+
+    def __delitem__(self, key):
+        raise TypeError("a committee's parameters cannot be removed")
+
+    def __iter__(self):
+        return (f"m{i}.{name}" for i, m in enumerate(self.members) for name in m.params)
+
+    def __len__(self):
+        return sum(len(m.params) for m in self.members)
+
+
+class Committee(Network):
+    """`Committee(members)`: a list of CNNs of one architecture."""
+
+    kind = "committee"
+    FILES = ("committee.npz",)
+    LAMBDA = CNN.LAMBDA
+    LEARNS_NOT_A_DIGIT = True
+    OPTIONS = CNN.OPTIONS + (Option("members", member_count, 3, "networks in the committee, each trained "
+                                    "with the CNN's recipe from its own random start", "K"),)
+
+    def __init__(self, members):
+        self.members = list(members)
+        if not 1 <= len(self.members) <= MAX_MEMBERS:
+            raise ValueError(f"a committee has 1 to {MAX_MEMBERS} members, not {len(self.members)}")
+        if any(not isinstance(m, CNN) for m in self.members) or \
+                len({repr(m.architecture()) for m in self.members}) != 1:
+            raise ValueError("a committee's members are CNNs of one architecture")
+        self.temperature, self.sure_above = None, 0.0
+
+    @property
+    def params(self):
+        return _MembersParams(self.members)
+
+    @params.setter
+    def params(self, values):
+        own = self.params
+        for name, value in values.items():
+            own[name] = value
+
+    def describe(self):
+        return f"committee of {len(self.members)} × {self.members[0].describe()}"
+
+    def first_layer(self):
+        return self.members[0].first_layer()
+
+    # Reading ------------------------------------------------------------------------------------
+
+    def _shares(self, X, temperature=1.0):
+        """mean_i softmax(z_i / temperature): (m, 10) float64."""
+        X = check_inputs(X)
+        total = np.zeros((X.shape[0], NUM_LABELS))
+        for m in self.members:
+            z = np.asarray(m.scores(X), dtype=np.float64) / temperature
+            z -= z.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            total += e / e.sum(axis=1, keepdims=True)
+        return total / len(self.members)
+
+    def scores(self, X):
+        """(m, 784) -> (m, 10): the log of the members' mean shares."""
+        with np.errstate(divide="ignore"):
+            return np.maximum(np.log(self._shares(X)), -745.0)
+
+    def predict_proba(self, X):
+        return self._shares(X, self.temperature or 1.0)
+
+    def not_a_digit(self, X):
+        return np.mean([m.not_a_digit(X) for m in self.members], axis=0)
+
+    def features(self, X):
+        return np.concatenate([m.features(X) for m in self.members], axis=1)
+
+    # Training -----------------------------------------------------------------------------------
+
+    def loss(self, X, y, lamb=0.0):
+        """The sum of the members' costs (each trains on its own), and its gradient keyed like
+        `params`."""
+        J, grads, _ = self.loss_and_scores(X, y, lamb)
+        return J, grads
+
+    def loss_and_scores(self, X, y, lamb=0.0):
+        J, grads, shares = 0.0, {}, 0.0
+        for i, m in enumerate(self.members):
+            Ji, gi, si = m.loss_and_scores(X, y, lamb)
+            J += Ji
+            grads.update({f"m{i}.{name}": g for name, g in gi.items()})
+            z = np.asarray(si, dtype=np.float64)[:, :NUM_LABELS]
+            z -= z.max(axis=1, keepdims=True)
+            shares = shares + np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore"):
+            return J, grads, np.log(shares / len(self.members))
+
+    @classmethod
+    def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None, start=None,
+              members=3, **options):
+        """`members` CNNs, member i trained by `CNN.train` from seed (seed, i) (or, with `start`,
+        each of its members trained on). Stops after the member a Ctrl-C or divergence stopped:
+        the committee then holds the members trained so far (at least the one stopped)."""
+        starts = start.members if start is not None else [None] * members
+        trained, history, seconds = [], {"loss": []}, 0.0
+        for i, member_start in enumerate(starts):
+            if report:
+                report(f"member {i + 1} of {len(starts)}")
+            net, result = CNN.train(images, labels, lamb=lamb, seed=int(np.random.SeedSequence([seed, i]).generate_state(1)[0]),
+                                    validation=validation, report=report, progress=progress, start=member_start,
+                                    **options)
+            trained.append(net)
+            for key, values in result.history.items():
+                history.setdefault(key, []).extend(values)
+            seconds += result.seconds
+            if result.stopped_early:
+                return cls(trained), TrainingResult(result.unit, history, seconds, result.interruption, result.diverged)
+        return cls(trained), TrainingResult(result.unit, history, seconds)
+
+    @classmethod
+    def describe_training(cls, options, lamb):
+        cnn_options = {k: v for k, v in options.items() if k != "members"}
+        return f"committee of {options['members']}, each a {CNN.describe_training(cnn_options, lamb)}"
+
+    # Files --------------------------------------------------------------------------------------
+
+    @classmethod
+    def saved_in(cls, folder):
+        return os.path.isfile(os.path.join(folder, cls.FILES[0]))
+
+    def save(self, folder):
+        """Write `folder/committee.npz`, all members or none; returns its path."""
+        return npz_files.save(self, folder, {"members": len(self.members), **self.members[0].architecture()})
+
+    @classmethod
+    def load(cls, folder, advice="train one with: python main.py --model committee"):
+        def shapes_of(meta):
+            k = int(meta["members"])
+            if not 1 <= k <= MAX_MEMBERS:
+                raise ValueError(f"{k} members")
+            one = architecture_shapes(meta["convs"], meta["hidden"], meta["kernel"], int(meta.get("outputs", NUM_LABELS)))
+            return {f"m{i}.{name}": shape for i in range(k) for name, shape in one.items()}
+        params, meta = npz_files.read(folder, cls, advice, ("members",) + ARCHITECTURE + ("outputs",), shapes_of)
+        try:
+            members = [CNN({name[len(f"m{i}."):]: p for name, p in params.items() if name.startswith(f"m{i}.")},
+                           meta["convs"], meta["hidden"], meta["kernel"], int(meta.get("outputs", NUM_LABELS)))
+                       for i in range(int(meta["members"]))]
+        except ValueError as e:
+            raise WeightsError(f"{os.path.join(folder, cls.FILES[0])}: {e}; {advice}") from None
+        return npz_files.apply_temperature(cls(members), meta)
+
+
+assert NOT_A_DIGIT == NUM_LABELS        # the members' eleventh output is "not a digit"

@@ -1,0 +1,80 @@
+"""The committee kind: its shares are its members' averaged, whatever reads with it."""
+import numpy as np
+import pytest
+
+from digits.errors import WeightsError
+from digits.nets import load_network
+from digits.nets.cnn import CNN
+from digits.nets.committee import Committee
+
+
+def members(k, outputs=11):
+    return [CNN.random(seed, convs=(4, 6), hidden=(8,), kernel=3, outputs=outputs) for seed in range(k)]
+
+
+def inputs(m=9, seed=0):
+    return np.random.default_rng(seed).random((m, 784))
+
+
+def softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_shares_are_the_members_mean_at_any_temperature():
+    nets = members(3)
+    committee = Committee(nets)
+    X = inputs()
+    mean = np.mean([n.predict_proba(X) for n in nets], axis=0)
+    np.testing.assert_allclose(committee.predict_proba(X), mean, atol=1e-12)
+    np.testing.assert_allclose(softmax(committee.scores(X)), mean, atol=1e-9)
+    committee.temperature = 2.0
+    hot = np.mean([softmax(np.asarray(n.scores(X), dtype=np.float64) / 2.0) for n in nets], axis=0)
+    np.testing.assert_allclose(committee.predict_proba(X), hot, atol=1e-12)
+    assert not np.allclose(hot, mean)
+    np.testing.assert_allclose(committee.not_a_digit(X), np.mean([n.not_a_digit(X) for n in nets], axis=0))
+
+
+def test_a_committee_of_one_reads_as_its_member():
+    net = members(1)[0]
+    X = inputs(20, 1)
+    np.testing.assert_allclose(Committee([net]).predict_proba(X), net.predict_proba(X), atol=1e-12)
+    np.testing.assert_array_equal(Committee([net]).predict(X), net.predict(X))
+
+
+def test_parameters_are_the_members_live_arrays():
+    nets = members(2)
+    committee = Committee(nets)
+    assert set(committee.params) == {f"m{i}.{name}" for i in range(2) for name in nets[0].params}
+    assert committee.params["m1.out_W"] is nets[1].params["out_W"]
+    committee.params["m1.out_W"] = np.zeros_like(nets[1].params["out_W"])
+    assert not nets[1].params["out_W"].any()
+    with pytest.raises(KeyError):
+        committee.params["m2.out_W"]
+
+
+def test_members_must_share_one_architecture():
+    with pytest.raises(ValueError, match="one architecture"):
+        Committee([members(1)[0], CNN.random(0, convs=(4,), hidden=(8,), kernel=3)])
+    with pytest.raises(ValueError, match="1 to"):
+        Committee([])
+
+
+def test_saved_and_read_back_with_every_member(tmp_path):
+    nets = members(3)
+    Committee(nets).save(tmp_path)
+    back = load_network(tmp_path)
+    assert isinstance(back, Committee) and len(back.members) == 3
+    X = inputs()
+    np.testing.assert_allclose(back.predict_proba(X), Committee(nets).predict_proba(X), atol=1e-6)
+
+
+def test_a_file_missing_a_member_is_refused_in_one_line(tmp_path):
+    Committee(members(2)).save(tmp_path)
+    path = tmp_path / "committee.npz"
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files if not k.startswith("m1.")}
+    np.savez(path, **arrays)
+    with pytest.raises(WeightsError, match="lacks the array m1") as e:
+        load_network(tmp_path)
+    assert "\n" not in str(e.value)
