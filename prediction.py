@@ -106,11 +106,20 @@ def read_image(path, network):
     """(NumberReading, Reading or None) of image file `path`: the number in it, and when it
     holds one digit, that digit read exactly as a single-digit image has always been read
     (`recognise.read_file`, which raises its errors). One digit: the number reading finds at
-    most one, or all its ink is no wider than `recognise.ONE_DIGIT_WIDTH` times its height."""
+    most one, or all its ink is no wider than `recognise.ONE_DIGIT_WIDTH` times its height, or
+    no wider than `recognise.SURE_ONE_DIGIT_WIDTH` and read as one digit surely and more surely
+    than as the number (a wide 0 or 2 scanned in its box), or the picture is no larger than a digit's box (`recognise.digit_sized`)."""
     from digits import recognise
     number = recognise.read_number_image(path, network)
-    one = len(number.digits) < 2 or recognise.ink_aspect(number) <= recognise.ONE_DIGIT_WIDTH
-    return number, recognise.read_file(path, network) if one else None
+    aspect = recognise.ink_aspect(number)
+    if len(number.digits) < 2 or aspect <= recognise.ONE_DIGIT_WIDTH or recognise.digit_sized(path):
+        return number, recognise.read_file(path, network)
+    if aspect <= recognise.SURE_ONE_DIGIT_WIDTH:
+        single = recognise.read_file(path, network)
+        if single.digit is not None and single.sure and \
+                single.confidence >= np.prod([d.confidence for d in number.digits]):
+            return number, single
+    return number, None
 
 
 def predict_csv(network, csv_path, out_path):

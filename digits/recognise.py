@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from PIL import Image
 
 from digits.constants import SIDE
 from digits.errors import EmptyImageError, WeightsError
@@ -174,6 +175,9 @@ def read_file(path, network, name=None):
 CROSSING = 1.5      # the cost of reading two strokes that cross each other as two digits
 CROSS_POINTS = 200  # strokes are thinned to this many points to find where they cross
 ONE_DIGIT_WIDTH = 0.8   # ink no wider than this many times its height is one digit (to prediction.py)
+SURE_ONE_DIGIT_WIDTH = 1.3  # ...and ink no wider than this read surely as one digit is one too
+DIGIT_BOX = 64          # a picture at most this many pixels long, and no wider than
+DIGIT_BOX_WIDTH = 1.5   # this many times its height, is one digit (a scanned digit's box)
 IMAGE_PIECES = 8    # an image's digit may be more pieces than a drawn one (broken lines, cuts)
 
 @dataclass
@@ -359,6 +363,23 @@ def read_number_image(source, network, name=None):
     for digit in reading.digits:
         digit.box = scaled(digit.box, scale)
     return reading
+
+
+def digit_sized(source):
+    """Whether image file `source` (a path or a binary file object) is no larger than a box
+    around one digit: at most DIGIT_BOX pixels on its longer side and no wider than
+    DIGIT_BOX_WIDTH times its height (a scanned digit, an MNIST-sized picture). Its
+    ink is too few pixels to cut into digits; a photo of a number is far larger. False when
+    it cannot be read (reading it then says why)."""
+    try:
+        position = source.tell() if hasattr(source, "tell") else None
+        with Image.open(source) as image:
+            width, height = image.size
+        if position is not None:
+            source.seek(position)
+    except (OSError, ValueError):
+        return False
+    return max(width, height) <= DIGIT_BOX and width <= DIGIT_BOX_WIDTH * height
 
 
 def scaled(box, scale):

@@ -124,3 +124,40 @@ def test_a_picture_that_is_not_a_digit_is_said_so_in_every_format(pictures, form
     else:
         [item] = json.loads(out)
         assert item["number"] == "" and item["digits"] == [] and item["message"].startswith("Not a digit")
+
+
+def scanned_digit(pixels, rng, side):
+    """An MNIST digit as a scanned digit's file: thickened, cropped to its box, dark on grey
+    paper, `side` pixels on its longer side, JPEG."""
+    from scipy import ndimage
+    ink = ndimage.grey_dilation(pixels.reshape(28, 28), size=(2, 2))
+    ys, xs = np.nonzero(ink > 40)
+    box = Image.fromarray(ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.uint8))
+    scale = side / max(box.size)
+    box = box.resize((max(4, round(box.width * scale)), max(4, round(box.height * scale))), Image.BILINEAR)
+    page = np.full((box.height + 4, box.width + 4), 210.0)
+    page[2:-2, 2:-2] -= np.asarray(box, dtype=np.float64) / 255 * 170
+    page += rng.normal(0, 5, page.shape)
+    out = io.BytesIO()
+    Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(out, format="JPEG", quality=70)
+    out.seek(0)
+    return out
+
+
+@pytest.mark.parametrize("side", [20, 128])
+def test_scanned_single_digits_are_read_as_one_digit(mnist_dir, side):
+    # A scanned digit fills its small box: its ink is as wide as tall, or wider (a 2, a 0), and
+    # the number reader would cut it. Pictures of a digit's size are one digit; larger ones
+    # are one digit when read so more surely than as a number.
+    import prediction
+    from digits import nets, recognise
+    from digits.data.idx import read_idx
+    network = nets.load_pretrained()
+    images = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz").reshape(-1, 784)[:150]
+    rng = np.random.default_rng(side)
+    numbers = 0
+    for pixels in images:
+        picture = scanned_digit(pixels, rng, side)
+        assert recognise.digit_sized(picture) == (side <= recognise.DIGIT_BOX)
+        numbers += prediction.read_image(picture, network)[1] is None
+    assert numbers == 0 if side <= recognise.DIGIT_BOX else numbers <= 0.08 * len(images), numbers

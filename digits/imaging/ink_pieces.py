@@ -43,6 +43,7 @@ TOUCH = 0.35            # ...through no more ink than this many digit heights
 FILL = 0.5              # a stretch still wider than this many digit heights (overlapping digits,
 FILL_STEP = 0.2         # no valley) is cut every this many digit heights or less, at the column
 FILL_NEAR = 0.06        # of least ink within this many digit heights of the even places,
+FILL_COMPONENT = 0.8    # (only in components wider than this many digit heights: two digits at least)
 PINCH = 0.05            # after the places where an outline pinches by this many digit heights
 VALLEY_CUT = 0.8        # what reading two pieces of one piece of ink as two digits costs when
 FORCED_CUT = 2.5       # they were parted at a valley or dip, and when the cut was forced (FILL)
@@ -210,7 +211,8 @@ def cut_at_valleys(own, height, shear=0.0):
     low_left = ndimage.maximum_filter1d(bottom, size=reach, origin=reach // 2, mode="constant", cval=-1)
     low_right = ndimage.maximum_filter1d(bottom, size=reach, origin=-(reach // 2), mode="constant", cval=-1)
     pinch = np.maximum(top - np.maximum(high_left, high_right), np.minimum(low_left, low_right) - bottom)
-    cuts += fill_cuts(profile, sorted(cuts), height, pinch)
+    if len(profile) > FILL_COMPONENT * height:     # else it may well be one wide digit: no forced cut
+        cuts += fill_cuts(profile, sorted(cuts), height, pinch)
     pieces, costs = [], []
     for lo, hi in zip([0] + sorted(cuts), sorted(cuts) + [len(profile)]):
         inside = (upright >= lo) & (upright < hi)
