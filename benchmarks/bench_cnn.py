@@ -555,6 +555,8 @@ def main(argv=None):
     parser.add_argument("--lamb", type=float, default=RECIPE["lamb"], help="weight decay, the MLP's L2 convention")
     parser.add_argument("--no-distort", dest="distort", action="store_false",
                         help="train on the images as they are (default: random distortions)")
+    parser.add_argument("--elastic", dest="distort", action="store_const", const="elastic",
+                        help="elastic distortions on top of the affine ones (digits.nets.elastic)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=None,
                         help="threads sharing each batch (default 2; 1: one thread, multithreaded BLAS)")
@@ -589,7 +591,7 @@ def main(argv=None):
     net = CNN.random(rng, convs=convs, hidden=hidden, kernel=args.kernel)
     print(f"{net.describe()}: {sum(p.size for p in net.params.values()):,} parameters; "
           f"{len(train_y):,} training images, {args.epochs} epochs, batch {args.batch_size}, "
-          f"Adam lr {args.lr:g} {args.schedule}, distortion {'on' if args.distort else 'off'}, "
+          f"Adam lr {args.lr:g} {args.schedule}, distortion {args.distort if isinstance(args.distort, str) else 'on' if args.distort else 'off'}, "
           f"lamb {args.lamb:g}, seed {args.seed}, {workers} worker thread(s)")
     wall = time.perf_counter()
     result = train_minibatch(

@@ -41,6 +41,7 @@ import numpy as np
 from digits.blas import blas_single_threaded
 from digits.constants import PIXEL_SCALE, PIXELS
 from digits.imaging.distort import random_distortions, warp
+from digits.nets import elastic
 from digits.nets.optimizers import OPTIMIZERS, learning_rate
 from digits.nets.training import TrainingResult, not_finite
 
@@ -49,12 +50,15 @@ class _Diverged(Exception):
     """Raised inside the loop when a step leaves the cost or the parameters non-finite."""
 
 
-def _prepared(images, distortions):
+def _prepared(images, distortions, fields=None):
     """A part of a batch as the network reads it: float32 in [0, 1], distorted when
-    `distortions` (see digits.imaging.distort) is not None. images: (m, 784) raw pixels."""
+    `distortions` (see digits.imaging.distort) is not None, elastically too when `fields`
+    (digits.nets.elastic) is not None. images: (m, 784) raw pixels."""
     X = images.astype(np.float32)
     X *= np.float32(PIXEL_SCALE)
-    return X if distortions is None else warp(X, distortions)
+    if distortions is None:
+        return X
+    return warp(X, distortions) if fields is None else elastic.warp(X, distortions, fields)
 
 
 def _part_cost(net, X, labels, lamb):
@@ -91,10 +95,12 @@ class _Batches:
         idx = self.order[b * self.batch_size:(b + 1) * self.batch_size]
         m = len(idx)
         distortions = random_distortions(self.rng, m) if self.distort else None
+        fields = elastic.random_fields(self.rng, m) if self.distort == "elastic" else None
         parts = [slice(p[0], p[-1] + 1) for p in np.array_split(np.arange(m), min(self.workers, m))]
         prepared = []
         for part in parts:
-            args = (self.images[idx[part]], None if distortions is None else distortions[part])
+            args = (self.images[idx[part]], None if distortions is None else distortions[part],
+                    None if fields is None else fields[part])
             prepared.append(_prepared(*args) if self.pool is None else self.pool.submit(_prepared, *args))
         return parts, prepared, [self.labels[idx[part]] for part in parts]
 
@@ -146,7 +152,8 @@ def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=No
     labels: (N,) digits; epochs, batch_size: whole numbers; lr: the initial learning rate;
     rng: a numpy Generator (or a seed) for the shuffling and the distortions;
     validation: None or (images, labels) scored after every epoch;
-    distort: train on randomly distorted copies of each batch (digits.imaging.distort);
+    distort: train on randomly distorted copies of each batch (digits.imaging.distort); "elastic":
+    with elastic distortions on top (digits.nets.elastic);
     report(line): called once per epoch; progress(done_images, total_images, seconds): called
     after every batch with the images done in the current epoch, the epoch's total and the
     seconds since the epoch began;
