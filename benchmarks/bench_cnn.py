@@ -2,7 +2,8 @@
 
     python -m benchmarks.bench_cnn [--epochs 8] [--arch 16-32:128] [--kernel 5] [--subset N]
                                    [--batch-size 128] [--lr 2e-3] [--no-distort] [--data FOLDER]
-                                   [--save FOLDER] [--validate] [--micro] [--table ROUNDS]
+                                   [--save FOLDER] [--validate] [--micro] [--elastic]
+                                   [--table ROUNDS [--variants now,prefetch-first,...]]
 
 Trains `CNN.random(seed)` with `train_minibatch` on the 60,000 MNIST training images (or the
 first --subset of them), by default with the recipe `digits.nets.cnn.RECIPE`, and prints the
@@ -15,12 +16,17 @@ their time times the steps of an epoch is what an epoch would take if everything
 calls were free. epoch time / floor says how much the rest (im2col, col2im, pooling, the
 optimiser, the data) costs on top.
 
---table ROUNDS instead trains fresh networks on --subset images for --epochs, the conv stages
-computed by the fused digits.nets.conv_stage and by the separate layers (the former path) in
-turn, ROUNDS times interleaved, and prints a table of the per-step time of each stage
-(scale+distort, forward, backward, optimizer step, other) beside the floor measured after each
-training, in CPU time per worker thread (what the work costs, steady when other processes
-share the cores) and in wall time:
+--table ROUNDS instead trains fresh networks on --subset images for --epochs in each of
+--variants (VARIANTS: `now`, the code as it is; `prefetch-first`, the next batch's preparation
+queued before this batch's costs, the former order; `no-prefetch`, none prepared ahead;
+`whole-windows`, every conv stage gathered by whole windows, the former path; `separate-layers`,
+conv, pool and ReLU as separate layers), ROUNDS times interleaved, and prints a table of the
+per-step time of each stage (scale+distort, forward, backward, optimizer step, other) beside
+the floor measured after each training, in CPU time per worker thread (what the work costs)
+and in wall time, where the workers' wall time went (in their jobs, of which not running:
+waiting for a core; idle: waiting for the other worker or the calling thread), the CPU other
+processes took meanwhile (from /proc/stat) and the load; then the same over the rounds in which
+other processes took < 0.2 cores, if any:
 
     python -m benchmarks.bench_cnn --table 5 --subset 6400 --epochs 1
 
@@ -351,13 +357,16 @@ def variant_list(text):
 
 def stage_table(train_x, train_y, args, workers, rounds, variants):
     """Train a fresh default CNN for --epochs on the images in each of `variants` (VARIANTS) in
-    turn, `rounds` times interleaved, and time the step's matrix products alone after each; print
+    turn (after a short untimed warm-up; each round starts with the next variant), `rounds`
+    times interleaved, and time the step's matrix products alone after each; print
     the median per-step CPU time of each stage, the floor, and step / floor, in CPU and wall
     time, where the workers' wall time went, and how much CPU other processes took meanwhile."""
     steps = args.epochs * -(-len(train_y) // args.batch_size)
     figures = {name: [] for name in variants}
+    train_minibatch(CNN.random(0), train_x[:4 * args.batch_size], train_y[:4 * args.batch_size], epochs=1,
+                    batch_size=args.batch_size, distort=args.distort, report=None, workers=workers)   # warm-up
     for r in range(rounds):
-        for name in variants:
+        for name in variants[r % len(variants):] + variants[:r % len(variants)]:    # each round begins elsewhere
             net = CNN.random(np.random.default_rng(args.seed))
             cpu = time.process_time()
             with VARIANTS[name](), stage_clock() as seconds, OthersCPU() as others:
@@ -594,11 +603,12 @@ def main(argv=None):
           f"Adam lr {args.lr:g} {args.schedule}, distortion {args.distort if isinstance(args.distort, str) else 'on' if args.distort else 'off'}, "
           f"lamb {args.lamb:g}, seed {args.seed}, {workers} worker thread(s)")
     wall = time.perf_counter()
-    result = train_minibatch(
-        net, train_x, train_y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, rng=rng,
-        validation=(test_x, test_y) if args.validate else None, distort=args.distort,
-        progress=progress_printer() if sys.stderr.isatty() else None, lamb=args.lamb,
-        schedule=schedule, optimizer=args.optimizer, workers=workers)
+    with OthersCPU() as others:
+        result = train_minibatch(
+            net, train_x, train_y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, rng=rng,
+            validation=(test_x, test_y) if args.validate else None, distort=args.distort,
+            progress=progress_printer() if sys.stderr.isatty() else None, lamb=args.lamb,
+            schedule=schedule, optimizer=args.optimizer, workers=workers)
     wall = time.perf_counter() - wall
     history, interrupted = result.history, result.stopped_early
     train_rss = peak_rss_mb()
@@ -613,6 +623,9 @@ def main(argv=None):
     print(f"\n{net.describe()}, {epochs_done} epochs{f' ({result.why})' if interrupted else ''}")
     print(f"  training: {train_seconds:.1f} s ({per_epoch:.1f} s per epoch, "
           f"{len(train_y) / per_epoch:,.0f} images/s); wall time with evaluations {wall:.1f} s")
+    if others.cores is not None:
+        print(f"  meanwhile other processes used {others.cores:.2f} of the {os.cpu_count()} cores; load average "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
     print(f"  test accuracy: {100 * accuracy:.2f} % ({len(test_y):,} images, predicted in {predict_seconds:.1f} s)")
     print(f"  peak memory (max RSS): {train_rss:.0f} MB after training, {peak_rss_mb():.0f} MB at the end")
     # The floor: the same products, alone, in this run.
