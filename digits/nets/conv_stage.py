@@ -17,9 +17,17 @@ row-major order; none where the pooled value is <= 0), computed with fewer passe
   there is no pass adding them, and db comes out of the filters' gradient product.
 * A 1-channel input (the first layer) is gathered as columns, (kh*kw + 1, rows), the window
   offsets outermost: its copies then run along image rows instead of kw-long runs, and the
-  products read it transposed. Wider inputs are gathered as rows, kw*C-long runs.
-* dx: one product per filter offset, (rows, F) @ (F, C), added into the gradient of the padded
-  input kept split into its pool x pool phases (rows and columns by their remainder mod pool):
+  products read it transposed.
+* Wider inputs (C > 1, `_offsets_forward`) are gathered once per filter row rather than per
+  whole window: row (hp, n, c, wo) holds the kw*C values the filters' rows read at padded input
+  row hp and output column pool*wo + c (and a 1). Filter row i reads the input rows shifted by
+  i, a contiguous block of those rows, so the convolution is kh products of kw*C (+ 1) columns
+  added up: the gathered array is kh times smaller than whole windows' (5.2 MB against 20 MB
+  for 64 images of 14x14x16 and 5x5 filters) and the narrower products ran faster. Outputs come
+  in the order (h, n, c, wo), h = pool*ho + a: pooling is maxima over views with runs of Wo*F
+  values, and y is (Ho, N, Wo, F) in memory, returned as an (N, Ho, Wo, F) view.
+* dx (both ways): one product per filter offset, (rows, F) @ (F, C), added into the gradient of
+  the padded input kept split into phases (rows and columns by their remainder mod pool):
   there each addition is a block of whole image rows, and the window places that land in
   consecutive phases go in one addition (1 to 4 per offset instead of pool*pool).
 
@@ -174,24 +182,32 @@ def _offsets_backward(dy, cache, need_dx):
     for i in range(1, k):
         layers.matmul(dz2.T, R[i * L:i * L + M, :K], out=dwt[i])
     dw = np.ascontiguousarray(dwt.transpose(0, 2, 1))
-    dx = None
-    if need_dx:
-        # The gradient of the gathered rows, then each filter column's part added where it was read.
-        dR = work_array(work, name + "/dR", (Hg * L, K), z.dtype)
-        layers.matmul(dz2, w[0].reshape(K, F).T, out=dR[:M])
-        dR[M:] = 0
-        t = work_array(work, name + "/dt", (M, K), z.dtype)
-        for i in range(1, k):
-            layers.matmul(dz2, w[i].reshape(K, F).T, out=t)
-            dR[i * L:i * L + M] += t
-        dxp = work_array(work, name + "/dxp", (H + 2 * pad, N, W + 2 * pad, C), z.dtype, zero=True)
-        d6 = dR.reshape(Hg, N, pool, Wo, k, C)
-        sH, sN, sW, sC = dxp.strides
-        for j in range(k):
-            read = as_strided(dxp[:, :, j:], (Hg, N, pool, Wo, C), (sH, sN, sW, pool * sW, sC))
-            np.add(read, d6[:, :, :, :, j], out=read)
-        dx = dxp[pad:pad + H, :, pad:pad + W].transpose(1, 0, 2, 3)
+    dx = _offsets_dx(dz2, w, (N, H, W, C), pool, work, name) if need_dx else None
     return dx, dw.reshape(w.shape), db
+
+
+def _offsets_dx(dz2, w, x_shape, pool, work, name):
+    """col2im for `_offsets_forward`: dz2 (rows (h, n, c, wo), F) -> dx (N, H, W, C), one product
+    (rows, F) @ (F, C) per filter offset (i, j), added into the gradient of the padded input kept
+    split by column phase (dq[hp, n, s, wq] is padded (hp, pool*wq + s)): there each addition is
+    a run of Wo*C values (one or two per offset). Measured (two threads at once, 64 images each,
+    the whole step): 0.9-1.8 ms per step less than k products of k*C columns whose parts were
+    then added back filter column by filter column (runs of C values, from and to arrays larger
+    than a core's cache)."""
+    N, H, W, C = x_shape
+    k, _, _, F = w.shape
+    pad, Ho, Wo = k // 2, H // pool, W // pool
+    Hc, Wq = pool * Ho, -(-(W + k - 1) // pool)
+    dq = work_array(work, name + "/dq", (H + 2 * pad, N, pool, Wq, C), dz2.dtype, zero=True)
+    part = work_array(work, name + "/part", (Hc, N, pool, Wo, C), dz2.dtype)
+    for i in range(k):
+        for j in range(k):
+            layers.matmul(dz2, w[i, j].T, out=part.reshape(-1, C))
+            for places, phases, dj in _runs(j, pool):
+                target = dq[i:i + Hc, :, phases, dj:dj + Wo]
+                np.add(target, part[:, :, places], out=target)
+    dxp = dq.transpose(0, 1, 3, 2, 4).reshape(H + 2 * pad, N, Wq * pool, C)
+    return dxp[pad:pad + H, :, pad:pad + W].transpose(1, 0, 2, 3)
 
 
 # Whole windows (the first layer, C = 1) -----------------------------------------------------------
