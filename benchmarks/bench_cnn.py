@@ -2,7 +2,8 @@
 
     python -m benchmarks.bench_cnn [--epochs 8] [--arch 16-32:128] [--kernel 5] [--subset N]
                                    [--batch-size 128] [--lr 2e-3] [--no-distort] [--data FOLDER]
-                                   [--save FOLDER] [--validate] [--micro] [--table ROUNDS]
+                                   [--save FOLDER] [--validate] [--micro] [--elastic]
+                                   [--table ROUNDS [--variants now,prefetch-first,...]]
 
 Trains `CNN.random(seed)` with `train_minibatch` on the 60,000 MNIST training images (or the
 first --subset of them), by default with the recipe `digits.nets.cnn.RECIPE`, and prints the
@@ -15,12 +16,17 @@ their time times the steps of an epoch is what an epoch would take if everything
 calls were free. epoch time / floor says how much the rest (im2col, col2im, pooling, the
 optimiser, the data) costs on top.
 
---table ROUNDS instead trains fresh networks on --subset images for --epochs, the conv stages
-computed by the fused digits.nets.conv_stage and by the separate layers (the former path) in
-turn, ROUNDS times interleaved, and prints a table of the per-step time of each stage
-(scale+distort, forward, backward, optimizer step, other) beside the floor measured after each
-training, in CPU time per worker thread (what the work costs, steady when other processes
-share the cores) and in wall time:
+--table ROUNDS instead trains fresh networks on --subset images for --epochs in each of
+--variants (VARIANTS: `now`, the code as it is; `prefetch-first`, the next batch's preparation
+queued before this batch's costs, the former order; `no-prefetch`, none prepared ahead;
+`whole-windows`, every conv stage gathered by whole windows, the former path; `separate-layers`,
+conv, pool and ReLU as separate layers), ROUNDS times interleaved, and prints a table of the
+per-step time of each stage (scale+distort, forward, backward, optimizer step, other) beside
+the floor measured after each training, in CPU time per worker thread (what the work costs)
+and in wall time, where the workers' wall time went (in their jobs, of which not running:
+waiting for a core; idle: waiting for the other worker or the calling thread), the CPU other
+processes took meanwhile (from /proc/stat) and the load; then the same over the rounds in which
+other processes took < 0.2 cores, if any:
 
     python -m benchmarks.bench_cnn --table 5 --subset 6400 --epochs 1
 
@@ -195,7 +201,7 @@ def arithmetic_floor(net, batch_size, workers, quiet=False):
     """Seconds per training step of the step's matrix products alone: the better of the whole
     batch's products with BLAS on all cores, and (workers > 1) each worker's part's products
     in `workers` threads at once, single-threaded BLAS each. Returns (seconds, products, how,
-    CPU seconds per thread of that way: see time_matmuls)."""
+    CPU seconds per thread of the trainer's way: `workers` threads, or one with its BLAS)."""
     rng = np.random.default_rng(1)
     calls = record_matmuls(net, batch_size, rng)
     options = [(*time_matmuls(calls, rng), len(calls), f"whole batch of {batch_size}, multithreaded BLAS")]
@@ -206,8 +212,9 @@ def arithmetic_floor(net, batch_size, workers, quiet=False):
                         f"{workers} threads x {part} images, single-threaded BLAS"))
     for seconds, _, products, how in options if not quiet else ():
         print(f"  matrix products alone: {1e3 * seconds:.1f} ms per step ({products} products; {how})")
-    seconds, cpu, products, how = min(options)
-    return seconds, products, how, cpu
+    seconds, _, products, how = min(options)
+    # CPU per thread of the way the trainer runs them (the whole batch's way counts its BLAS threads' CPU on one)
+    return seconds, products, how, options[-1][1]
 
 
 # Per-stage time of a training step (--table) --------------------------------------------------------
@@ -217,14 +224,41 @@ PATHS = {"separate layers": (conv_stage.separate_forward, conv_stage.separate_ba
          "fused stage": (conv_stage.stage_forward, conv_stage.stage_backward)}
 
 
+def _busy_seconds():
+    """CPU seconds all processes of the machine have spent busy so far (/proc/stat), or None."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return (sum(v) - v[3] - v[4] - v[7]) / os.sysconf("SC_CLK_TCK")     # without idle, iowait, steal
+
+
+class OthersCPU:
+    """`with OthersCPU() as o: ...`; then o.cores: the CPU other processes used meanwhile, in
+    cores (the machine's busy time from /proc/stat minus this process's), None where unknown."""
+
+    def __enter__(self):
+        self.busy, self.own, self.wall = _busy_seconds(), time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        wall = time.perf_counter() - self.wall
+        busy = _busy_seconds()
+        self.cores = None if busy is None or self.busy is None else \
+            max(0.0, (busy - self.busy - (time.process_time() - self.own)) / wall)
+
+
 @contextlib.contextmanager
 def stage_clock():
-    """Wraps what the trainer calls (minibatch._prepared, CNN._forward and loss_and_scores, the
-    optimizers' step) to add up the CPU seconds of the calling thread spent in each of STAGES,
-    from every thread (CPU time: what the work costs, whatever else shares the cores).
-    Yields {stage: seconds}; backward is the cost minus its forward (loss, backward, decay)."""
+    """Wraps what the trainer calls (minibatch._prepared and _part_cost, CNN._forward and
+    loss_and_scores, the optimizers' step) to add up, from every thread, the CPU seconds of the
+    calling thread spent in each of STAGES (CPU time: what the work costs, whatever else shares
+    the cores), and the wall seconds the workers spent in their jobs (preparing and costing a
+    part). Yields {stage: CPU seconds, "wall: worker jobs": ..., "CPU: worker jobs": ...};
+    backward is the cost minus its forward (loss, backward, decay)."""
     from digits.nets import minibatch, optimizers
-    seconds = dict.fromkeys(STAGES, 0.0)
+    seconds = dict.fromkeys(STAGES + ("wall: worker jobs", "CPU: worker jobs"), 0.0)
     lock = threading.Lock()
     inner = threading.local()          # the forward's time inside the current cost, per thread
 
@@ -241,10 +275,22 @@ def stage_clock():
             return out
         return wrapper
 
-    saved = [(minibatch, "_prepared"), (CNN, "_forward"), (CNN, "loss_and_scores")] + \
+    def job(f):
+        def wrapper(*args, **kwargs):
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            out = f(*args, **kwargs)
+            if threading.current_thread() is not threading.main_thread():
+                with lock:
+                    seconds["wall: worker jobs"] += time.perf_counter() - start
+                    seconds["CPU: worker jobs"] += time.thread_time() - start_cpu
+            return out
+        return wrapper
+
+    saved = [(minibatch, "_prepared"), (minibatch, "_part_cost"), (CNN, "_forward"), (CNN, "loss_and_scores")] + \
             [(cls, "step") for cls in optimizers.OPTIMIZERS.values()]
     originals = [(owner, name, getattr(owner, name)) for owner, name in saved]
-    minibatch._prepared = timed(minibatch._prepared, "scale+distort")
+    minibatch._prepared = job(timed(minibatch._prepared, "scale+distort"))
+    minibatch._part_cost = job(minibatch._part_cost)
     CNN._forward = timed(CNN._forward, "forward")
     CNN.loss_and_scores = timed(CNN.loss_and_scores, "backward", minus="forward")
     for cls in optimizers.OPTIMIZERS.values():
@@ -267,41 +313,105 @@ def conv_path(name):
         conv_stage.stage_forward, conv_stage.stage_backward = saved
 
 
-def stage_table(train_x, train_y, args, workers, rounds):
-    """Train a fresh default CNN for --epochs on the images with each path in PATHS in turn,
-    `rounds` times interleaved, and time the step's matrix products alone after each; print the
-    median per-step CPU time of each stage, the floor, and step / floor, in CPU and wall time."""
+@contextlib.contextmanager
+def _patched(owner, name, value):
+    saved = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, saved)
+
+
+def _prefetch(order):
+    """The trainer's preparation of the next batch: "first" queued before this batch's costs
+    (the former order), "off" not ahead at all (each batch prepared when its step begins)."""
+    from digits.nets import minibatch
+    batch_cost = minibatch._batch_cost
+
+    def reordered(pool, net, batch, lamb, N, submitted=None):
+        if order == "first" and submitted is not None:
+            submitted()
+        return batch_cost(pool, net, batch, lamb, N)
+    return _patched(minibatch, "_batch_cost", reordered)
+
+
+# Ways of training compared by --table: what each changes for the duration.
+VARIANTS = {
+    "now": contextlib.nullcontext,
+    "prefetch-first": lambda: _prefetch("first"),
+    "no-prefetch": lambda: _prefetch("off"),
+    "whole-windows": lambda: _patched(conv_stage, "ROW_OFFSETS", False),
+    "separate-layers": lambda: conv_path("separate layers"),
+}
+TABLE_VARIANTS = "now,prefetch-first,no-prefetch,whole-windows"
+
+
+def variant_list(text):
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = [v for v in names if v not in VARIANTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"--variants: give some of {', '.join(VARIANTS)}")
+    return names
+
+
+def stage_table(train_x, train_y, args, workers, rounds, variants):
+    """Train a fresh default CNN for --epochs on the images in each of `variants` (VARIANTS) in
+    turn (after a short untimed warm-up; each round starts with the next variant), `rounds`
+    times interleaved, and time the step's matrix products alone after each; print
+    the median per-step CPU time of each stage, the floor, and step / floor, in CPU and wall
+    time, where the workers' wall time went, and how much CPU other processes took meanwhile."""
     steps = args.epochs * -(-len(train_y) // args.batch_size)
-    figures = {name: [] for name in PATHS}
+    figures = {name: [] for name in variants}
+    train_minibatch(CNN.random(0), train_x[:4 * args.batch_size], train_y[:4 * args.batch_size], epochs=1,
+                    batch_size=args.batch_size, distort=args.distort, report=None, workers=workers)   # warm-up
     for r in range(rounds):
-        for name in PATHS:
+        for name in variants[r % len(variants):] + variants[:r % len(variants)]:    # each round begins elsewhere
             net = CNN.random(np.random.default_rng(args.seed))
             cpu = time.process_time()
-            with conv_path(name), stage_clock() as seconds:
+            with VARIANTS[name](), stage_clock() as seconds, OthersCPU() as others:
                 result = train_minibatch(net, train_x, train_y, epochs=args.epochs, batch_size=args.batch_size,
                                          lr=args.lr, rng=np.random.default_rng(args.seed), distort=args.distort,
                                          report=None, lamb=args.lamb, workers=workers)
             cpu = (time.process_time() - cpu) / steps / workers
-            with conv_path(name):
+            with VARIANTS[name]():
                 floor, _, _, floor_cpu = arithmetic_floor(net, args.batch_size, workers, quiet=True)
             step = sum(result.history["seconds"]) / steps
             row = {stage: seconds[stage] / steps / workers for stage in STAGES}
             row["other"] = cpu - sum(row.values())
+            busy = seconds["wall: worker jobs"] / steps / workers
             row.update({"step": cpu, "matrix-product floor": floor_cpu, "step / floor": cpu / floor_cpu,
-                        "wall: step": step, "wall: floor": floor, "wall: step / floor": step / floor})
+                        "wall: step": step, "wall: floor": floor, "wall: step / floor": step / floor,
+                        "wall: worker in its jobs": busy,
+                        "  of which not running": busy - seconds["CPU: worker jobs"] / steps / workers,
+                        "wall: worker idle": step - busy,
+                        "others' CPU (cores)": others.cores if others.cores is not None else float("nan"),
+                        "load average (1 min)": os.getloadavg()[0]})
             figures[name].append(row)
             print(f"  round {r + 1}, {name}: CPU {1e3 * cpu:.1f} ms per step and thread, floor "
                   f"{1e3 * floor_cpu:.1f} ms, ratio {cpu / floor_cpu:.2f}; wall {1e3 * step:.1f} ms, floor "
-                  f"{1e3 * floor:.1f} ms, ratio {step / floor:.2f}", flush=True)
+                  f"{1e3 * floor:.1f} ms, ratio {step / floor:.2f}; others used {others.cores or 0:.2f} "
+                  f"cores, load {row['load average (1 min)']:.2f}", flush=True)
     print(f"\nper training step, ms of CPU time per worker thread (batch {args.batch_size}, {workers} worker "
           f"threads: the process's CPU time / {workers}; other = the rest: slicing, combining the parts' "
-          f"gradients, the loop), then wall time; median of {rounds} rounds of {args.epochs} epoch(s) on "
+          f"gradients, the loop), then wall time (per worker: in its jobs, of which not running, e.g. "
+          f"waiting for a core; idle); median of {rounds} rounds of {args.epochs} epoch(s) on "
           f"{len(train_y):,} images:")
-    print(f"  {'':22s}" + "".join(f"{name:>18s}" for name in PATHS))
-    for key in figures[next(iter(PATHS))][0]:
-        cells = [float(np.median([row[key] for row in figures[name]])) for name in PATHS]
-        ratio = key.endswith("step / floor")
-        print(f"  {key:22s}" + "".join(f"{c if ratio else 1e3 * c:18.{2 if ratio else 1}f}" for c in cells))
+    _print_table(figures, variants)
+    quiet = {name: [row for row in rows if row["others' CPU (cores)"] < 0.2] for name, rows in figures.items()}
+    if all(quiet.values()) and any(len(quiet[name]) < len(figures[name]) for name in variants):
+        print(f"\nthe same, only the rounds in which other processes used < 0.2 cores "
+              f"({', '.join(f'{name}: {len(quiet[name])}' for name in variants)} of {rounds}):")
+        _print_table(quiet, variants)
+
+
+def _print_table(figures, variants):
+    width = max(16, max(len(v) for v in variants) + 2)
+    print(f"  {'':26s}" + "".join(f"{name:>{width}s}" for name in variants))
+    for key in figures[variants[0]][0]:
+        cells = [float(np.median([row[key] for row in figures[name]])) for name in variants]
+        plain = key.endswith("step / floor") or key.startswith(("others", "load"))
+        print(f"  {key:26s}" + "".join(f"{c if plain else 1e3 * c:{width}.{2 if plain else 1}f}" for c in cells))
 
 
 # Layout and col2im alternatives (--micro) ----------------------------------------------------------
@@ -454,6 +564,8 @@ def main(argv=None):
     parser.add_argument("--lamb", type=float, default=RECIPE["lamb"], help="weight decay, the MLP's L2 convention")
     parser.add_argument("--no-distort", dest="distort", action="store_false",
                         help="train on the images as they are (default: random distortions)")
+    parser.add_argument("--elastic", dest="distort", action="store_const", const="elastic",
+                        help="elastic distortions on top of the affine ones (digits.nets.elastic)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=None,
                         help="threads sharing each batch (default 2; 1: one thread, multithreaded BLAS)")
@@ -461,8 +573,11 @@ def main(argv=None):
     parser.add_argument("--save", metavar="FOLDER", help="save the trained network (cnn.npz) there")
     parser.add_argument("--micro", action="store_true", help="time the layout and col2im alternatives only")
     parser.add_argument("--table", type=int, metavar="ROUNDS", default=0,
-                        help="only the per-stage table: the fused conv stage against the separate layers, "
-                             "ROUNDS times interleaved (use with --subset and --epochs)")
+                        help="only the per-stage table of --variants, ROUNDS times interleaved "
+                             "(use with --subset and --epochs)")
+    parser.add_argument("--variants", type=variant_list, default=variant_list(TABLE_VARIANTS),
+                        help=f"with --table: ways of training to compare, some of {', '.join(VARIANTS)} "
+                             f"(default {TABLE_VARIANTS})")
     args = parser.parse_args(argv)
     schedule = args.schedule if args.schedule in ("cosine", "constant") else float(args.schedule)
 
@@ -477,21 +592,23 @@ def main(argv=None):
         train_x, train_y = train_x[:args.subset], train_y[:args.subset]
     convs, hidden = args.arch
     if args.table:
-        stage_table(train_x, train_y, args, args.workers or min(2, os.cpu_count() or 1), args.table)
+        stage_table(train_x, train_y, args, args.workers or min(2, os.cpu_count() or 1), args.table,
+                    args.variants)
         return
     workers = args.workers or min(2, os.cpu_count() or 1)
     rng = np.random.default_rng(args.seed)
     net = CNN.random(rng, convs=convs, hidden=hidden, kernel=args.kernel)
     print(f"{net.describe()}: {sum(p.size for p in net.params.values()):,} parameters; "
           f"{len(train_y):,} training images, {args.epochs} epochs, batch {args.batch_size}, "
-          f"Adam lr {args.lr:g} {args.schedule}, distortion {'on' if args.distort else 'off'}, "
+          f"Adam lr {args.lr:g} {args.schedule}, distortion {args.distort if isinstance(args.distort, str) else 'on' if args.distort else 'off'}, "
           f"lamb {args.lamb:g}, seed {args.seed}, {workers} worker thread(s)")
     wall = time.perf_counter()
-    result = train_minibatch(
-        net, train_x, train_y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, rng=rng,
-        validation=(test_x, test_y) if args.validate else None, distort=args.distort,
-        progress=progress_printer() if sys.stderr.isatty() else None, lamb=args.lamb,
-        schedule=schedule, optimizer=args.optimizer, workers=workers)
+    with OthersCPU() as others:
+        result = train_minibatch(
+            net, train_x, train_y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, rng=rng,
+            validation=(test_x, test_y) if args.validate else None, distort=args.distort,
+            progress=progress_printer() if sys.stderr.isatty() else None, lamb=args.lamb,
+            schedule=schedule, optimizer=args.optimizer, workers=workers)
     wall = time.perf_counter() - wall
     history, interrupted = result.history, result.stopped_early
     train_rss = peak_rss_mb()
@@ -506,6 +623,9 @@ def main(argv=None):
     print(f"\n{net.describe()}, {epochs_done} epochs{f' ({result.why})' if interrupted else ''}")
     print(f"  training: {train_seconds:.1f} s ({per_epoch:.1f} s per epoch, "
           f"{len(train_y) / per_epoch:,.0f} images/s); wall time with evaluations {wall:.1f} s")
+    if others.cores is not None:
+        print(f"  meanwhile other processes used {others.cores:.2f} of the {os.cpu_count()} cores; load average "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
     print(f"  test accuracy: {100 * accuracy:.2f} % ({len(test_y):,} images, predicted in {predict_seconds:.1f} s)")
     print(f"  peak memory (max RSS): {train_rss:.0f} MB after training, {peak_rss_mb():.0f} MB at the end")
     # The floor: the same products, alone, in this run.

@@ -17,7 +17,7 @@ release the GIL, so the im2col copies, pooling and additions run in parallel as 
 matrix products. Measured 1.3-1.4x faster per epoch than one thread with two-threaded BLAS on
 an idle 2-core machine, and far steadier when other processes share the cores. Each batch's
 parts are scaled and distorted on the workers one batch ahead (`_Batches`): a worker that
-finishes its part early, or is idle while the optimizer steps, prepares the next batch. The
+finishes its part early prepares its part of the next batch while the optimizer steps. The
 distortions are drawn for the whole batch in the calling thread, in batch order, so a run is
 reproducible whatever the threads' timing.
 
@@ -41,6 +41,7 @@ import numpy as np
 from digits.blas import blas_single_threaded
 from digits.constants import PIXEL_SCALE, PIXELS
 from digits.imaging.distort import random_distortions, warp
+from digits.nets import elastic
 from digits.nets.optimizers import OPTIMIZERS, learning_rate
 from digits.nets.training import TrainingResult, not_finite
 
@@ -49,12 +50,15 @@ class _Diverged(Exception):
     """Raised inside the loop when a step leaves the cost or the parameters non-finite."""
 
 
-def _prepared(images, distortions):
+def _prepared(images, distortions, fields=None):
     """A part of a batch as the network reads it: float32 in [0, 1], distorted when
-    `distortions` (see digits.imaging.distort) is not None. images: (m, 784) raw pixels."""
+    `distortions` (see digits.imaging.distort) is not None, elastically too when `fields`
+    (digits.nets.elastic) is not None. images: (m, 784) raw pixels."""
     X = images.astype(np.float32)
     X *= np.float32(PIXEL_SCALE)
-    return X if distortions is None else warp(X, distortions)
+    if distortions is None:
+        return X
+    return warp(X, distortions) if fields is None else elastic.warp(X, distortions, fields)
 
 
 def _part_cost(net, X, labels, lamb):
@@ -69,51 +73,67 @@ def _part_cost(net, X, labels, lamb):
 
 class _Batches:
     """The epoch's batches, each split into parts, prepared (`_prepared`) on the pool one batch
-    ahead: while the workers take batch b's costs (and the optimizer its step), batch b + 1 is
-    scaled and distorted by whichever worker is free first. The distortions are drawn here, in
-    the calling thread, in batch order: a run is reproducible whatever the threads' timing."""
+    ahead: batch b + 1 is queued behind batch b's costs (`start` after `_batch_cost` has
+    submitted them), so each worker scales and distorts its part of the next batch as soon as it
+    has finished its cost, while the calling thread combines the parts' gradients and steps the
+    optimizer. (Queued before the costs, the preparation held both workers up at the start of
+    every step and the optimizer's step then ran on an idle pool.) The distortions are drawn
+    here, in the calling thread, in batch order: a run is reproducible whatever the threads' timing."""
 
     def __init__(self, pool, images, labels, order, batch_size, workers, rng, distort):
         self.pool, self.images, self.labels, self.order = pool, images, labels, order
         self.batch_size, self.workers, self.rng, self.distort = batch_size, workers, rng, distort
-        self.ahead = None
+        self.ahead = {}
+
+    def start(self, b):
+        """Queue batch b's preparation (if b is a batch of the epoch and not queued yet)."""
+        if b * self.batch_size < len(self.order) and b not in self.ahead:
+            self.ahead[b] = self._start(b)
 
     def _start(self, b):
         """(parts: slices of the batch, prepared parts: Futures or arrays, labels of each part)."""
         idx = self.order[b * self.batch_size:(b + 1) * self.batch_size]
         m = len(idx)
         distortions = random_distortions(self.rng, m) if self.distort else None
+        fields = elastic.random_fields(self.rng, m) if self.distort == "elastic" else None
         parts = [slice(p[0], p[-1] + 1) for p in np.array_split(np.arange(m), min(self.workers, m))]
         prepared = []
         for part in parts:
-            args = (self.images[idx[part]], None if distortions is None else distortions[part])
+            args = (self.images[idx[part]], None if distortions is None else distortions[part],
+                    None if fields is None else fields[part])
             prepared.append(_prepared(*args) if self.pool is None else self.pool.submit(_prepared, *args))
         return parts, prepared, [self.labels[idx[part]] for part in parts]
 
-    def get(self, b, last):
-        """Batch b (started earlier if it was the one ahead), starting batch b + 1 unless `last`."""
-        batch = self.ahead if self.ahead is not None else self._start(b)
-        self.ahead = None if last else self._start(b + 1)
-        return batch
+    def get(self, b):
+        """Batch b (queued earlier by `start`, or now)."""
+        self.start(b)
+        return self.ahead.pop(b)
 
 
-def _batch_cost(pool, net, batch, lamb, N):
+def _batch_cost(pool, net, batch, lamb, N, submitted=None):
     """The parts' costs, run on the pool (or here), combined into the whole batch's:
     (J, grads, right), each part weighted by its share of the batch's m images. Each part's
     cost is its mean over its m_p examples with weight decay lamb * m_p / N (N the training
-    images): the batch's cost is the m_p / m weighted sum of the parts'."""
+    images): the batch's cost is the m_p / m weighted sum of the parts'. `submitted()` is called
+    once the parts are queued (the trainer then queues the next batch's preparation behind them)."""
     parts, prepared, labels = batch
     m = parts[-1].stop
     jobs = [(net, X, y, lamb * (part.stop - part.start) / N) for part, X, y in zip(parts, prepared, labels)]
     if pool is None:
         results = [_part_cost(*job) for job in jobs]
+        if submitted is not None:
+            submitted()
     else:
-        results = [f.result() for f in [pool.submit(_part_cost, *job) for job in jobs]]
+        futures = [pool.submit(_part_cost, *job) for job in jobs]
+        if submitted is not None:
+            submitted()
+        results = [f.result() for f in futures]
     J, grads, right = results[0]
     if len(results) > 1:
         w = (parts[0].stop - parts[0].start) / m
         J = J * w
-        grads = {k: g * w for k, g in grads.items()}
+        for g in grads.values():          # the part's own arrays: scaled in place
+            g *= w
         for part, (J_p, grads_p, right_p) in zip(parts[1:], results[1:]):
             w = (part.stop - part.start) / m
             J += J_p * w
@@ -132,7 +152,8 @@ def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=No
     labels: (N,) digits; epochs, batch_size: whole numbers; lr: the initial learning rate;
     rng: a numpy Generator (or a seed) for the shuffling and the distortions;
     validation: None or (images, labels) scored after every epoch;
-    distort: train on randomly distorted copies of each batch (digits.imaging.distort);
+    distort: train on randomly distorted copies of each batch (digits.imaging.distort); "elastic":
+    with elastic distortions on top (digits.nets.elastic);
     report(line): called once per epoch; progress(done_images, total_images, seconds): called
     after every batch with the images done in the current epoch, the epoch's total and the
     seconds since the epoch began;
@@ -176,9 +197,9 @@ def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=No
                 batches = _Batches(pool, images, labels, rng.permutation(N), batch_size, workers, rng, distort)
                 loss_sum, correct = 0.0, 0
                 for b in range(steps_per_epoch):
-                    batch = batches.get(b, last=b == steps_per_epoch - 1)
+                    batch = batches.get(b)
                     m = batch[0][-1].stop
-                    J, grads, right = _batch_cost(pool, net, batch, lamb, N)
+                    J, grads, right = _batch_cost(pool, net, batch, lamb, N, lambda: batches.start(b + 1))
                     with np.errstate(over="ignore", invalid="ignore"):
                         opt.step(params, grads, learning_rate(lr, schedule, epoch * steps_per_epoch + b,
                                                               total_steps, epoch))
