@@ -176,7 +176,7 @@ CROSSING = 1.5      # the cost of reading two strokes that cross each other as t
 CROSS_POINTS = 200  # strokes are thinned to this many points to find where they cross
 ONE_DIGIT_WIDTH = 0.8   # ink no wider than this many times its height is one digit (to prediction.py)
 SURE_ONE_DIGIT_WIDTH = 1.3  # ...and ink no wider than this read surely as one digit is one too
-DIGIT_BOX = 64          # a picture at most this many pixels long, and no wider than
+DIGIT_BOX = 160         # a picture at most this many pixels long, and no wider than
 DIGIT_BOX_WIDTH = 1.5   # this many times its height, is one digit (a scanned digit's box)
 IMAGE_PIECES = 8    # an image's digit may be more pieces than a drawn one (broken lines, cuts)
 

@@ -144,7 +144,7 @@ def scanned_digit(pixels, rng, side):
     return out
 
 
-@pytest.mark.parametrize("side", [20, 128])
+@pytest.mark.parametrize("side", [20, 128, 300])
 def test_scanned_single_digits_are_read_as_one_digit(mnist_dir, side):
     # A scanned digit fills its small box: its ink is as wide as tall, or wider (a 2, a 0), and
     # the number reader would cut it. Pictures of a digit's size are one digit; larger ones
