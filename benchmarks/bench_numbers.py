@@ -11,7 +11,7 @@ the worst group are printed, so a figure does not rest on one lucky set of write
 Strokes are read on a 1000x290 canvas through `digits.recognise.read_number_strokes` (what
 `POST /api/read` calls); photos are rendered from the same strokes (`digits.imaging.paper`:
 paper colour, uneven light, ballpoint ink, blur, noise, a small rotation, JPEG) and read by
-`digits.recognise.read_number_image` (what `prediction.py` calls). Beside each: the naive
+`prediction.read_image` (what `python prediction.py photo.jpg` answers). Beside each: the naive
 baseline, pieces grouped by overlapping x-extents and each group read as a single digit.
 
 Scores: exact-number rate, and digit error rate = edit distance / number of digits.
@@ -77,6 +77,14 @@ def naive_image(path, network):
             continue
         found += str(int(np.argmax(network.predict_proba(x.reshape(1, -1)))))
     return found
+
+
+def as_prediction_reads(picture, network):
+    """What `python prediction.py photo.jpg` answers: the number, or the one digit where it
+    decides the picture holds one (`prediction.read_image`)."""
+    import prediction
+    number, single = prediction.read_image(picture, network)
+    return number.number if single is None else ("" if single.digit is None else str(single.digit))
 
 
 def score(pairs):
@@ -145,7 +153,7 @@ def main(argv=None):
             for strokes, truth, _ in group[:args.photos]:
                 jpeg = io.BytesIO(paper.photograph(strokes, width, height, rng, PHOTO))
                 start = time.perf_counter()
-                found = recognise.read_number_image(jpeg, network).number
+                found = as_prediction_reads(jpeg, network)
                 photo_times.append(time.perf_counter() - start)
                 photos_read[-1].append((found, truth))
                 jpeg.seek(0)
