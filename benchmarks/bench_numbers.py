@@ -68,7 +68,7 @@ def naive_image(path, network):
     from digits.imaging.prepare import prepare_array
     from digits.errors import EmptyImageError
     ink = ink_pieces.ink_of_photo(path)
-    labels, boxes, _, _ = ink_pieces.components(ink)
+    labels, boxes = ink_pieces.components(ink)[:2]
     found = ""
     for group in segment.overlap_groups(boxes):
         try:

@@ -178,7 +178,8 @@ ONE_DIGIT_WIDTH = 0.8   # ink no wider than this many times its height is one di
 SURE_ONE_DIGIT_WIDTH = 1.3  # ...and ink no wider than this read surely as one digit is one too
 DIGIT_BOX = 160         # a picture at most this many pixels long, and no wider than
 DIGIT_BOX_WIDTH = 1.5   # this many times its height, is one digit (a scanned digit's box)
-IMAGE_PIECES = 8    # an image's digit may be more pieces than a drawn one (broken lines, cuts)
+IMAGE_PIECES = 8    # an image's digit may be more pieces than a drawn one where forced cuts cut it
+VALLEY_PIECES = 4   # finely (ink_pieces.FILL_STEP); else (broken lines, valleys) this many
 
 @dataclass
 class NumberReading:
@@ -347,7 +348,7 @@ def read_number_image(source, network, name=None):
     """
     try:
         mask, scale = ink_pieces.read_ink(source, name)
-        labels, boxes, joined, links = ink_pieces.components(mask)
+        labels, boxes, joined, links, forced = ink_pieces.components(mask)
     except EmptyImageError:
         return NumberReading("", [], [], number_message([], []))
 
@@ -357,7 +358,8 @@ def read_number_image(source, network, name=None):
         return prepare_array(crop.astype(np.float64))
 
     by_x = sorted(range(len(boxes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
-    reading = read_pieces(boxes, [by_x], prepare_run, network, FILE_NOT_A_DIGIT_ABOVE, max_pieces=IMAGE_PIECES,
+    reading = read_pieces(boxes, [by_x], prepare_run, network, FILE_NOT_A_DIGIT_ABOVE,
+                          max_pieces=IMAGE_PIECES if forced else VALLEY_PIECES,
                           joined=joined, links=links)
     reading.left_out = [scaled(box, scale) for box in reading.left_out]
     for digit in reading.digits:

@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from digits import nets, recognise
 from digits.imaging import compose, ink_pieces, paper, strokes as stroke_drawing
@@ -85,6 +85,23 @@ def test_a_wide_single_digit_is_not_cut_into_two(network):
         drawn = stroke_drawing.render([wide_zero], 400, 290, brush=brush)
         assert ink_pieces.components(np.asarray(drawn) > 0).boxes.shape[0] >= 2    # over-segmented...
         assert recognise.read_number_image(drawn, network).number == "0"           # ...read as one
+
+
+def test_lines_and_pages_of_words_get_no_forced_cuts():
+    # A line across the page is no run of overlapping digits, nor is a page of words: cutting
+    # them every fifth of a digit height made hundreds of pieces (a photo of five wavy lines
+    # took two minutes to read).
+    def page(marks):
+        picture = Image.new("L", (1600, 1200), 235)
+        draw = ImageDraw.Draw(picture)
+        for x0, y0, length in marks:
+            draw.line([(x0 + x, y0 + 25 * np.sin(x / 9.0 + y0)) for x in range(0, length, 3)], fill=40, width=5)
+        return np.asarray(picture) < 128
+    lines = ink_pieces.components(page([(20, 60 + 220 * k, 1560) for k in range(5)]))
+    words = ink_pieces.components(page([(30 + 310 * c, 60 + 140 * r, 200) for r in range(8) for c in range(5)]))
+    assert not lines.forced and not words.forced
+    one_pair = ink_pieces.components(np.asarray(stroke_drawing.render([ZERO(150), ZERO(220)], 400, 290, brush=6)) > 0)
+    assert one_pair.forced                                  # while two overlapping digits get them
 
 
 def test_fill_cuts_prefer_where_the_outline_pinches():

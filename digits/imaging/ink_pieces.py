@@ -43,7 +43,9 @@ TOUCH = 0.35            # ...through no more ink than this many digit heights
 FILL = 0.5              # a stretch still wider than this many digit heights (overlapping digits,
 FILL_STEP = 0.2         # no valley) is cut every this many digit heights or less, at the column
 FILL_NEAR = 0.06        # of least ink within this many digit heights of the even places,
-FILL_COMPONENT = 0.8    # (only in components wider than this many digit heights: two digits at least)
+FILL_COMPONENT = 0.8    # (only in components wider than this many digit heights: two digits at least,
+FILL_MAX = 4.0          # and no wider than this many: a handful of digits overlapping, not a line)
+FILL_BUDGET = 80        # at most about this many pieces made by forced cuts in one picture
 PINCH = 0.05            # after the places where an outline pinches by this many digit heights
 VALLEY_CUT = 0.8        # what reading two pieces of one piece of ink as two digits costs when
 FORCED_CUT = 2.5       # they were parted at a valley or dip, and when the cut was forced (FILL)
@@ -55,6 +57,7 @@ class Pieces(NamedTuple):
     boxes: np.ndarray       # (n, 4) floats (x0, y0, x1, y1), end-exclusive, left to right
     joined: np.ndarray      # (n, n) bools: pieces cut from one component
     links: np.ndarray       # (n, n) floats: what parting two neighbouring pieces of one component costs
+    forced: bool = False    # whether any piece was made by a forced cut (a digit may then be more pieces)
 
 
 def ink_of_photo(source, name=None):
@@ -134,10 +137,15 @@ def components(mask):
     height = np.median([heights[i] for i in keep if heights[i] >= 0.5 * heights[keep].max()])
     out = np.zeros_like(labels)
     count, family, parting, shear = 0, [], [], slant(mask)
+    # Forced cuts make about one piece every FILL_STEP digit heights of the components wide
+    # enough for them: a picture that would need more than FILL_BUDGET such pieces (a page of
+    # words) is no number whose digits overlap, and gets none (its reading stays quick).
+    widths = np.array([slices[i][1].stop - slices[i][1].start for i in keep]) / height
+    fill = np.sum(widths[(widths > FILL_COMPONENT) & (widths <= FILL_MAX)]) / FILL_STEP <= FILL_BUDGET
     for i in sorted(keep, key=lambda i: slices[i][1].start):
         rows, cols = slices[i]
         own = labels[rows, cols] == i + 1
-        pieces, costs = cut_at_valleys(own, height, shear)
+        pieces, costs = cut_at_valleys(own, height, shear, fill)
         for k, piece in enumerate(pieces):
             count += 1
             out[rows, cols][piece] = count
@@ -150,7 +158,7 @@ def components(mask):
     links = np.zeros((count, count))
     for a, b, cost in parting:
         links[a, b] = links[b, a] = cost
-    return Pieces(out, boxes, family[:, None] == family[None, :], links)
+    return Pieces(out, boxes, family[:, None] == family[None, :], links, bool(np.any(links == FORCED_CUT)))
 
 
 def slant(mask):
@@ -167,7 +175,7 @@ def slant(mask):
     return max(SLANTS, key=sharpness)
 
 
-def cut_at_valleys(own, height, shear=0.0):
+def cut_at_valleys(own, height, shear=0.0, fill=True):
     """A component's mask `own` (h, w) cut into pieces: (list of masks of the same shape, left to
     right; list of what parting each two neighbours costs). Itself, or, when wider than
     CUT_WIDTH digit heights, cut along lines slanted as the number is (`shear`, see `slant`)
@@ -176,7 +184,7 @@ def cut_at_valleys(own, height, shear=0.0):
     at least CUT_EVERY digit heights apart; then at dips of its upper outline. Digits that
     overlap leave no valley: a stretch still wider than FILL digit heights is cut evenly, every
     FILL_STEP digit heights or less (at the least inked column near each place). The search
-    puts the right pieces back together."""
+    puts the right pieces back together. `fill`: False for no forced cut."""
     h, w = own.shape
     if w <= CUT_WIDTH * height:
         return [own], []
@@ -211,7 +219,9 @@ def cut_at_valleys(own, height, shear=0.0):
     low_left = ndimage.maximum_filter1d(bottom, size=reach, origin=reach // 2, mode="constant", cval=-1)
     low_right = ndimage.maximum_filter1d(bottom, size=reach, origin=-(reach // 2), mode="constant", cval=-1)
     pinch = np.maximum(top - np.maximum(high_left, high_right), np.minimum(low_left, low_right) - bottom)
-    if len(profile) > FILL_COMPONENT * height:     # else it may well be one wide digit: no forced cut
+    # Narrower: it may well be one wide digit. Wider than FILL_MAX: a line or a scribble, no
+    # run of overlapping digits; forced cuts there would only make hundreds of pieces to read.
+    if fill and FILL_COMPONENT * height < len(profile) <= FILL_MAX * height:
         cuts += fill_cuts(profile, sorted(cuts), height, pinch)
     pieces, costs = [], []
     for lo, hi in zip([0] + sorted(cuts), sorted(cuts) + [len(profile)]):
