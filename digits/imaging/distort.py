@@ -53,8 +53,10 @@ def random_distortions(rng, n, max_rotation=MAX_ROTATION, max_scale=MAX_SCALE, m
     return np.stack([angle, sy, sx, dy, dx], axis=1)
 
 
-def warp(X, distortions):
-    """Images X (B, 784) warped by `distortions` (B, 5) (see random_distortions): float32 (B, 784)."""
+def warp(X, distortions, shift=None):
+    """Images X (B, 784) warped by `distortions` (B, 5) (see random_distortions): float32 (B, 784).
+    shift: None, or (B, 2, 784) displacements (rows, columns) added to each output pixel's
+    source point after the affine map (an elastic field: digits.nets.elastic)."""
     X = np.asarray(X, dtype=np.float32)
     B = X.shape[0]
     angle, sy, sx, dy, dx = np.asarray(distortions, dtype=np.float64).T
@@ -67,6 +69,9 @@ def warp(X, distortions):
     cx = cc[None, :] - dx[:, None].astype(np.float32)
     src_r = ((cos / sy)[:, None].astype(np.float32) * ry + (sin / sy)[:, None].astype(np.float32) * cx) + centre
     src_c = ((-sin / sx)[:, None].astype(np.float32) * ry + (cos / sx)[:, None].astype(np.float32) * cx) + centre
+    if shift is not None:
+        src_r += shift[:, 0]
+        src_c += shift[:, 1]
     # A 2-pixel zero border: every clipped point then reads zeros, every inside point 4 pixels.
     P, S = 2, SIDE + 4
     np.clip(src_r, -P, SIDE + P - 1.001, out=src_r)

@@ -8,13 +8,13 @@ Simard et al. smooth a random displacement field per image with a Gaussian; here
 drawn at GRID x GRID control points spread over the image and interpolated bilinearly to every
 pixel, a smooth field for the price of one small matrix product (a Gaussian filter of the
 whole field cost more than the warp itself). Each control point moves up to AMPLITUDE pixels
-in each direction. The affine part is digits.imaging.distort's (the same limits), computed the
-same way; the field's displacement is added to each output pixel's source point before the
-bilinear read.
+in each direction. The affine part and the bilinear read are digits.imaging.distort.warp's
+(the same limits); the field's displacement is added to each output pixel's source point.
 """
 import numpy as np
 
 from digits.constants import SIDE
+from digits.imaging import distort
 
 GRID = 4            # control points per side, at rows and columns 0, 9, 18, 27
 AMPLITUDE = 2.0     # pixels, in each direction, at each control point
@@ -47,27 +47,4 @@ def warp(X, distortions, fields):
     B = X.shape[0]
     g = fields.shape[-1]
     shift = (np.asarray(fields, dtype=np.float32).reshape(B * 2, g * g) @ upsampling(g)).reshape(B, 2, SIDE * SIDE)
-    angle, sy, sx, dy, dx = np.asarray(distortions, dtype=np.float64).T
-    cos, sin = np.cos(angle), np.sin(angle)
-    centre = (SIDE - 1) / 2
-    r = np.arange(SIDE, dtype=np.float32) - centre
-    rr, cc = np.repeat(r, SIDE), np.tile(r, SIDE)
-    ry = rr[None, :] - dy[:, None].astype(np.float32)
-    cx = cc[None, :] - dx[:, None].astype(np.float32)
-    src_r = ((cos / sy)[:, None].astype(np.float32) * ry + (sin / sy)[:, None].astype(np.float32) * cx) + centre
-    src_c = ((-sin / sx)[:, None].astype(np.float32) * ry + (cos / sx)[:, None].astype(np.float32) * cx) + centre
-    src_r += shift[:, 0]
-    src_c += shift[:, 1]
-    P, S = 2, SIDE + 4                     # a 2-pixel zero border: every clipped point reads zeros
-    np.clip(src_r, -P, SIDE + P - 1.001, out=src_r)
-    np.clip(src_c, -P, SIDE + P - 1.001, out=src_c)
-    r0, c0 = np.floor(src_r), np.floor(src_c)
-    fr, fc = src_r - r0, src_c - c0
-    index = (r0.astype(np.intp) + P) * S + (c0.astype(np.intp) + P)
-    index += (np.arange(B) * (S * S))[:, None]
-    padded = np.zeros((B, S, S), dtype=np.float32)
-    padded[:, P:P + SIDE, P:P + SIDE] = X.reshape(B, SIDE, SIDE)
-    flat = padded.reshape(-1)
-    top = flat[index] * (1 - fc) + flat[index + 1] * fc
-    bottom = flat[index + S] * (1 - fc) + flat[index + S + 1] * fc
-    return (top * (1 - fr) + bottom * fr).astype(np.float32, copy=False)
+    return distort.warp(X, distortions, shift)
