@@ -20,12 +20,13 @@ def exit_code(interruption):
     return 128 + (signal.SIGTERM if isinstance(interruption, Terminated) else signal.SIGINT)
 
 
-def whole_number(minimum):
-    """An argparse type: an integer >= minimum."""
+def whole_number(minimum, maximum=None):
+    """An argparse type: an integer >= minimum (and <= maximum, if given)."""
     def parse(text):
         value = int(text)
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text}")
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise argparse.ArgumentTypeError(f"must be a whole number {bounds}, got {text}")
         return value
     parse.__name__ = "whole number"  # argparse names the type in its "invalid ... value" message
     return parse

@@ -23,7 +23,8 @@ from collections.abc import MutableMapping
 
 import numpy as np
 
-from digits.constants import NOT_A_DIGIT, NUM_LABELS
+from digits.cli import whole_number
+from digits.constants import NUM_LABELS
 from digits.errors import WeightsError
 from digits.nets import npz_files
 from digits.nets.base import Network, check_inputs
@@ -32,18 +33,6 @@ from digits.nets.training import Option, TrainingResult
 
 MAX_MEMBERS = 9
 MEMBER = re.compile(r"m([0-9])\.(.+)")
-
-
-def member_count(text):
-    """An option type: how many networks a committee has, 1 to MAX_MEMBERS."""
-    import argparse
-    try:
-        k = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text}") from None
-    if not 1 <= k <= MAX_MEMBERS:
-        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_MEMBERS}, got {text}")
-    return k
 
 
 class _MembersParams(MutableMapping):
@@ -84,7 +73,7 @@ class Committee(Network):
     FILES = ("committee.npz",)
     LAMBDA = CNN.LAMBDA
     LEARNS_NOT_A_DIGIT = True
-    OPTIONS = CNN.OPTIONS + (Option("members", member_count, 3, "networks in the committee, each trained "
+    OPTIONS = CNN.OPTIONS + (Option("members", whole_number(1, MAX_MEMBERS), 3, "networks in the committee, each trained "
                                     "with the CNN's recipe from its own random start", "K"),)
 
     def __init__(self, members):
@@ -154,8 +143,8 @@ class Committee(Network):
             J += Ji
             grads.update({f"m{i}.{name}": g for name, g in gi.items()})
             z = np.asarray(si, dtype=np.float64)[:, :NUM_LABELS]
-            z -= z.max(axis=1, keepdims=True)
-            shares = shares + np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            shares = shares + e / e.sum(axis=1, keepdims=True)
         with np.errstate(divide="ignore"):
             return J, grads, np.log(shares / len(self.members))
 
@@ -213,5 +202,3 @@ class Committee(Network):
             raise WeightsError(f"{os.path.join(folder, cls.FILES[0])}: {e}; {advice}") from None
         return npz_files.apply_temperature(cls(members), meta)
 
-
-assert NOT_A_DIGIT == NUM_LABELS        # the members' eleventh output is "not a digit"
