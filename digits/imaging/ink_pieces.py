@@ -212,16 +212,16 @@ def cut_at_valleys(own, height, shear=0.0, fill=True):
         if all(abs(c - d) >= step for d in cuts):
             cuts.append(int(c))
     found = set(cuts)
-    # Where digits overlap, their outlines still pinch where one meets the other, if shallowly:
-    # the upper outline dips, or the lower one rises. Such places come before even cuts.
-    bottom = np.full(len(profile), -1.0)
-    np.maximum.at(bottom, upright, ys.astype(np.float64))
-    low_left = ndimage.maximum_filter1d(bottom, size=reach, origin=reach // 2, mode="constant", cval=-1)
-    low_right = ndimage.maximum_filter1d(bottom, size=reach, origin=-(reach // 2), mode="constant", cval=-1)
-    pinch = np.maximum(top - np.maximum(high_left, high_right), np.minimum(low_left, low_right) - bottom)
     # Narrower: it may well be one wide digit. Wider than FILL_MAX: a line or a scribble, no
     # run of overlapping digits; forced cuts there would only make hundreds of pieces to read.
     if fill and FILL_COMPONENT * height < len(profile) <= FILL_MAX * height:
+        # Where digits overlap, their outlines still pinch where one meets the other, if
+        # shallowly: the upper outline dips, or the lower one rises. Such places come first.
+        bottom = np.full(len(profile), -1.0)
+        np.maximum.at(bottom, upright, ys.astype(np.float64))
+        low_left = ndimage.maximum_filter1d(bottom, size=reach, origin=reach // 2, mode="constant", cval=-1)
+        low_right = ndimage.maximum_filter1d(bottom, size=reach, origin=-(reach // 2), mode="constant", cval=-1)
+        pinch = np.maximum(top - np.maximum(high_left, high_right), np.minimum(low_left, low_right) - bottom)
         cuts += fill_cuts(profile, sorted(cuts), height, pinch)
     pieces, costs = [], []
     for lo, hi in zip([0] + sorted(cuts), sorted(cuts) + [len(profile)]):
