@@ -104,8 +104,8 @@ def predict_files(network, paths, form="text"):
 
 def read_image(path, network):
     """(NumberReading, Reading or None) of image file `path`: the number in it, and when it
-    holds one digit, that digit read exactly as a single-digit image has always been read
-    (`recognise.read_file`, which raises its errors). One digit: the number reading finds at
+    holds one digit, that digit read as a single-digit image is read (`recognise.read_file`,
+    given the number reading, which raises its errors). One digit: the number reading finds at
     most one, or all its ink is no wider than `recognise.ONE_DIGIT_WIDTH` times its height, or
     no wider than `recognise.SURE_ONE_DIGIT_WIDTH` and read as one digit surely and more surely
     than as the number (a wide 0 or 2 scanned in its box), or the picture is no larger than a digit's box (`recognise.digit_sized`)."""
@@ -113,9 +113,9 @@ def read_image(path, network):
     number = recognise.read_number_image(path, network)
     aspect = recognise.ink_aspect(number)
     if len(number.digits) < 2 or aspect <= recognise.ONE_DIGIT_WIDTH or recognise.digit_sized(path):
-        return number, recognise.read_file(path, network)
+        return number, recognise.read_file(path, network, number=number)
     if aspect <= recognise.SURE_ONE_DIGIT_WIDTH:
-        single = recognise.read_file(path, network)
+        single = recognise.read_file(path, network, number=number)
         if single.digit is not None and single.sure and \
                 single.confidence >= np.prod([d.confidence for d in number.digits]):
             return number, single

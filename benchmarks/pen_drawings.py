@@ -4,6 +4,7 @@
     strokes = canvas_strokes(digits, rng)     # each placed on the app's 350x290 canvas
     images = canvas_images(digits, rng)       # ... and drawn with the app's brush (Pillow images)
     X = app_inputs(digits, rng)               # ... and prepared as the app prepares a drawing (m, 784)
+    views = scanned_like(mnist_images, rng)   # MNIST digits as scanned files, prepared as files are (m, 2, 784)
 
 Every benchmark that reads pen digits goes through these, so "drawn as the app draws them"
 means the same thing in every figure of the README.
@@ -85,20 +86,22 @@ def varied_inputs(digits, rng):
 def scanned_like(images, rng):
     """MNIST digits (uint8 (m, 784)) made to look like the scanned digits of envelopes and forms:
     thicker (dilated), size-normalised to touch the edges of a small box, blurred, on grey
-    paper with noise, saved as JPEG, then read as `prediction.py` reads an image file.
-    Returns the network inputs (m, 784) (all-zero where nothing was found)."""
+    paper with noise, saved as JPEG, then prepared as `prediction.py` prepares an image file.
+    Returns the network inputs, both ways a file is prepared (m, 2, 784) (all zero where nothing
+    was found): read them with `digits.recognise.views_answer`."""
     import io
 
     from PIL import Image, ImageFilter
     from scipy import ndimage
 
-    from digits.imaging.image_files import load_digit
+    from digits.imaging.image_files import light_on_dark, read_grey
+    from digits.imaging.prepare import prepare_views
     rows = []
     for pixels in np.asarray(images).reshape(-1, 28, 28):
         ink = ndimage.grey_dilation(pixels, size=(int(rng.integers(1, 4)),) * 2)
         ys, xs = np.nonzero(ink > 40)
         if ys.size == 0:
-            rows.append(np.zeros(PIXELS))
+            rows.append(np.zeros((2, PIXELS)))
             continue
         box = Image.fromarray(ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.uint8))
         side = int(rng.integers(14, 24))
@@ -112,7 +115,7 @@ def scanned_like(images, rng):
         Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(out, format="JPEG", quality=int(rng.integers(40, 90)))
         out.seek(0)
         try:
-            rows.append(load_digit(out, "scan"))
+            rows.append(prepare_views(light_on_dark(read_grey(out, "scan"))))
         except UserInputError:
-            rows.append(np.zeros(PIXELS))
+            rows.append(np.zeros((2, PIXELS)))
     return np.array(rows)

@@ -32,6 +32,7 @@ from digits import recipes
 from digits.data import mnist, training_set
 from digits.imaging.distort import pen_training_images
 from digits.nets import calibration
+from digits.recognise import views_answer
 
 
 def writer_groups(k, writers=30):
@@ -103,7 +104,7 @@ def main_(argv=None):
         pen_accuracy = float(np.mean(np.argmax(scores, axis=1) == labels))
         varied = float(np.mean(net.predict(varied_inputs(unseen, np.random.default_rng(200 + number))) == labels))
         mnist_accuracy = float(np.mean(net.predict_pixels(X_test) == y_test))
-        scan_accuracy = float(np.mean(net.predict(scans) == y_test[:2000]))
+        scan_accuracy = float(np.mean(np.argmax(views_answer(scans, net)[0], axis=1) == y_test[:2000]))
         refused_digits = float(np.mean(net.not_a_digit(X_unseen) > 0.5))
         caught = float(np.mean(net.not_a_digit(not_digits / 255.0) > 0.5))
         results.append(dict(group=group, scores=scores, before=before, labels=labels, pen=pen_accuracy,

@@ -19,7 +19,7 @@ from PIL import Image
 from digits.constants import SIDE
 from digits.errors import EmptyImageError, WeightsError
 from digits.imaging import image_files, ink_pieces, segment, strokes as stroke_drawing
-from digits.imaging.prepare import INK_LEVEL, MIN_EXTENT, prepare_array, prepare_image, to_array
+from digits.imaging.prepare import INK_LEVEL, MIN_EXTENT, prepare_array, prepare_image, prepare_views, to_array
 
 # Why a reading may be unsure, and what to do: the advice under "Not sure" (see likely_cause).
 ADVICE = {
@@ -95,7 +95,10 @@ def likely_cause(picture):
 
 
 def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE):
-    """Read a prepared input `x` (784 floats in [0, 1]) with `network`.
+    """Read a prepared input `x` (784 floats in [0, 1]) with `network`. `x` may also be several
+    inputs (k, 784) prepared from one picture in different ways: the network reads each, and
+    their shares and their probabilities of none of the digits are averaged (test-time
+    augmentation); the Reading's `image` is the first.
 
     `picture`: the whole picture `x` was prepared from (see likely_cause), for the advice of
     a reading that is not sure (default: `x` itself). Pieces side by side make a reading
@@ -105,8 +108,9 @@ def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE):
 
     Raises WeightsError when the network answers with NaN or infinity (weights so large that
     its sums overflow): such an answer is never shown or sent."""
-    x = np.asarray(x, dtype=np.float64).reshape(1, SIDE * SIDE)
-    probabilities, none = network_answer(x, network)
+    views = np.asarray(x, dtype=np.float64).reshape(1, -1, SIDE * SIDE)
+    x = views[0, :1]
+    probabilities, none = views_answer(views, network)
     probabilities, none = probabilities[0], float(none[0])
     best = int(np.argmax(probabilities))
     confidence = float(probabilities[best])
@@ -135,6 +139,14 @@ def network_answer(X, network):
     return probabilities, none
 
 
+def views_answer(views, network):
+    """`network_answer` for m pictures each prepared k ways, `views` (m, k, 784): the shares (m, 10)
+    and probabilities of none of the digits (m,) of each picture's views, averaged."""
+    m, k = views.shape[:2]
+    probabilities, none = network_answer(views.reshape(m * k, SIDE * SIDE), network)
+    return probabilities.reshape(m, k, -1).mean(axis=1), none.reshape(m, k).mean(axis=1)
+
+
 def nothing_read(error, network):
     """The Reading of a picture without a digit: `error` (an EmptyImageError) as the message."""
     message = str(error)
@@ -159,15 +171,48 @@ def read_strokes(strokes, width, height, network, brush=stroke_drawing.BRUSH):
     return read_drawing(stroke_drawing.render(strokes, width, height, brush), network)
 
 
-def read_file(path, network, name=None):
+def read_file(path, network, name=None, number=None):
     """Read the digit in an image file (any size, either polarity: see digits.imaging.image_files).
+
+    A picture no larger than a digit's box (`digit_sized`: a scanned digit) is prepared two
+    ways, its strokes evened as a drawing's and as they are (as MNIST's were:
+    `prepare.prepare_views`), and the network's shares of the two averaged: a small, thick scan
+    loses its loops when its strokes are evened.
+
+    A larger picture (a photo, a screenshot) is read two ways: whole, its paper's level taken
+    from its border (`image_files.light_on_dark`), and as a number is read (`read_number_image`:
+    ink found against the paper's light where it lies, specks left out). When the number
+    reading finds one digit and is at least as sure of it, that is the reading: under uneven
+    light the whole picture's "ink" takes in the shadows, while the paper's light found locally
+    misses the inside of strokes too thick for it (a marker, a bold font). `number`: that
+    NumberReading of this file if already made (prediction.py makes it first).
+
+    Measured with the shipped CNN (2,000 MNIST test digits made to look scanned, photos rendered
+    by digits.imaging.paper; README, "Predict digits in image files"): small scans 93.8-94.8 %
+    read right with even strokes alone, 96.5-96.7 % both ways; photos of one pen digit 85-87 %
+    whole, 99.7 % with the number reading; photos of MNIST digits 92 % and 98 %.
 
     `path` may also be a binary file object (an upload); `name` is what messages call it.
     Raises ImageFileError when the file cannot be read and EmptyImageError when it holds no ink.
     """
-    picture = image_files.light_on_dark(image_files.read_grey(path, name))
-    return recognise(prepare_image(picture), network, picture, FILE_NOT_A_DIGIT_ABOVE)
-
+    if digit_sized(path):
+        picture = image_files.light_on_dark(image_files.read_grey(path, name))
+        return recognise(prepare_views(picture), network, picture, FILE_NOT_A_DIGIT_ABOVE)
+    position = path.tell() if hasattr(path, "tell") else None
+    if number is None:
+        number = read_number_image(path, network, name)
+        if position is not None:
+            path.seek(position)
+    try:
+        picture = image_files.light_on_dark(image_files.read_grey(path, name))
+        whole = recognise(prepare_image(picture), network, picture, FILE_NOT_A_DIGIT_ABOVE)
+    except EmptyImageError:
+        if len(number.digits) != 1:
+            raise
+        return number.digits[0]
+    if len(number.digits) == 1 and number.digits[0].confidence >= whole.confidence:
+        return number.digits[0]
+    return whole
 
 
 # Numbers ------------------------------------------------------------------------------------------

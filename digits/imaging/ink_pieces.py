@@ -29,7 +29,8 @@ from digits.imaging import image_files, prepare
 
 WORK_SIDE = 1280        # a photo is read with its longer side at most this many pixels
 POLARITY_SIDE = 320     # which is darker, ink or paper, is decided on a copy this many pixels long
-PAPER_SIDE = 96         # the paper's light is estimated on a copy this many pixels long
+PAPER_SIDE = 96         # the paper's light is estimated on a copy this many pixels long,
+PAPER_WINDOW = 7        # ...as the lightest level near each pixel: within this many pixels of that copy
 CONTRAST = 0.12         # ink is at least this much darker than its paper, as a fraction of the paper
 NOISE = 5.0             # ...and this many times the noise of the paper's grain
 MAX_COMPONENTS = 40     # at most this many ink components are read (a number has far fewer)
@@ -107,7 +108,7 @@ def paper_light(a):
     a grey closing (maximum then minimum) on a PAPER_SIDE-long copy wipes out the ink, a blur
     smooths it, and it is scaled back up to `a`'s size. float32 (h, w)."""
     h, w = a.shape
-    paper = ndimage.grey_closing(shrunk(a, PAPER_SIDE), size=(7, 7), mode="nearest")
+    paper = ndimage.grey_closing(shrunk(a, PAPER_SIDE), size=(PAPER_WINDOW, PAPER_WINDOW), mode="nearest")
     paper = ndimage.uniform_filter(paper, size=5, mode="nearest")
     return np.asarray(Image.fromarray(paper.astype(np.float32)).resize((w, h), Image.BILINEAR))
 

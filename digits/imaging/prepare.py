@@ -12,6 +12,11 @@ whatever its size. `even_strokes` redraws the ink with that stroke width before 
 `prepare_image(image)` takes a Pillow image of a light digit on a dark background, of any
 size and mode, and returns a float64 vector of 784 values in [0, 1] (row-major 28x28).
 It raises EmptyImageError when there is no digit: no ink, or just a dot.
+
+A scan or photo was written with a real pen, whose strokes are what MNIST's were: evening
+them loses what a small, thick scan still shows (a loop filled in at the threshold). So an
+image file is read both ways (`prepare_views`: strokes evened, and MNIST's own preparation),
+and the network's shares of the two are averaged (digits.recognise.read_file).
 """
 import numpy as np
 from PIL import Image
@@ -129,6 +134,14 @@ def prepare_image(image):
     Raises EmptyImageError when the image has no ink or only a dot.
     """
     return prepare_array(to_array(image))
+
+
+def prepare_views(image):
+    """A light-on-dark Pillow image of one digit prepared two ways, float64 (2, 784) in [0, 1]:
+    strokes evened as a drawing's are (`prepare_image`), and as MNIST was prepared, its strokes
+    as they are (stroke=None). Raises EmptyImageError when it has no ink or only a dot."""
+    a = to_array(image)
+    return np.stack([prepare_array(a), prepare_array(a, stroke=None)])
 
 
 def prepare_array(a, stroke=STROKE, work=WORK):
