@@ -9,6 +9,7 @@
 Every benchmark that reads pen digits goes through these, so "drawn as the app draws them"
 means the same thing in every figure of the README.
 """
+import io
 import os
 import sys
 
@@ -83,39 +84,41 @@ def varied_inputs(digits, rng):
     return np.array(rows)
 
 
-def scanned_like(images, rng):
-    """MNIST digits (uint8 (m, 784)) made to look like the scanned digits of envelopes and forms:
-    thicker (dilated), size-normalised to touch the edges of a small box, blurred, on grey
-    paper with noise, saved as JPEG, then prepared as `prediction.py` prepares an image file.
-    Returns the network inputs, both ways a file is prepared (m, 2, 784) (all zero where nothing
-    was found): read them with `digits.recognise.views_answer`."""
-    import io
-
-    from PIL import Image, ImageFilter
-    from scipy import ndimage
-
+def scanned_like(images, rng, sides=(14, 23)):
+    """MNIST digits (uint8 (m, 784)) made to look like the scanned digits of envelopes and forms
+    (`scanned_file`), then prepared as `prediction.py` prepares an image file. Returns the
+    network inputs, both ways a file is prepared (m, 2, 784) (all zero where nothing was found):
+    read them with `digits.recognise.views_answer`."""
     from digits.imaging.image_files import light_on_dark, read_grey
     from digits.imaging.prepare import prepare_views
     rows = []
-    for pixels in np.asarray(images).reshape(-1, 28, 28):
-        ink = ndimage.grey_dilation(pixels, size=(int(rng.integers(1, 4)),) * 2)
-        ys, xs = np.nonzero(ink > 40)
-        if ys.size == 0:
-            rows.append(np.zeros((2, PIXELS)))
-            continue
-        box = Image.fromarray(ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.uint8))
-        side = int(rng.integers(14, 24))
-        box = box.resize((max(4, int(side * box.width / max(box.size))), max(4, int(side * box.height / max(box.size)))),
-                         Image.BILINEAR).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.9)))
-        paper = rng.uniform(170, 240)
-        page = np.full((box.height + 2, box.width + 2), paper)
-        page[1:-1, 1:-1] -= np.asarray(box, dtype=np.float64) / 255 * rng.uniform(0.6, 0.9) * paper
-        page += rng.normal(0, 6, page.shape)
-        out = io.BytesIO()
-        Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(out, format="JPEG", quality=int(rng.integers(40, 90)))
-        out.seek(0)
+    for pixels in np.asarray(images):
+        data = scanned_file(pixels, rng, sides)
         try:
-            rows.append(prepare_views(light_on_dark(read_grey(out, "scan"))))
+            rows.append(prepare_views(light_on_dark(read_grey(io.BytesIO(data), "scan"))))
         except UserInputError:
             rows.append(np.zeros((2, PIXELS)))
     return np.array(rows)
+
+
+def scanned_file(pixels, rng, sides=(14, 23)):
+    """JPEG bytes of MNIST digit `pixels` (uint8 784) as a scanned digit: thicker (dilated),
+    size-normalised so its longer side is `sides` (low, high) px, blurred, on grey paper with
+    noise (a blank image stays a blank page)."""
+    from PIL import Image, ImageFilter
+    from scipy import ndimage
+    ink = ndimage.grey_dilation(np.asarray(pixels).reshape(28, 28), size=(int(rng.integers(1, 4)),) * 2)
+    ys, xs = np.nonzero(ink > 40)
+    if ys.size == 0:
+        ys, xs = np.array([0, 27]), np.array([0, 27])
+    box = Image.fromarray(ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.uint8))
+    side = int(rng.integers(sides[0], sides[1] + 1))
+    box = box.resize((max(4, int(side * box.width / max(box.size))), max(4, int(side * box.height / max(box.size)))),
+                     Image.BILINEAR).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.9)))
+    paper = rng.uniform(170, 240)
+    page = np.full((box.height + 2, box.width + 2), paper)
+    page[1:-1, 1:-1] -= np.asarray(box, dtype=np.float64) / 255 * rng.uniform(0.6, 0.9) * paper
+    page += rng.normal(0, 6, page.shape)
+    out = io.BytesIO()
+    Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(out, format="JPEG", quality=int(rng.integers(40, 90)))
+    return out.getvalue()
