@@ -161,7 +161,7 @@ def test_the_chooser_says_the_architecture_in_a_tooltip(root):
     import gui
     app = gui.DigitApp(root)
     settle(root)
-    assert app.network_name.get().startswith("pretrained convolutional network")
+    assert app.network_name.get().startswith("pretrained committee of networks")
     app.network_menu.event_generate("<Enter>", x=5, y=5)
     settle(root, 0.3 + gui.Tooltip.DELAY_MS / 1000)
     tip = app.tooltip.window

@@ -226,8 +226,8 @@ def test_missing_pen_digits_file_is_one_line(repo_root, tmp_path):
 @pytest.mark.parametrize("args, words", [
     (["--model", "cnn", "--maxiter", "5"], "--maxiter is an option of --model mlp"),
     (["--model", "cnn", "--hidden", "5"], "--hidden is an option of --model mlp"),
-    (["--epochs", "3"], "--epochs is an option of --model cnn or --model deep"),
-    (["--lr", "0.1"], "--lr is an option of --model cnn or --model deep"),
+    (["--epochs", "3"], "--epochs is an option of --model committee or --model cnn or --model deep"),
+    (["--lr", "0.1"], "--lr is an option of --model committee or --model cnn or --model deep"),
     (["--model", "deep", "--maxiter", "5"], "--maxiter is an option of --model mlp, not of --model deep"),
     (["--model", "deep", "--hidden", "25,x"], "--hidden: must be whole numbers separated by commas"),
     (["--model", "deep", "--hidden", "25,0"], "--hidden: each layer needs at least 1 unit"),

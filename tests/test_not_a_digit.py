@@ -124,4 +124,4 @@ def test_non_digits_are_refused_for_a_kind_that_cannot_learn_them(repo_root):
     result = subprocess.run([sys.executable, str(repo_root / "main.py"), "--non-digits", "100"],
                             capture_output=True, text=True, cwd=repo_root)
     assert result.returncode == 2
-    assert "--non-digits: --model mlp cannot learn 'not a digit'; choose --model cnn" in result.stderr
+    assert "--non-digits: --model mlp cannot learn 'not a digit'; choose --model committee or --model cnn" in result.stderr

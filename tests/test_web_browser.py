@@ -176,7 +176,7 @@ def test_mouse_drawing_is_read_and_shown_then_cleared(page, server, tmp_path):
     assert "7: " in page.find_element(By.ID, "bars").get_attribute("aria-label")
     assert canvas_ink(page, "input") > 0 and canvas_ink(page, "pad") > 0
     line = page.find_element(By.ID, "network")      # a name for people; the architecture in its tooltip
-    assert line.text == "Read by the pretrained convolutional network."
+    assert line.text == "Read by the pretrained committee of networks."
     assert line.get_attribute("title") == default_network(server)
     page.save_screenshot(str(tmp_path / "web.png"))
 

@@ -18,10 +18,10 @@ from digits.nets.deep import DeepMLP
 from digits.nets.mlp import MLP
 
 KINDS = {
+    "committee": Committee,
     "cnn": CNN,
     "mlp": MLP,
     "deep": DeepMLP,
-    "committee": Committee,
 }
 
 
