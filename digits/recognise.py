@@ -187,10 +187,10 @@ def read_file(path, network, name=None, number=None):
     misses the inside of strokes too thick for it (a marker, a bold font). `number`: that
     NumberReading of this file if already made (prediction.py makes it first).
 
-    Measured with the shipped CNN (2,000 MNIST test digits made to look scanned, photos rendered
-    by digits.imaging.paper; README, "Predict digits in image files"): small scans 93.8-94.8 %
-    read right with even strokes alone, 96.5-96.7 % both ways; photos of one pen digit 85-87 %
-    whole, 99.7 % with the number reading; photos of MNIST digits 92 % and 98 %.
+    Measured with the shipped CNN on 1,000 files of each kind (python -m benchmarks.image_files;
+    README, "Predict digits in image files"): MNIST digits scanned at 14-24 px 94.7 % read right
+    with even strokes alone, 96.2 % both ways; at 16 px 92.4 % and 95.3 %; photos of one pen
+    digit 84.7 % whole, 99.1 % now; photos of MNIST digits 90.6 % and 97.0 %.
 
     `path` may also be a binary file object (an upload); `name` is what messages call it.
     Raises ImageFileError when the file cannot be read and EmptyImageError when it holds no ink.

@@ -13,10 +13,10 @@ whatever its size. `even_strokes` redraws the ink with that stroke width before 
 size and mode, and returns a float64 vector of 784 values in [0, 1] (row-major 28x28).
 It raises EmptyImageError when there is no digit: no ink, or just a dot.
 
-A scan or photo was written with a real pen, whose strokes are what MNIST's were: evening
-them loses what a small, thick scan still shows (a loop filled in at the threshold). So an
-image file is read both ways (`prepare_views`: strokes evened, and MNIST's own preparation),
-and the network's shares of the two are averaged (digits.recognise.read_file).
+A scan was written with a real pen, whose strokes are what MNIST's were: evening them loses
+what a small, thick scan still shows (a loop filled in at the threshold). So a scanned digit's
+file is read both ways (`prepare_views`: strokes evened, and MNIST's own preparation), and the
+network's shares of the two are averaged (digits.recognise.read_file).
 """
 import numpy as np
 from PIL import Image
