@@ -20,8 +20,8 @@ import io
 import numpy as np
 from PIL import Image, ImageFilter
 
-from benchmarks.pen_drawings import load_pen_digits, mnist_dir, scanned_file
-from digits import nets, recognise
+from benchmarks.pen_drawings import add_reading_options, load_pen_digits, mnist_dir, reading_network, scanned_file
+from digits import recognise
 from digits.data import mnist
 from digits.errors import EmptyImageError
 from digits.imaging import image_files, paper, prepare
@@ -65,13 +65,11 @@ def ways(data, network):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--weights-dir", metavar="DIR", help="the network (default: the best pretrained one)")
     parser.add_argument("--count", type=int, default=1000, help="files of each kind (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", metavar="FOLDER", help="MNIST (default $MNIST_DIR or ../shared/mnist)")
-    parser.add_argument("--pen-digits", metavar="FILE")
+    add_reading_options(parser)
     args = parser.parse_args(argv)
-    network = nets.load_network(args.weights_dir) if args.weights_dir else nets.load_pretrained()
+    network = reading_network(args.weights_dir)
     X, y = mnist.load_mnist(mnist_dir(args.data))
     pen = load_pen_digits(args.pen_digits)
     rng = np.random.default_rng(args.seed)

@@ -15,8 +15,7 @@ import argparse
 
 import numpy as np
 
-from benchmarks.pen_drawings import app_inputs, load_pen_digits, mnist_dir, scanned_like
-from digits import nets
+from benchmarks.pen_drawings import add_reading_options, app_inputs, load_pen_digits, mnist_dir, reading_network, scanned_like
 from digits.data import mnist, non_digits
 from digits.imaging.distort import drawn_inputs
 from digits.recognise import FILE_NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_ABOVE, views_answer
@@ -24,13 +23,11 @@ from digits.recognise import FILE_NOT_A_DIGIT_ABOVE, NOT_A_DIGIT_ABOVE, views_an
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--weights-dir", metavar="DIR", help="the network (default: the best pretrained one)")
     parser.add_argument("--drawings", type=int, default=300, help="drawings of each family (default 300)")
     parser.add_argument("--seed", type=int, default=12)
-    parser.add_argument("--data", metavar="FOLDER", help="MNIST (default $MNIST_DIR or ../shared/mnist)")
-    parser.add_argument("--pen-digits", metavar="FILE")
+    add_reading_options(parser)
     args = parser.parse_args(argv)
-    net = nets.load_network(args.weights_dir) if args.weights_dir else nets.load_pretrained()
+    net = reading_network(args.weights_dir)
     pen = load_pen_digits(args.pen_digits)
     X, y = mnist.load_mnist(mnist_dir(args.data))
     rng = np.random.default_rng(args.seed)

@@ -48,6 +48,19 @@ def mnist_dir(path=None):
     return folder
 
 
+def add_reading_options(parser):
+    """The options of a benchmark that reads with a network: --weights-dir, --data, --pen-digits."""
+    parser.add_argument("--weights-dir", metavar="DIR", help="the network (default: the best pretrained one)")
+    parser.add_argument("--data", metavar="FOLDER", help="MNIST (default $MNIST_DIR or ../shared/mnist)")
+    parser.add_argument("--pen-digits", metavar="FILE", help="pendigits-orig.tra or its folder (default ../shared/pendigits)")
+
+
+def reading_network(weights_dir=None):
+    """The network saved in `weights_dir`, or the best pretrained one."""
+    from digits import nets
+    return nets.load_network(weights_dir) if weights_dir else nets.load_pretrained()
+
+
 def canvas_strokes(digits, rng, width=CANVAS_WIDTH, height=CANVAS_HEIGHT, size_range=(0.45, 0.8)):
     """Each digit's strokes placed on the canvas as the replay benchmark places them: random
     place, height a random share `size_range` of the canvas."""
