@@ -123,7 +123,8 @@ def run_kfold(args, X_train, y_train):
     pen = extra_drawings(args)  # the same for every fold: drawn once
     for k, (fit_idx, val_idx) in enumerate(folds, 1):
         print(f"Fold {k} of {args.kfold}: training on {fit_idx.size} images, validating on {val_idx.size}", flush=True)
-        X_fit, y_fit = training_set.training_images(X_train[fit_idx], y_train[fit_idx], args.seed, args.augment, pen)
+        X_fit, y_fit = training_set.training_images(X_train[fit_idx], y_train[fit_idx], args.seed, args.augment, pen,
+                                                    args.scans)
         net, result = train(args, X_fit, y_fit, report=lambda line: print("  " + line, flush=True))
         if result.stopped_early:
             print(f"{stop_word(result)}: cross-validation abandoned.", file=sys.stderr)
@@ -203,7 +204,8 @@ def run(args):
     X_train, y_train, X_test, y_test = mnist.train_test_split(X, y, n_train)
     if args.kfold:
         return run_kfold(args, X_train, y_train)
-    X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, extra_drawings(args))
+    X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, extra_drawings(args),
+                                                args.scans)
     print(f"Training on {X_fit.shape[0]} images, testing on {X_test.shape[0]}: "
           f"{args.kind.describe_training(args.options, args.lamb)}, seed {args.seed}"
           + (f", going on from the network in {args.fine_tune}" if args.fine_tune else ""), flush=True)

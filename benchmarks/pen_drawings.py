@@ -18,6 +18,7 @@ import numpy as np
 from digits.constants import PIXELS, REPO
 from digits.data import pendigits
 from digits.errors import EmptyImageError, UserInputError
+from digits.imaging import scans
 from digits.imaging.prepare import prepare_image
 from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas, render
 
@@ -115,23 +116,8 @@ def scanned_like(images, rng, sides=(14, 23)):
 
 
 def scanned_file(pixels, rng, sides=(14, 23)):
-    """JPEG bytes of MNIST digit `pixels` (uint8 784) as a scanned digit: thicker (dilated),
-    size-normalised so its longer side is `sides` (low, high) px, blurred, on grey paper with
-    noise (a blank image stays a blank page)."""
-    from PIL import Image, ImageFilter
-    from scipy import ndimage
-    ink = ndimage.grey_dilation(np.asarray(pixels).reshape(28, 28), size=(int(rng.integers(1, 4)),) * 2)
-    ys, xs = np.nonzero(ink > 40)
-    if ys.size == 0:
-        ys, xs = np.array([0, 27]), np.array([0, 27])
-    box = Image.fromarray(ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.uint8))
-    side = int(rng.integers(sides[0], sides[1] + 1))
-    box = box.resize((max(4, int(side * box.width / max(box.size))), max(4, int(side * box.height / max(box.size)))),
-                     Image.BILINEAR).filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.9)))
-    paper = rng.uniform(170, 240)
-    page = np.full((box.height + 2, box.width + 2), paper)
-    page[1:-1, 1:-1] -= np.asarray(box, dtype=np.float64) / 255 * rng.uniform(0.6, 0.9) * paper
-    page += rng.normal(0, 6, page.shape)
-    out = io.BytesIO()
-    Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)).save(out, format="JPEG", quality=int(rng.integers(40, 90)))
-    return out.getvalue()
+    """JPEG bytes of MNIST digit `pixels` (uint8 784) as a scanned digit (digits.imaging.scans:
+    thicker, size-normalised so its longer side is `sides` (low, high) px, blurred, on grey paper
+    with noise; a blank image stays a blank page)."""
+    page = scans.scanned_page(pixels, rng, {**scans.SCAN, "side": sides})
+    return scans.jpeg_bytes(page, rng.integers(40, 90))

@@ -92,7 +92,7 @@ def main_(argv=None):
         if non_digit_sets[number - 1] is not None:
             others.append(non_digit_sets[number - 1])
         X_pen, y_pen = np.concatenate([x for x, _ in others]), np.concatenate([y for _, y in others])
-        X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, (X_pen, y_pen))
+        X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, (X_pen, y_pen), args.scans)
         net, result = args.kind.train(X_fit, y_fit, lamb=args.lamb, seed=args.seed, report=None, **args.options)
         if result.stopped_early:
             print(f"group {number}: training stopped ({result.why})", file=sys.stderr)

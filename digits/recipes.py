@@ -22,6 +22,10 @@ DATA_OPTIONS = (
     ("--augment", whole_number(0), 0, "N",
      "add N distorted copies of every training image (rotated, slanted, stretched, thicker or thinner "
      "strokes: how drawings differ from MNIST); default 0"),
+    ("--scans", whole_number(0), 0, "N",
+     "add N of the training images made to look scanned (thick, size-normalised into 13-26 px, blurred, "
+     "on grey paper, as digits scanned from envelopes and forms are), prepared as an image file is read; "
+     "default 0"),
     ("--pen-digits", None, None, "FILE",
      "also train on real pen-written digits (UCI pendigits-orig.tra), each drawn the way the drawing app "
      "draws strokes"),

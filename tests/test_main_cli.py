@@ -205,6 +205,17 @@ def test_augment_multiplies_the_training_images(repo_root, tmp_path):
     assert "Report:" not in result.stdout
 
 
+def test_scans_join_the_training_images(repo_root, tmp_path):
+    X, y = synthetic_digits(240, 11)
+    data = write_idx(tmp_path / "data", X[:200], y[:200], X[200:], y[200:])
+    result = run_main(repo_root, "--data", str(data), "--test-fraction", "1/6", "--augment", "1", "--scans", "30",
+                      "--hidden", "6", "--maxiter", "3", "--no-report", "--weights-dir", str(tmp_path / "w"))
+    assert result.returncode == 0, result.stderr
+    n_scans = int(result.stdout.split("Scans: ")[1].split()[0])
+    assert 25 <= n_scans <= 30                  # a scan whose ink is lost is left out
+    assert f"Training on {400 + n_scans} images" in result.stdout
+
+
 def test_pen_digits_join_the_training_images(repo_root, tmp_path, pendigits_file):
     X, y = synthetic_digits(240, 10)
     data = write_idx(tmp_path / "data", X[:200], y[:200], X[200:], y[200:])

@@ -2,7 +2,7 @@
 drawings of real pen-written digits, as the training options ask.
 
     extra = extra_drawings(seed=0, pen_digits="../shared/pendigits", pen_writers=15, pen_copies=8, non_digits=0)
-    X_fit, y_fit = training_images(X_train, y_train, seed=0, augment=1, pen=extra)
+    X_fit, y_fit = training_images(X_train, y_train, seed=0, augment=1, pen=extra, scans=20000)
 
 Everything is uint8 pixels 0..255, (m, 784), labels (m,). `say(line)` hears what was made
 and how long it took. Used by main.py and by the benchmarks that train (one recipe, one place).
@@ -55,13 +55,29 @@ def with_copies(X_train, y_train, copies, seed, say=print):
     return X_fit, y_fit
 
 
-def training_images(X_train, y_train, seed, augment=0, pen=None, say=print):
-    """The training images, with `augment` distorted copies of each, then `pen` (images, labels)
-    (from `extra_drawings`, made once when several trainings share it) if given."""
+def training_images(X_train, y_train, seed, augment=0, pen=None, scans=0, say=print):
+    """The training images, with `augment` distorted copies of each, then `scans` scanned-looking
+    copies of some of them (`scanned_copies`), then `pen` (images, labels) (from `extra_drawings`,
+    made once when several trainings share it) if given."""
     X_fit, y_fit = with_copies(X_train, y_train, augment, seed, say)
+    parts = [(X_fit, y_fit)]
+    if scans:
+        parts.append(scanned_copies(X_train, y_train, scans, seed, say))
     if pen is not None:
-        X_fit, y_fit = np.concatenate([X_fit, pen[0]]), np.concatenate([y_fit, pen[1]])
-    return X_fit, y_fit
+        parts.append(pen)
+    if len(parts) == 1:
+        return X_fit, y_fit
+    return np.concatenate([X for X, _ in parts]), np.concatenate([y for _, y in parts])
+
+
+def scanned_copies(X_train, y_train, count, seed, say=print):
+    """`count` of the images, chosen at random, made to look scanned (thick, small, blurred, on grey
+    paper) and prepared as a small image file is read (digits.imaging.scans)."""
+    from digits.imaging.scans import scan_training_images
+    start = time.perf_counter()
+    X, y = scan_training_images(X_train, y_train, count, np.random.default_rng([seed, 6]))
+    say(f"Scans: {X.shape[0]} scanned-looking copies of training images in {time.perf_counter() - start:.0f} s")
+    return X, y
 
 
 def non_digit_drawings(count, seed, pen_digits=None, say=print):
