@@ -34,8 +34,9 @@ TRAINING_SCAN = {"dilate": (1, 3), "side": (13, 26), "blur": (0.2, 1.0), "paper"
 def scanned_page(pixels, rng, scan=SCAN):
     """An MNIST digit (uint8 784) scanned: thicker, size-normalised so that its longer side is
     scan["side"] px, blurred, darker than grey paper with noise, a one-pixel margin of paper
-    around it: uint8 (h, w), dark ink on light paper (a blank image is a blank 28 px page)."""
-    ink = ndimage.grey_dilation(np.asarray(pixels).reshape(SIDE, SIDE), size=(int(rng.integers(scan["dilate"][0], scan["dilate"][1] + 1)),) * 2)
+    around it: uint8 (h, w), dark ink on light paper (a blank image gives a blank page)."""
+    dilation = int(rng.integers(scan["dilate"][0], scan["dilate"][1] + 1))
+    ink = ndimage.grey_dilation(np.asarray(pixels).reshape(SIDE, SIDE), size=(dilation, dilation))
     ys, xs = np.nonzero(ink > 40)
     if ys.size == 0:
         ys, xs = np.array([0, SIDE - 1]), np.array([0, SIDE - 1])
