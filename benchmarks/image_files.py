@@ -5,6 +5,8 @@
 Files of one digit, as people have them:
 * scans of MNIST test digits (`pen_drawings.scanned_like`: thickened, size-normalised into a
   small box, blurred, grey paper, JPEG), at 14-24 px and at 16 px (as envelopes were scanned);
+* MNIST test digits as the envelopes' digits were kept (`boxed_file`): filling a 16x16 box,
+  touching its edges, sharp, PNG (made by other code than the training's scans);
 * phone photos (digits.imaging.paper: uneven light, paper and ink colours, noise, JPEG) of pen
   digits written with a thin pen, and of MNIST test digits (strokes as thick as MNIST's).
 Each is read four ways: the whole picture with its strokes evened (as every file was read
@@ -52,6 +54,22 @@ def scan_files(images, rng, sides):
     return [scanned_file(pixels, rng, sides) for pixels in images]
 
 
+def boxed_file(pixels, side=16):
+    """PNG bytes of an MNIST digit (uint8 784) as the envelopes' digits were kept: its ink box
+    size-normalised to fill a `side` x `side` box (aspect kept, touching the box's edges), dark
+    on white, no blur, no noise."""
+    a = np.asarray(pixels, dtype=np.uint8).reshape(28, 28)
+    ys, xs = np.nonzero(a > 30)
+    box = Image.fromarray(a[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+    scale = side / max(box.size)
+    w, h = max(1, round(box.width * scale)), max(1, round(box.height * scale))
+    page = Image.new("L", (side, side), 0)
+    page.paste(box.resize((w, h), Image.BILINEAR), ((side - w) // 2, (side - h) // 2))
+    out = io.BytesIO()
+    Image.fromarray(255 - np.asarray(page)).save(out, "PNG")
+    return out.getvalue()
+
+
 def ways(data, network):
     """{way: Reading} of one file's bytes."""
     picture = image_files.light_on_dark(image_files.read_grey(io.BytesIO(data)))
@@ -82,6 +100,7 @@ def main(argv=None):
             [paper.photograph(fit_to_canvas(d.strokes, 350, 290, rng, size_range=(0.45, 0.8)), 350, 290, rng,
                               size=(800, 600)) for d in pens], np.array([d.label for d in pens])),
         "photos of MNIST digits": ([photographed_mnist(X[i], rng) for i in chosen], y[chosen]),
+        "scans filling a 16x16 box (sharp, PNG)": ([boxed_file(X[i]) for i in chosen], y[chosen]),
     }
     print(f"{network.describe()}; {args.count} files of each kind, seed {args.seed}; "
           "each cell: right % / read surely but wrong % / not sure % (of all the files)")
