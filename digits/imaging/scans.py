@@ -73,9 +73,10 @@ def scan_training_images(images, labels, count, rng, scan=TRAINING_SCAN):
             grey = read_grey(io.BytesIO(jpeg_bytes(page, rng.integers(40, 95))), "scan")
         else:
             grey = Image.fromarray(page)
+        as_they_are = rng.random() < 0.5
         try:
-            x = prepare_array(to_array(light_on_dark(grey)), stroke=None) if rng.random() < 0.5 \
-                else prepare_array(to_array(light_on_dark(grey)))
+            a = to_array(light_on_dark(grey))
+            x = prepare_array(a, stroke=None) if as_they_are else prepare_array(a)
         except EmptyImageError:
             continue
         out.append(np.round(x * 255).astype(np.uint8))
