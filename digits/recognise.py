@@ -131,8 +131,9 @@ def network_answer(X, network):
     X (m, 784). Raises WeightsError when it answers with NaN or infinity (weights so large that
     its sums overflow): such an answer is never shown or sent."""
     with np.errstate(all="ignore"):     # overflow is checked for below, not printed
-        probabilities = np.asarray(network.predict_proba(X), dtype=np.float64)
-        none = np.asarray(network.not_a_digit(X), dtype=np.float64).reshape(len(probabilities))
+        probabilities, none = network.probabilities_and_none(X)     # one forward pass, not two
+        probabilities = np.asarray(probabilities, dtype=np.float64)
+        none = np.asarray(none, dtype=np.float64).reshape(len(probabilities))
     if not (np.all(np.isfinite(probabilities)) and np.all(np.isfinite(none))):
         raise WeightsError(f"the network {network.describe()} gave no answer for this picture (not a number): "
                            "its weights are damaged; read with another network, or restore or retrain this one")

@@ -35,6 +35,34 @@ def test_shares_are_the_members_mean_at_any_temperature():
     np.testing.assert_allclose(committee.not_a_digit(X), np.mean([n.not_a_digit(X) for n in nets], axis=0))
 
 
+@pytest.mark.parametrize("outputs", [10, 11])
+@pytest.mark.parametrize("temperature", [None, 1.7])
+def test_one_pass_gives_what_the_two_calls_give(outputs, temperature):
+    """probabilities_and_none (one forward pass of each member, what every reading asks for) is
+    predict_proba and not_a_digit, for a committee and for each member alone."""
+    nets = members(3, outputs)
+    X = inputs(12, 2)
+    for net in nets + [Committee(nets)]:
+        net.temperature = temperature
+        probabilities, none = net.probabilities_and_none(X)
+        np.testing.assert_allclose(probabilities, net.predict_proba(X), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(none, net.not_a_digit(X), rtol=0, atol=1e-15)
+        assert probabilities.shape == (12, 10) and none.shape == (12,)
+        assert (np.ptp(none) > 0) == (outputs == 11)     # a real eleventh output, or none at all
+
+
+def test_a_reading_runs_each_member_once(monkeypatch):
+    """A drawing read by a committee of three costs three forward passes, not six."""
+    nets = members(3)
+    calls = []
+    for net in nets:
+        forward = net.all_scores
+        monkeypatch.setattr(net, "all_scores", lambda X, forward=forward: calls.append(len(X)) or forward(X))
+    from digits import recognise
+    reading = recognise.recognise(inputs(1, 3)[0], Committee(nets))
+    assert len(calls) == 3 and reading.probabilities.shape == (10,)
+
+
 def test_a_committee_of_one_reads_as_its_member():
     net = members(1)[0]
     X = inputs(20, 1)

@@ -163,6 +163,9 @@ class SevensAreNoDigits:
     def not_a_digit(self, X):
         return np.where(self.network.predict_proba(X).argmax(axis=1) == 7, 0.99, 0.0)
 
+    def probabilities_and_none(self, X):      # what the readers ask for: the shares and the not_a_digit above
+        return self.network.predict_proba(X), self.not_a_digit(X)
+
 
 def test_a_piece_the_network_calls_not_a_digit_is_left_out(network):
     fake = SevensAreNoDigits(network)

@@ -25,6 +25,7 @@ and what the contract gives every kind (each may write a faster or better one):
     net.first_layer()           (what, (n, h, w) pictures) of its first layer's weights, or None
     net.features(X)             (m, k) what the output layer reads
     net.not_a_digit(X)          (m,) the probability that an input is none of the digits (0 if it never learnt)
+    net.probabilities_and_none(X)  (predict_proba(X), not_a_digit(X)): what a reading needs, in one pass
     Kind.describe_training(options, lamb)    the recipe in a line, for the run's log
 
 X is always (m, 784) floats, pixels scaled to [0, 1] (row-major 28x28, light ink on dark);
@@ -105,6 +106,11 @@ class Network:
         """(m,) the probability that each input is none of the ten digits (a letter, a symbol,
         a scribble): 0 for a kind that never learnt the difference."""
         return np.zeros(check_inputs(X).shape[0])
+
+    def probabilities_and_none(self, X):
+        """(predict_proba(X), not_a_digit(X)), what every reading needs. Here the two calls; a
+        kind whose one forward pass gives both (the CNN's eleven outputs) computes them once."""
+        return self.predict_proba(X), self.not_a_digit(X)
 
     def features(self, X):
         """(m, 784) inputs -> (m, k): what the output layer reads (the last hidden layer's

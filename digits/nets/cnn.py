@@ -95,6 +95,25 @@ def _check_architecture(convs, hidden, kernel):
     return convs, hidden, kernel
 
 
+def _digit_shares(z, temperature=None):
+    """All the scores z (m, outputs) float64 -> the digits' shares (m, 10): the softmax of the ten
+    digits' scores divided by `temperature`, as Network.predict_proba computes it."""
+    z = z[:, :NUM_LABELS] / (temperature or 1.0)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _none_share(z):
+    """All the scores z (m, outputs) float64 -> (m,) the eleventh output's share of the softmax
+    over all of them; zeros with ten outputs."""
+    if z.shape[1] == NUM_LABELS:
+        return np.zeros(z.shape[0])
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e[:, NOT_A_DIGIT] / e.sum(axis=1)
+
+
 class CNN(Network):
     """`CNN(params, convs, hidden, kernel)` or `CNN.random(rng, convs, hidden, kernel)`."""
 
@@ -182,10 +201,12 @@ class CNN(Network):
         """(m,): the eleventh output's share of the softmax over all eleven (0 without one)."""
         if self.outputs == NUM_LABELS:
             return super().not_a_digit(X)
+        return _none_share(np.asarray(self.all_scores(X), dtype=np.float64))
+
+    def probabilities_and_none(self, X):
+        """(predict_proba(X), not_a_digit(X)) from one forward pass (the two calls would run it twice)."""
         z = np.asarray(self.all_scores(X), dtype=np.float64)
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e[:, NOT_A_DIGIT] / e.sum(axis=1)
+        return _digit_shares(z, self.temperature), _none_share(z)
 
     def features(self, X):
         """(m, 784) -> (m, last hidden width): the activations the output layer reads."""

@@ -8,6 +8,7 @@ a split vote. For members i = 1..k, each a `digits.nets.cnn.CNN` with scores z_i
     predict_proba(X) = mean_i softmax(z_i / T)       T: the committee's calibration (1 if none)
     scores(X)        = log mean_i softmax(z_i)       (so softmax(scores) = predict_proba at T = 1)
     not_a_digit(X)   = mean_i not_a_digit_i(X)       the members' eleventh outputs, averaged
+    probabilities_and_none(X): both, from one forward pass of each member
 
 Training trains each member on its own with the CNN's recipe, member i from seed (seed, i):
 the committee's cost is the sum of its members' costs, and its gradient theirs side by side
@@ -28,7 +29,7 @@ from digits.constants import NUM_LABELS
 from digits.errors import WeightsError
 from digits.nets import npz_files
 from digits.nets.base import Network, check_inputs
-from digits.nets.cnn import ARCHITECTURE, CNN, architecture_shapes
+from digits.nets.cnn import ARCHITECTURE, CNN, _digit_shares, _none_share, architecture_shapes
 from digits.nets.training import Option, TrainingResult
 
 MAX_MEMBERS = 9
@@ -124,6 +125,16 @@ class Committee(Network):
 
     def not_a_digit(self, X):
         return np.mean([m.not_a_digit(X) for m in self.members], axis=0)
+
+    def probabilities_and_none(self, X):
+        """(predict_proba(X), not_a_digit(X)) with one forward pass per member, not two."""
+        X = check_inputs(X)
+        shares, none = np.zeros((X.shape[0], NUM_LABELS)), np.zeros(X.shape[0])
+        for m in self.members:
+            z = np.asarray(m.all_scores(X), dtype=np.float64)
+            shares += _digit_shares(z, self.temperature)     # the committee's temperature, as predict_proba
+            none += _none_share(z)
+        return shares / len(self.members), none / len(self.members)
 
     def features(self, X):
         return np.concatenate([m.features(X) for m in self.members], axis=1)
