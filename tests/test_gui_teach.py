@@ -175,7 +175,8 @@ def test_the_chooser_says_the_architecture_in_a_tooltip(root):
 
 def test_a_drawing_read_as_not_a_digit_can_be_corrected(teaching_app, tmp_path, monkeypatch):
     app = teaching_app
-    monkeypatch.setattr(app.network, "not_a_digit", lambda x: np.full(len(x), 0.9))    # "none of 0-9"
+    read = app.network.probabilities_and_none      # what a reading asks for: the shares, and "none of 0-9"
+    monkeypatch.setattr(app.network, "probabilities_and_none", lambda x: (read(x)[0], np.full(len(x), 0.9)))
     replay(app, drawn_seven())
     assert app.reading.digit is None and shown(app)[1].startswith("Not a digit")
     assert [str(b.cget("state")) for b in app.teach_buttons] == ["normal"] * 10

@@ -208,7 +208,7 @@ def test_weights_that_overflow_in_the_sums_are_refused_at_load(tmp_path):
 
 def test_a_network_that_answers_nan_is_never_shown(monkeypatch):
     network = nets.load_pretrained()
-    monkeypatch.setattr(network, "predict_proba", lambda X: np.full((len(X), 10), np.nan))
+    monkeypatch.setattr(network, "probabilities_and_none", lambda X: (np.full((len(X), 10), np.nan), np.zeros(len(X))))
     with pytest.raises(WeightsError, match="damaged"):
         recognise.read_drawing(render([polyline(SEVEN, 100, 40, 200)]), network)
 
@@ -244,7 +244,7 @@ def test_the_api_never_sends_nan(monkeypatch):
     app = create_app()
     app.logger.disabled = True
     network = next(iter(app.extensions["digits.networks"].loaded.values()))[1]
-    monkeypatch.setattr(network, "predict_proba", lambda X: np.full((len(X), 10), np.nan))
+    monkeypatch.setattr(network, "probabilities_and_none", lambda X: (np.full((len(X), 10), np.nan), np.zeros(len(X))))
     body = {"strokes": [[[100, 40], [250, 40], [150, 250]]], "width": 350, "height": 290}
     response = app.test_client().post("/api/predict", json=body)
     assert response.status_code == 500 and "NaN" not in response.get_data(as_text=True)
@@ -353,7 +353,7 @@ def test_gui_shows_no_nan_from_a_network_whose_sums_overflow(display, monkeypatc
     root = tk.Tk()
     try:
         app = gui.DigitApp(root)
-        monkeypatch.setattr(app.network, "predict_proba", lambda X: np.full((len(X), 10), np.nan))
+        monkeypatch.setattr(app.network, "probabilities_and_none", lambda X: (np.full((len(X), 10), np.nan), np.zeros(len(X))))
         replay(app, [polyline(SEVEN, 100, 40, 200)])
         assert app.predict() == (None, None)
         assert app.message.cget("text").startswith("Cannot recognise digits: ") and "nan%" not in app.message.cget("text")

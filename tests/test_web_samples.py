@@ -114,7 +114,8 @@ def test_web_py_refuses_a_damaged_samples_file_in_one_line(tmp_path):
 
 def test_a_drawing_read_as_not_a_digit_can_be_corrected(client, store, networks, monkeypatch):
     network = networks.loaded[networks.default][1]
-    monkeypatch.setattr(network, "not_a_digit", lambda x: np.full(len(x), 0.9))    # "none of 0-9"
+    read = network.probabilities_and_none          # what a reading asks for: the shares, and "none of 0-9"
+    monkeypatch.setattr(network, "probabilities_and_none", lambda x: (read(x)[0], np.full(len(x), 0.9)))
     reading = client.post("/api/predict", json=sample_body(None)).get_json()
     assert reading["digit"] is None and reading["image"] is not None
     said = client.post("/api/samples", json=sample_body(7)).get_json()
