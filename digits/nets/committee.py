@@ -106,14 +106,7 @@ class Committee(Network):
 
     def _shares(self, X, temperature=1.0):
         """mean_i softmax(z_i / temperature): (m, 10) float64."""
-        X = check_inputs(X)
-        total = np.zeros((X.shape[0], NUM_LABELS))
-        for m in self.members:
-            z = np.asarray(m.scores(X), dtype=np.float64) / temperature
-            z -= z.max(axis=1, keepdims=True)
-            e = np.exp(z)
-            total += e / e.sum(axis=1, keepdims=True)
-        return total / len(self.members)
+        return self.probabilities_and_none(X, temperature)[0]
 
     def scores(self, X):
         """(m, 784) -> (m, 10): the log of the members' mean shares."""
@@ -126,13 +119,14 @@ class Committee(Network):
     def not_a_digit(self, X):
         return np.mean([m.not_a_digit(X) for m in self.members], axis=0)
 
-    def probabilities_and_none(self, X):
-        """(predict_proba(X), not_a_digit(X)) with one forward pass per member, not two."""
+    def probabilities_and_none(self, X, temperature=None):
+        """(predict_proba(X), not_a_digit(X)) with one forward pass per member, not two; the
+        shares at `temperature` (default: the committee's calibration)."""
         X = check_inputs(X)
         shares, none = np.zeros((X.shape[0], NUM_LABELS)), np.zeros(X.shape[0])
         for m in self.members:
             z = np.asarray(m.all_scores(X), dtype=np.float64)
-            shares += _digit_shares(z, self.temperature)     # the committee's temperature, as predict_proba
+            shares += _digit_shares(z, temperature or self.temperature)
             none += _none_share(z)
         return shares / len(self.members), none / len(self.members)
 
