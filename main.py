@@ -110,7 +110,8 @@ def extra_drawings(args):
     """The pen digits (--pen-digits), drawings that are not digits (--non-digits) and the user's
     own samples (--samples), or None."""
     return training_set.extra_drawings(args.seed, args.pen_digits, args.pen_writers, args.pen_copies,
-                                       args.non_digits, args.samples, args.samples_copies, say=print)
+                                       args.non_digits, args.samples, args.samples_copies, say=print,
+                                       pen_elastic=args.pen_elastic)
 
 
 def run_kfold(args, X_train, y_train):

@@ -72,7 +72,7 @@ def main_(argv=None):
     # the drawings of all the other groups.
     start = time.perf_counter()
     drawn = [pen_training_images([d for d in digits if d.writer in group], args.pen_copies,
-                                 np.random.default_rng([args.seed, 3, number]))
+                                 np.random.default_rng([args.seed, 3, number]), elastic=args.pen_elastic)
              for number, group in enumerate(writer_groups(own.groups, max(d.writer for d in digits)), 1)]
     # --non-digits: drawings that are none of the digits, their overlaid digits by the other writers
     non_digit_sets = [training_set.non_digit_drawings(args.non_digits, args.seed,

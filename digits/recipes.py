@@ -17,6 +17,19 @@ from digits.cli import whole_number
 from digits.nets import KINDS
 
 
+def non_negative_float(text):
+    """An argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}") from None
+    if not np.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+MAX_PEN_ELASTIC = 0.2    # --pen-elastic: more than a fifth of the digit's size turns a 9 into a 3
+
 # What is added to the training images, and from where: (flag, type, default, metavar, help).
 DATA_OPTIONS = (
     ("--augment", whole_number(0), 0, "N",
@@ -34,6 +47,10 @@ DATA_OPTIONS = (
     ("--pen-copies", whole_number(1), 8, "K",
      "with --pen-digits: K drawings of each pen digit, at random places, sizes, slants and brush widths "
      "(default 8)"),
+    ("--pen-elastic", non_negative_float, 0.0, "A",
+     "with --pen-digits: also bend each drawing by a smooth random field of about A x the digit's size "
+     "(an elastic distortion of the pen strokes: loops open or close, tails lengthen, strokes meet "
+     "elsewhere), such as 0.05; default 0, none"),
     ("--fine-tune", None, None, "DIR",
      "go on training the network saved in DIR (of the --model kind) instead of starting from random "
      "weights: with --samples, a few epochs make it yours"),
@@ -48,17 +65,6 @@ DATA_OPTIONS = (
      "other, dashes), so that the network can say 'not a digit' (kinds that can learn it: "
      + ", ".join(k for k, cls in KINDS.items() if cls.LEARNS_NOT_A_DIGIT) + "); default 0"),
 )
-
-
-def non_negative_float(text):
-    """An argparse type: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}") from None
-    if not np.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
 
 
 def fraction(text):
@@ -125,6 +131,11 @@ def parse_recipe(parser, argv, known_only=False):
     if args.non_digits and not args.kind.LEARNS_NOT_A_DIGIT:
         parser.error(f"--non-digits: --model {args.model} cannot learn 'not a digit'; choose "
                      + " or ".join(f"--model {k}" for k, cls in KINDS.items() if cls.LEARNS_NOT_A_DIGIT))
+    if args.pen_elastic and not args.pen_digits:
+        parser.error("--pen-elastic bends the pen digits' strokes: give --pen-digits FILE too")
+    if args.pen_elastic > MAX_PEN_ELASTIC:
+        parser.error(f"--pen-elastic {args.pen_elastic:g} would bend digits out of shape: use at most "
+                     f"{MAX_PEN_ELASTIC:g} (0.05 is a good start)")
     if args.lamb is None:
         args.lamb = args.kind.LAMBDA
     return args

@@ -74,3 +74,57 @@ def test_a_blank_image_is_kept_as_it_is():
 def test_bad_arguments_are_refused(images, labels, copies):
     with pytest.raises(ValueError):
         augment(images, labels, copies, np.random.default_rng(0))
+
+
+# --- pen strokes: the elastic bend (digits.imaging.distort.elastic_strokes) -------------------
+
+from digits.data.pendigits import PenDigit  # noqa: E402
+from digits.imaging.distort import elastic_strokes, pen_training_images  # noqa: E402
+
+
+def four_strokes():
+    """A 4 in tablet coordinates (y up), two strokes of many points, about 300 units high."""
+    t = np.linspace(0, 1, 60)[:, None]
+    down_and_across = np.vstack([(200, 400) + t * (-150, -200), (50, 200) + t * (250, 0)])
+    stem = (220, 420) + t * (0, -400)
+    return [down_and_across, stem]
+
+
+def test_elastic_keeps_strokes_and_points_and_is_reproducible():
+    strokes = four_strokes()
+    a = elastic_strokes(strokes, np.random.default_rng(5), 0.05)
+    b = elastic_strokes(strokes, np.random.default_rng(5), 0.05)
+    c = elastic_strokes(strokes, np.random.default_rng(6), 0.05)
+    assert [s.shape for s in a] == [s.shape for s in strokes]
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not all(np.allclose(x, y) for x, y in zip(a, c))
+    assert all(np.array_equal(s, f) for s, f in zip(strokes, four_strokes()))   # the input is not changed
+
+
+def test_elastic_bend_is_smooth_and_of_the_size_asked_for():
+    """Neighbouring pen points move alike (a bend, not noise), by about `amount` x the digit's size."""
+    strokes = four_strokes()
+    size = 420.0
+    moves, steps = [], []
+    for seed in range(200):
+        bent = elastic_strokes(strokes, np.random.default_rng(seed), 0.05)
+        d = bent[1] - strokes[1]                 # the stem: its own shift plus the field
+        moves.append(np.std(d - d.mean(axis=0), axis=0).mean())
+        steps.append(np.abs(np.diff(d, axis=0)).max())
+    # consecutive points (7 units apart on a 420-unit digit) move almost alike ...
+    assert np.median(steps) < 0.01 * size
+    # ... while the stem as a whole bends by a few per cent of the digit's size
+    assert 0.005 * size < np.median(moves) < 0.05 * size
+    none = elastic_strokes(strokes, np.random.default_rng(0), 0.0)
+    assert all(np.allclose(x, y) for x, y in zip(none, strokes))
+
+
+def test_pen_training_images_without_elastic_are_as_before_and_with_it_differ():
+    digits = [PenDigit(4, 1, four_strokes()), PenDigit(4, 2, [s * 0.8 for s in four_strokes()])]
+    plain, labels = pen_training_images(digits, 2, np.random.default_rng(3))
+    again, _ = pen_training_images(digits, 2, np.random.default_rng(3), elastic=0.0)
+    bent, bent_labels = pen_training_images(digits, 2, np.random.default_rng(3), elastic=0.05)
+    assert plain.shape == bent.shape == (4, 784) and plain.dtype == np.uint8
+    assert np.array_equal(labels, [4, 4, 4, 4]) and np.array_equal(bent_labels, labels)
+    assert np.array_equal(plain, again)          # no elastic draws no extra random numbers
+    assert not np.array_equal(plain, bent)

@@ -228,6 +228,18 @@ def test_pen_digits_join_the_training_images(repo_root, tmp_path, pendigits_file
     assert f"Training on {200 + n_pen} images" in result.stdout
 
 
+def test_pen_digits_bent_by_pen_elastic_join_the_training_images(repo_root, tmp_path, pendigits_file):
+    X, y = synthetic_digits(240, 10)
+    data = write_idx(tmp_path / "data", X[:200], y[:200], X[200:], y[200:])
+    result = run_main(repo_root, "--data", str(data), "--test-fraction", "1/6", "--pen-digits", str(pendigits_file),
+                      "--pen-writers", "1", "--pen-copies", "1", "--pen-elastic", "0.05", "--hidden", "6",
+                      "--maxiter", "3", "--no-report", "--weights-dir", str(tmp_path / "w"))
+    assert result.returncode == 0, result.stderr
+    assert "bent by 0.05" in result.stdout
+    n_pen = int(result.stdout.split("Pen digits: ")[1].split()[0])
+    assert f"Training on {200 + n_pen} images" in result.stdout
+
+
 def test_missing_pen_digits_file_is_one_line(repo_root, tmp_path):
     assert "--pen-digits" in one_line_error(run_main(repo_root, "--pen-digits", str(tmp_path / "nope.tra")))
 
@@ -431,3 +443,15 @@ def test_fine_tuning_goes_on_from_a_saved_network_of_the_kind(repo_root, tmp_pat
     assert load_network(tmp_path / "b").hidden == (12,)
     wrong = run_main(repo_root, "--model", "cnn", "--fine-tune", str(tmp_path / "a"), "--data", str(data))
     assert wrong.returncode == 1 and wrong.stderr.startswith(f"error: no cnn.npz in {tmp_path / 'a'}")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--pen-elastic", "0.05"], "give --pen-digits"),
+    (["--pen-elastic", "0.5", "--pen-digits", "x.tra"], "at most 0.2"),
+    (["--pen-elastic", "-1", "--pen-digits", "x.tra"], "must be a number >= 0"),
+])
+def test_pen_elastic_is_checked_before_any_work(repo_root, args, words):
+    result = run_main(repo_root, *args)
+    assert result.returncode == 2
+    assert words in result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr

@@ -13,16 +13,17 @@ import numpy as np
 
 
 def extra_drawings(seed, pen_digits=None, pen_writers=15, pen_copies=8, non_digits=0, samples=None,
-                   samples_copies=50, say=print):
+                   samples_copies=50, say=print, pen_elastic=0.0):
     """The drawings added to the training images, or None: `pen_copies` drawings of each pen digit
-    of writers 1..`pen_writers` in the pendigits file or folder `pen_digits` (if given),
+    of writers 1..`pen_writers` in the pendigits file or folder `pen_digits` (if given; bent by
+    `pen_elastic`, see digits.imaging.distort.elastic_strokes),
     `non_digits` drawings that are none of the digits (their overlaid digits from those writers),
     and the user's own samples (the samples file `samples`, each `samples_copies` times)."""
     from digits.data import pendigits
     writers = [d for d in pendigits.load(pen_digits) if d.writer <= pen_writers] if pen_digits else None
     parts = []
     if writers:
-        parts.append(pen_drawings(writers, pen_writers, pen_copies, seed, say))
+        parts.append(pen_drawings(writers, pen_writers, pen_copies, seed, say, pen_elastic))
     if non_digits:
         parts.append(non_digit_drawings(non_digits, seed, writers, say))
     if samples:
@@ -32,14 +33,14 @@ def extra_drawings(seed, pen_digits=None, pen_writers=15, pen_copies=8, non_digi
     return np.concatenate([X for X, _ in parts]), np.concatenate([y for _, y in parts])
 
 
-def pen_drawings(digits, writers, copies, seed, say=print):
+def pen_drawings(digits, writers, copies, seed, say=print, elastic=0.0):
     """`copies` drawings of each of the pen digits `digits` (of writers 1..`writers`), drawn as the
-    app draws strokes (digits.imaging.distort.pen_training_images)."""
+    app draws strokes (digits.imaging.distort.pen_training_images), bent by `elastic` if > 0."""
     from digits.imaging.distort import pen_training_images
     start = time.perf_counter()
-    X_pen, y_pen = pen_training_images(digits, copies, np.random.default_rng([seed, 3]))
-    say(f"Pen digits: {X_pen.shape[0]} drawings of {len(digits)} digits by writers 1-{writers} "
-        f"in {time.perf_counter() - start:.0f} s")
+    X_pen, y_pen = pen_training_images(digits, copies, np.random.default_rng([seed, 3]), elastic=elastic)
+    say(f"Pen digits: {X_pen.shape[0]} drawings of {len(digits)} digits by writers 1-{writers}"
+        + (f", bent by {elastic:g}" if elastic else "") + f" in {time.perf_counter() - start:.0f} s")
     return X_pen, y_pen
 
 
