@@ -1,0 +1,81 @@
+"""Join saved CNNs and committees into one committee.
+
+    python -m digits.join_committee OUT IN [IN ...]
+
+Each IN is a folder holding a CNN (`cnn.npz`) or a committee (`committee.npz`); every network
+in them becomes a member of one committee, written to OUT/committee.npz (all or nothing). This
+is how Ciresan, Meier and Schmidhuber built theirs: members trained on differently prepared
+data (there, differently normalised digits; here, for example, one `main.py --model committee`
+run with `--pen-elastic` and one without) disagree more than members trained alike, and a
+committee gains from their disagreement. The members must share one architecture.
+
+The joined committee reads with its members' shares averaged and has no calibration of its
+own: OUT must not already hold a network or a calibration (nothing is overwritten). Fit one
+from readings of writers the members never saw (benchmarks.pen_writer_groups --readings FILE
+--calibrate OUT).
+"""
+import argparse
+import os
+import sys
+
+from digits.cli import run_reporting_errors
+from digits.errors import OutputError, WeightsError
+from digits.nets import load_network
+from digits.nets.calibration import FILE as CALIBRATION_FILE
+from digits.nets.cnn import CNN
+from digits.nets.committee import MAX_MEMBERS, Committee
+
+
+def members_of(folder):
+    """The CNNs saved in `folder`: [the CNN], or a committee's members. WeightsError otherwise."""
+    net = load_network(folder)
+    if isinstance(net, Committee):
+        return list(net.members)
+    if isinstance(net, CNN):
+        return [net]
+    raise WeightsError(f"{folder} holds a {net.kind} network; only CNNs and committees of CNNs can join a committee")
+
+
+def join(folders):
+    """One committee of every CNN in `folders` (in order), uncalibrated."""
+    found = [members_of(folder) for folder in folders]
+    members = [m for nets in found for m in nets]
+    if len(members) > MAX_MEMBERS:
+        raise WeightsError(f"{', '.join(folders)} hold {len(members)} networks; a committee has at most {MAX_MEMBERS}")
+    if len({repr(m.architecture()) for m in members}) != 1:
+        shapes = "; ".join(f"{folder}: {nets[0].describe()}" for folder, nets in zip(folders, found))
+        raise WeightsError(f"the networks differ in architecture ({shapes}); a committee's members share one")
+    for m in members:            # a member's own calibration does not carry over to the committee
+        m.temperature, m.sure_above = None, 0.0
+    return Committee(members)
+
+
+def check_out(out, folders):
+    """OUT must not hold a network or calibration already (nor be one of the inputs)."""
+    if any(os.path.abspath(out) == os.path.abspath(f) for f in folders):
+        raise OutputError(f"{out} is one of the folders to join; write the committee into a new folder")
+    taken = [name for name in Committee.FILES + ("cnn.npz", CALIBRATION_FILE) if os.path.exists(os.path.join(out, name))]
+    if taken:
+        raise OutputError(f"{out} already holds {', '.join(taken)}; write the committee into a new folder "
+                          "(nothing is overwritten)")
+
+
+def run(args):
+    check_out(args.out, args.folders)
+    committee = join(args.folders)
+    path = committee.save(args.out)
+    print(f"{committee.describe()} written to {path}; not calibrated: fit its calibration with "
+          f"python -m benchmarks.pen_writer_groups --readings FILE --calibrate {args.out}")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m digits.join_committee",
+                                     description=__doc__.strip().split("\n")[0])
+    parser.add_argument("out", metavar="OUT", help="the new committee's folder (created if needed)")
+    parser.add_argument("folders", metavar="IN", nargs="+", help="folders holding a CNN or a committee")
+    return run_reporting_errors(run, parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
