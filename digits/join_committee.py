@@ -1,9 +1,10 @@
 """Join saved CNNs and committees into one committee.
 
-    python -m digits.join_committee OUT IN [IN ...]
+    python -m digits.join_committee OUT IN [IN ...]          # IN: FOLDER, or FOLDER:1,2,3 (those members)
 
-Each IN is a folder holding a CNN (`cnn.npz`) or a committee (`committee.npz`); every network
-in them becomes a member of one committee, written to OUT/committee.npz (all or nothing). This
+Each IN is a folder holding a CNN (`cnn.npz`) or a committee (`committee.npz`), optionally
+followed by `:` and the members to take from it (counted from 1); every network taken becomes a
+member of one committee, written to OUT/committee.npz (all or nothing). This
 is how Ciresan, Meier and Schmidhuber built theirs: members trained on differently prepared
 data (there, differently normalised digits; here, for example, one `main.py --model committee`
 run with `--pen-elastic` and one without) disagree more than members trained alike, and a
@@ -26,14 +27,37 @@ from digits.nets.cnn import CNN
 from digits.nets.committee import MAX_MEMBERS, Committee
 
 
-def members_of(folder):
-    """The CNNs saved in `folder`: [the CNN], or a committee's members. WeightsError otherwise."""
+def split_pick(source):
+    """'FOLDER' -> (FOLDER, None); 'FOLDER:1,3' -> (FOLDER, [1, 3]) unless FOLDER:1,3 is itself a folder."""
+    folder, colon, picked = source.rpartition(":")
+    if not colon or os.path.isdir(source):
+        return source, None
+    try:
+        numbers = [int(n) for n in picked.split(",")]
+    except ValueError:
+        raise WeightsError(f"{source}: after the folder, ':' takes the members to keep, such as {folder}:1,2,3") from None
+    if any(n < 1 for n in numbers) or len(set(numbers)) != len(numbers):
+        raise WeightsError(f"{source}: members are counted from 1, each named once, such as {folder}:1,2,3")
+    return folder, numbers
+
+
+def members_of(source):
+    """The CNNs saved in `source` (FOLDER or FOLDER:members): [the CNN], or a committee's members
+    (those picked). WeightsError otherwise."""
+    folder, picked = split_pick(source)
     net = load_network(folder)
     if isinstance(net, Committee):
-        return list(net.members)
-    if isinstance(net, CNN):
-        return [net]
-    raise WeightsError(f"{folder} holds a {net.kind} network; only CNNs and committees of CNNs can join a committee")
+        members = list(net.members)
+    elif isinstance(net, CNN):
+        members = [net]
+    else:
+        raise WeightsError(f"{folder} holds a {net.kind} network; only CNNs and committees of CNNs can join a committee")
+    if picked is None:
+        return members
+    if max(picked) > len(members):
+        raise WeightsError(f"{source}: {folder} holds {len(members)} network{'s' if len(members) > 1 else ''}, "
+                           f"no member {max(picked)}")
+    return [members[n - 1] for n in picked]
 
 
 def join(folders):
@@ -52,7 +76,7 @@ def join(folders):
 
 def check_out(out, folders):
     """OUT must not hold a network or calibration already (nor be one of the inputs)."""
-    if any(os.path.abspath(out) == os.path.abspath(f) for f in folders):
+    if any(os.path.abspath(out) == os.path.abspath(split_pick(f)[0]) for f in folders):
         raise OutputError(f"{out} is one of the folders to join; write the committee into a new folder")
     taken = [name for name in Committee.FILES + ("cnn.npz", CALIBRATION_FILE) if os.path.exists(os.path.join(out, name))]
     if taken:
@@ -73,7 +97,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m digits.join_committee",
                                      description=__doc__.strip().split("\n")[0])
     parser.add_argument("out", metavar="OUT", help="the new committee's folder (created if needed)")
-    parser.add_argument("folders", metavar="IN", nargs="+", help="folders holding a CNN or a committee")
+    parser.add_argument("folders", metavar="IN", nargs="+",
+                        help="a folder holding a CNN or a committee, or FOLDER:1,2,3 for some of its members")
     return run_reporting_errors(run, parser.parse_args(argv))
 
 

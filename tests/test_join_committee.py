@@ -48,7 +48,23 @@ def test_a_cnn_and_a_committee_become_one_committee_that_averages_them_all(tmp_p
                                np.mean([n.not_a_digit(X) for n in [one] + pair.members], axis=0), atol=1e-12)
 
 
+def test_some_members_of_a_committee_can_be_picked(tmp_path):
+    five, three = Committee([cnn(i) for i in range(5)]), Committee([cnn(10 + i) for i in range(3)])
+    a, b = saved(five, tmp_path / "a"), saved(three, tmp_path / "b")
+    result = run(tmp_path / "out", f"{a}:1,2,3", f"{b}:3,1")
+    assert result.returncode == 0, result.stderr
+    joined = load_network(tmp_path / "out")
+    expected = five.members[:3] + [three.members[2], three.members[0]]
+    assert len(joined.members) == 5
+    for got, want in zip(joined.members, expected):
+        assert all(np.array_equal(got.params[k], want.params[k]) for k in want.params)
+
+
 @pytest.mark.parametrize("make, words", [
+    (lambda tmp: [saved(Committee([cnn(1), cnn(2)]), tmp / "a") + ":3"], "holds 2 networks, no member 3"),
+    (lambda tmp: [saved(Committee([cnn(1), cnn(2)]), tmp / "a") + ":0"], "counted from 1"),
+    (lambda tmp: [saved(Committee([cnn(1), cnn(2)]), tmp / "a") + ":1,1"], "each named once"),
+    (lambda tmp: [saved(Committee([cnn(1), cnn(2)]), tmp / "a") + ":one"], "':' takes the members to keep"),
     (lambda tmp: [str(tmp / "nowhere")], "no network in"),
     (lambda tmp: [saved(cnn(1), tmp / "a"), saved(MLP.random(5, np.random.default_rng(0)), tmp / "m")],
      "holds a mlp network; only CNNs and committees of CNNs"),
@@ -79,6 +95,7 @@ def test_out_cannot_be_one_of_the_inputs(tmp_path):
     a, b = saved(cnn(1), tmp_path / "a"), saved(cnn(2), tmp_path / "b")
     before = open(os.path.join(a, "cnn.npz"), "rb").read()
     assert "one of the folders to join" in join_committee_error(a, a, b)
+    assert "one of the folders to join" in join_committee_error(a, f"{a}:1", b)
     assert open(os.path.join(a, "cnn.npz"), "rb").read() == before
 
 
