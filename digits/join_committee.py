@@ -21,7 +21,7 @@ import sys
 
 from digits.cli import run_reporting_errors
 from digits.errors import OutputError, WeightsError
-from digits.nets import load_network
+from digits.nets import KINDS, kinds_in, load_network
 from digits.nets.calibration import FILE as CALIBRATION_FILE
 from digits.nets.cnn import CNN
 from digits.nets.committee import MAX_MEMBERS, Committee
@@ -78,7 +78,8 @@ def check_out(out, folders):
     """OUT must not hold a network or calibration already (nor be one of the inputs)."""
     if any(os.path.abspath(out) == os.path.abspath(split_pick(f)[0]) for f in folders):
         raise OutputError(f"{out} is one of the folders to join; write the committee into a new folder")
-    taken = [name for name in Committee.FILES + ("cnn.npz", CALIBRATION_FILE) if os.path.exists(os.path.join(out, name))]
+    taken = [" and ".join(KINDS[kind].FILES) for kind in kinds_in(out)]       # any kind: two networks in one folder
+    taken += [CALIBRATION_FILE] if os.path.exists(os.path.join(out, CALIBRATION_FILE)) else []
     if taken:
         raise OutputError(f"{out} already holds {', '.join(taken)}; write the committee into a new folder "
                           "(nothing is overwritten)")

@@ -80,15 +80,16 @@ def test_what_cannot_join_is_one_line_and_writes_nothing(tmp_path, make, words):
     assert not os.path.exists(tmp_path / "out" / "committee.npz")
 
 
-@pytest.mark.parametrize("taken", ["committee.npz", "calibration.json", "cnn.npz"])
+@pytest.mark.parametrize("taken", ["committee.npz", "calibration.json", "cnn.npz", "deep.npz", "Theta1.txt+Theta2.txt"])
 def test_nothing_is_overwritten(tmp_path, taken):
     a, b = saved(cnn(1), tmp_path / "a"), saved(cnn(2), tmp_path / "b")
     out = tmp_path / "out"
     out.mkdir()
-    (out / taken).write_bytes(b"the user's")
+    for name in taken.split("+"):
+        (out / name).write_bytes(b"the user's")
     result = run(out, a, b)
     assert result.returncode == 1 and "already holds" in result.stderr and "nothing is overwritten" in result.stderr
-    assert (out / taken).read_bytes() == b"the user's"
+    assert all((out / name).read_bytes() == b"the user's" for name in taken.split("+"))
 
 
 def test_out_cannot_be_one_of_the_inputs(tmp_path):
