@@ -12,6 +12,7 @@ calibration is fitted on (temperature scaling and the "not sure" threshold, see
 digits.nets.calibration): the expected calibration error is reported before and after,
 cross-validated (each group scored with the temperature fitted on the other groups), and
 `--calibrate DIR` writes the calibration fitted on all groups beside the network in DIR.
+`--save-readings FILE` keeps every group's readings, `--save-networks DIR` each group's network.
 
     python -m benchmarks.pen_writer_groups [--groups 3] [--calibrate DIR] [recipe options, as main.py's]
 
@@ -48,6 +49,9 @@ def main_(argv=None):
     parser.add_argument("--limit-groups", type=int, default=None, help="run only the first N groups (quick look)")
     parser.add_argument("--save-readings", metavar="FILE",
                         help="also save every group's readings (scores, shares as shown, labels) into FILE (.npz)")
+    parser.add_argument("--save-networks", metavar="DIR",
+                        help="also save each group's network into DIR/group<N> (to read the groups again later "
+                             "without training, for example another way of reading)")
     parser.add_argument("--readings", metavar="FILE",
                         help="calibrate from readings saved by --save-readings, without training again")
     recipes.add_recipe_arguments(parser)
@@ -98,6 +102,8 @@ def main_(argv=None):
             print(f"group {number}: training stopped ({result.why})", file=sys.stderr)
             return 130 if result.interruption is not None else 1
         seconds = time.perf_counter() - start
+        if own.save_networks:
+            net.save(os.path.join(own.save_networks, f"group{number}"))
         X_unseen = app_inputs(unseen, np.random.default_rng(100 + number))
         labels = np.array([d.label for d in unseen])
         scores, before = net.scores(X_unseen), net.predict_proba(X_unseen)
