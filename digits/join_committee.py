@@ -1,6 +1,7 @@
 """Join saved CNNs and committees into one committee.
 
     python -m digits.join_committee OUT IN [IN ...]          # IN: FOLDER, or FOLDER:1,2,3 (those members)
+    python -m digits.join_committee --rotations 0,10,-10 OUT IN ...   # each picture also read turned +-10 degrees
 
 Each IN is a folder holding a CNN (`cnn.npz`) or a committee (`committee.npz`), optionally
 followed by `:` and the members to take from it (counted from 1); every network taken becomes a
@@ -11,7 +12,8 @@ run with `--pen-elastic` and one without) disagree more than members trained ali
 committee gains from their disagreement. The members must share one architecture.
 
 The joined committee reads with its members' shares averaged and has no calibration of its
-own: OUT must not already hold a network or a calibration (nothing is overwritten). Fit one
+own (`--rotations`: averaged over each picture turned by those angles as well, see
+digits.nets.committee): OUT must not already hold a network or a calibration (nothing is overwritten). Fit one
 from readings of writers the members never saw (benchmarks.pen_writer_groups --readings FILE
 --calibrate OUT).
 """
@@ -24,7 +26,20 @@ from digits.errors import OutputError, WeightsError
 from digits.nets import KINDS, kinds_in, load_network
 from digits.nets.calibration import FILE as CALIBRATION_FILE
 from digits.nets.cnn import CNN
-from digits.nets.committee import MAX_MEMBERS, Committee
+from digits.nets.committee import MAX_MEMBERS, MAX_TURN, Committee, check_rotations
+
+
+def rotations(text):
+    """'0,10,-10' -> (0, 10, -10), for argparse (its error: one line naming the rule)."""
+    try:
+        angles = [int(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"rotations are whole degrees separated by commas, such as 0,10,-10, "
+                                         f"not {text!r}") from None
+    try:
+        return check_rotations(angles)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{e}; for example 0,10,-10") from None
 
 
 def split_pick(source):
@@ -60,8 +75,9 @@ def members_of(source):
     return [members[n - 1] for n in picked]
 
 
-def join(folders):
-    """One committee of every CNN in `folders` (in order), uncalibrated."""
+def join(folders, rotations=(0,)):
+    """One committee of every CNN in `folders` (in order), uncalibrated, reading each picture
+    turned by each of `rotations` (degrees)."""
     found = [members_of(folder) for folder in folders]
     members = [m for nets in found for m in nets]
     if len(members) > MAX_MEMBERS:
@@ -71,7 +87,7 @@ def join(folders):
         raise WeightsError(f"the networks differ in architecture ({shapes}); a committee's members share one")
     for m in members:            # a member's own calibration does not carry over to the committee
         m.temperature, m.sure_above = None, 0.0
-    return Committee(members)
+    return Committee(members, rotations)
 
 
 def check_out(out, folders):
@@ -87,7 +103,7 @@ def check_out(out, folders):
 
 def run(args):
     check_out(args.out, args.folders)
-    committee = join(args.folders)
+    committee = join(args.folders, args.rotations)
     path = committee.save(args.out)
     print(f"{committee.describe()} written to {path}; not calibrated: fit its calibration with "
           f"python -m benchmarks.pen_writer_groups --readings FILE --calibrate {args.out}")
@@ -100,6 +116,9 @@ def main(argv=None):
     parser.add_argument("out", metavar="OUT", help="the new committee's folder (created if needed)")
     parser.add_argument("folders", metavar="IN", nargs="+",
                         help="a folder holding a CNN or a committee, or FOLDER:1,2,3 for some of its members")
+    parser.add_argument("--rotations", metavar="DEGREES", type=rotations, default=(0,),
+                        help="read each picture turned by each of these angles too, averaged: whole degrees "
+                             f"within +-{MAX_TURN}, such as 0,10,-10 (default 0: as given)")
     return run_reporting_errors(run, parser.parse_args(argv))
 
 

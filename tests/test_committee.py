@@ -106,3 +106,87 @@ def test_a_file_missing_a_member_is_refused_in_one_line(tmp_path):
     with pytest.raises(WeightsError, match="lacks the array m1") as e:
         load_network(tmp_path)
     assert "\n" not in str(e.value)
+
+
+# Reading each picture turned as well (test-time augmentation) -----------------------------------
+
+def test_turned_readings_are_the_mean_over_members_and_turns():
+    """The fast path (one forward pass of each member over every turned copy) against the slow
+    reference: each member reading each turned copy alone, the shares averaged."""
+    from digits.imaging.distort import warp
+    nets = members(3)
+    committee = Committee(nets, rotations=(0, 10, -10))
+    X = inputs(6, 4)
+    shares, none = [], []
+    for net in nets:
+        for degrees in (0, 10, -10):
+            turned = warp(X, np.tile([np.radians(degrees), 1.0, 1.0, 0.0, 0.0], (len(X), 1)))
+            shares.append(net.predict_proba(turned))
+            none.append(net.not_a_digit(turned))
+    np.testing.assert_allclose(committee.predict_proba(X), np.mean(shares, axis=0), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(committee.not_a_digit(X), np.mean(none, axis=0), rtol=0, atol=1e-6)
+    assert not np.allclose(committee.predict_proba(X), Committee(nets).predict_proba(X), atol=1e-4)
+
+
+def test_a_turn_of_zero_is_the_picture_as_given():
+    nets = members(2)
+    X = inputs(5, 5)
+    np.testing.assert_array_equal(Committee(nets, rotations=(0,)).predict_proba(X), Committee(nets).predict_proba(X))
+    from digits.nets.committee import turned_copies
+    copies = turned_copies(X, (5, 0, -5))
+    assert copies.shape == (15, 784)
+    np.testing.assert_array_equal(copies[5:10], X.astype(np.float32))
+    assert not np.allclose(copies[:5], copies[10:])          # +5 and -5 are different pictures
+
+
+def test_a_turned_reading_runs_each_member_once(monkeypatch):
+    """Three members reading three turns: three forward passes of three rows each, not nine."""
+    nets = members(3)
+    calls = []
+    for net in nets:
+        forward = net.all_scores
+        monkeypatch.setattr(net, "all_scores", lambda X, forward=forward: calls.append(len(X)) or forward(X))
+    from digits import recognise
+    reading = recognise.recognise(inputs(1, 3)[0], Committee(nets, rotations=(0, 10, -10)))
+    assert calls == [3, 3, 3] and reading.probabilities.shape == (10,)
+    assert "turned +10°, -10°" in reading.network
+
+
+@pytest.mark.parametrize("rotations, words", [((0, 0), "distinct"), ((0, 45), r"within \+-30"), ((), "1 to 9"),
+                                              ((0.5,), "whole degrees"), (tuple(range(10)), "1 to 9")])
+def test_impossible_turns_are_refused(rotations, words):
+    with pytest.raises(ValueError, match=words):
+        Committee(members(1), rotations=rotations)
+
+
+def test_turns_are_saved_and_read_back(tmp_path):
+    nets = members(2)
+    Committee(nets, rotations=(0, 10, -10)).save(tmp_path / "turned")
+    back = load_network(tmp_path / "turned")
+    assert back.rotations == (0, 10, -10)
+    X = inputs(4, 6)
+    np.testing.assert_allclose(back.predict_proba(X), Committee(nets, (0, 10, -10)).predict_proba(X), atol=1e-6)
+    Committee(nets).save(tmp_path / "plain")                 # no turns: the file is as before, no 'rotations'
+    with np.load(tmp_path / "plain" / "committee.npz") as f:
+        assert "rotations" not in f.files
+    assert load_network(tmp_path / "plain").rotations == (0,)
+
+
+def test_a_file_with_impossible_turns_is_refused_in_one_line(tmp_path):
+    Committee(members(2), rotations=(0, 10)).save(tmp_path)
+    path = tmp_path / "committee.npz"
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["rotations"] = np.array([0, 90])
+    np.savez(path, **arrays)
+    with pytest.raises(WeightsError, match="within") as e:
+        load_network(tmp_path)
+    assert "\n" not in str(e.value)
+
+
+def test_training_on_keeps_the_turns():
+    nets = members(2)
+    X, y = (inputs(8, 7) * 255).astype(np.uint8), np.arange(8) % 10
+    trained, _ = Committee.train(X, y, lamb=0.0, seed=0, report=None, start=Committee(nets, rotations=(0, 8, -8)),
+                                 epochs=1, batch_size=4)
+    assert trained.rotations == (0, 8, -8)

@@ -108,3 +108,24 @@ def join_committee_error(*args):
     with contextlib.redirect_stderr(err):
         assert join_committee.main([str(a) for a in args]) == 1
     return err.getvalue()
+
+
+def test_the_joined_committee_can_read_each_picture_turned(tmp_path):
+    a, b = saved(cnn(1), tmp_path / "a"), saved(cnn(2), tmp_path / "b")
+    result = run("--rotations", "0,10,-10", tmp_path / "out", a, b)
+    assert result.returncode == 0, result.stderr
+    assert "turned +10°, -10°" in result.stdout
+    joined = load_network(tmp_path / "out")
+    assert joined.rotations == (0, 10, -10)
+    X = np.random.default_rng(1).random((3, 784))
+    np.testing.assert_allclose(joined.predict_proba(X),
+                               Committee([cnn(1), cnn(2)], (0, 10, -10)).predict_proba(X), atol=1e-6)
+
+
+@pytest.mark.parametrize("value, words", [("0,x", "whole degrees separated by commas"), ("0,40", "within +-30"),
+                                          ("5,5", "distinct")])
+def test_impossible_turns_are_one_line_and_write_nothing(tmp_path, value, words):
+    a = saved(cnn(1), tmp_path / "a")
+    result = run("--rotations", value, tmp_path / "out", a)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and words in result.stderr, result.stderr
+    assert not os.path.exists(tmp_path / "out")

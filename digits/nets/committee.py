@@ -10,6 +10,11 @@ a split vote. For members i = 1..k, each a `digits.nets.cnn.CNN` with scores z_i
     not_a_digit(X)   = mean_i not_a_digit_i(X)       the members' eleventh outputs, averaged
     probabilities_and_none(X): both, from one forward pass of each member
 
+Optionally (`rotations`, whole degrees, saved with it) each member also reads every picture
+turned by a few small angles, and the means run over members and turns alike (test-time
+augmentation, as Ciresan et al. read their digits at several sizes): one forward pass of each
+member over all the turned copies. rotations = (0,), the default, reads the pictures as given.
+
 Training trains each member on its own with the CNN's recipe, member i from seed (seed, i):
 the committee's cost is the sum of its members' costs, and its gradient theirs side by side
 (parameters named "m<i>.<name>"). The file is one `committee.npz` (digits.nets.npz_files: all
@@ -29,11 +34,44 @@ from digits.constants import NUM_LABELS
 from digits.errors import WeightsError
 from digits.nets import npz_files
 from digits.nets.base import Network, check_inputs
+from digits.imaging.distort import warp
 from digits.nets.cnn import ARCHITECTURE, CNN, _digit_shares, _none_share, architecture_shapes
 from digits.nets.training import Option, TrainingResult
 
 MAX_MEMBERS = 9
 MEMBER = re.compile(r"m([0-9])\.(.+)")
+MAX_TURN = 30           # degrees: a reading's turned copies stay within +-30 (a 7 turned 90 is no 7)
+MAX_TURNS = 9
+
+
+def check_rotations(rotations):
+    """`rotations` as a tuple of whole degrees, each within +-MAX_TURN, distinct, 1 to MAX_TURNS of
+    them; ValueError saying which rule it breaks."""
+    values = np.asarray(rotations).reshape(-1)
+    if values.dtype.kind not in "iu" and not (values.dtype.kind == "f" and np.all(values == np.round(values))):
+        raise ValueError(f"rotations are whole degrees, not {rotations!r}")
+    turns = tuple(int(v) for v in values)
+    if not 1 <= len(turns) <= MAX_TURNS or len(set(turns)) != len(turns):
+        raise ValueError(f"rotations are 1 to {MAX_TURNS} distinct angles, not {list(turns)}")
+    if any(abs(t) > MAX_TURN for t in turns):
+        raise ValueError(f"rotations are within +-{MAX_TURN} degrees, not {list(turns)}")
+    return turns
+
+
+def turned_copies(X, rotations):
+    """X (m, 784) -> (k*m, 784), k = len(rotations): the pictures turned by each angle in degrees
+    (bilinear, about the picture's centre, zeros outside), all of the first angle, then the second...
+    An angle of 0 is the picture as given, exactly."""
+    m = X.shape[0]
+    copies = []
+    for degrees in rotations:
+        if degrees == 0:
+            copies.append(np.asarray(X, dtype=np.float32))
+        else:
+            turn = np.zeros((m, 5))
+            turn[:, 0], turn[:, 1], turn[:, 2] = np.radians(degrees), 1.0, 1.0
+            copies.append(warp(X, turn))
+    return np.concatenate(copies) if len(copies) > 1 else copies[0]
 
 
 class _MembersParams(MutableMapping):
@@ -68,7 +106,8 @@ class _MembersParams(MutableMapping):
 
 
 class Committee(Network):
-    """`Committee(members)`: a list of CNNs of one architecture."""
+    """`Committee(members, rotations=(0,))`: a list of CNNs of one architecture; each reads every
+    picture turned by each of `rotations` (whole degrees)."""
 
     kind = "committee"
     FILES = ("committee.npz",)
@@ -77,8 +116,9 @@ class Committee(Network):
     OPTIONS = CNN.OPTIONS + (Option("members", whole_number(1, MAX_MEMBERS), 3, "networks in the committee, each trained "
                                     "with the CNN's recipe from its own random start", "K"),)
 
-    def __init__(self, members):
+    def __init__(self, members, rotations=(0,)):
         self.members = list(members)
+        self.rotations = check_rotations(rotations)
         if not 1 <= len(self.members) <= MAX_MEMBERS:
             raise ValueError(f"a committee has 1 to {MAX_MEMBERS} members, not {len(self.members)}")
         if any(not isinstance(m, CNN) for m in self.members) or \
@@ -97,7 +137,9 @@ class Committee(Network):
             own[name] = value
 
     def describe(self):
-        return f"committee of {len(self.members)} × {self.members[0].describe()}"
+        turns = "" if self.rotations == (0,) else \
+            f", each picture also read turned {', '.join(f'{t:+d}°' for t in self.rotations if t)}"
+        return f"committee of {len(self.members)} × {self.members[0].describe()}{turns}"
 
     def first_layer(self):
         return self.members[0].first_layer()
@@ -117,20 +159,24 @@ class Committee(Network):
         return self._shares(X, self.temperature or 1.0)
 
     def not_a_digit(self, X):
-        return np.mean([m.not_a_digit(X) for m in self.members], axis=0)
+        return self.probabilities_and_none(X)[1]
 
     def probabilities_and_none(self, X, temperature=None):
         """(predict_proba(X), not_a_digit(X)) with one forward pass per member, not two; the
-        shares at `temperature` (default: the committee's calibration)."""
+        shares at `temperature` (default: the committee's calibration). With rotations, each
+        member reads all the turned copies in that one pass, and the means run over them too."""
         X = check_inputs(X)
-        shares, none = np.zeros((X.shape[0], NUM_LABELS)), np.zeros(X.shape[0])
-        for m in self.members:
-            z = np.asarray(m.all_scores(X), dtype=np.float64)
-            shares += _digit_shares(z, temperature or self.temperature)
-            none += _none_share(z)
-        return shares / len(self.members), none / len(self.members)
+        m, k = X.shape[0], len(self.rotations)
+        copies = turned_copies(X, self.rotations)
+        shares, none = np.zeros((m, NUM_LABELS)), np.zeros(m)
+        for member in self.members:
+            z = np.asarray(member.all_scores(copies), dtype=np.float64)
+            shares += _digit_shares(z, temperature or self.temperature).reshape(k, m, NUM_LABELS).sum(axis=0)
+            none += _none_share(z).reshape(k, m).sum(axis=0)
+        return shares / (len(self.members) * k), none / (len(self.members) * k)
 
     def features(self, X):
+        """The members' features of the pictures as given (not turned), side by side."""
         return np.concatenate([m.features(X) for m in self.members], axis=1)
 
     # Training -----------------------------------------------------------------------------------
@@ -160,6 +206,7 @@ class Committee(Network):
         each of its members trained on). Stops after the member a Ctrl-C or divergence stopped:
         the committee then holds the members trained so far (at least the one stopped)."""
         starts = start.members if start is not None else [None] * members
+        rotations = start.rotations if start is not None else (0,)     # training a committee on keeps its way of reading
         trained, history, seconds = [], {"loss": []}, 0.0
         for i, member_start in enumerate(starts):
             if report:
@@ -172,8 +219,9 @@ class Committee(Network):
                 history.setdefault(key, []).extend(values)
             seconds += result.seconds
             if result.stopped_early:
-                return cls(trained), TrainingResult(result.unit, history, seconds, result.interruption, result.diverged)
-        return cls(trained), TrainingResult(result.unit, history, seconds)
+                return cls(trained, rotations), TrainingResult(result.unit, history, seconds, result.interruption,
+                                                               result.diverged)
+        return cls(trained, rotations), TrainingResult(result.unit, history, seconds)
 
     @classmethod
     def describe_training(cls, options, lamb):
@@ -188,7 +236,8 @@ class Committee(Network):
 
     def save(self, folder):
         """Write `folder/committee.npz`, all members or none; returns its path."""
-        return npz_files.save(self, folder, {"members": len(self.members), **self.members[0].architecture()})
+        turns = {} if self.rotations == (0,) else {"rotations": self.rotations}      # absent: read as given
+        return npz_files.save(self, folder, {"members": len(self.members), **self.members[0].architecture(), **turns})
 
     @classmethod
     def load(cls, folder, advice="train one with: python main.py --model committee"):
@@ -197,13 +246,15 @@ class Committee(Network):
             if not 1 <= k <= MAX_MEMBERS:
                 raise ValueError(f"{k} members")
             one = architecture_shapes(meta["convs"], meta["hidden"], meta["kernel"], int(meta.get("outputs", NUM_LABELS)))
+            check_rotations(meta.get("rotations", (0,)))
             return {f"m{i}.{name}": shape for i in range(k) for name, shape in one.items()}
-        params, meta = npz_files.read(folder, cls, advice, ("members",) + ARCHITECTURE + ("outputs",), shapes_of)
+        params, meta = npz_files.read(folder, cls, advice, ("members",) + ARCHITECTURE + ("outputs", "rotations"),
+                                      shapes_of)
         try:
             members = [CNN({name[len(f"m{i}."):]: p for name, p in params.items() if name.startswith(f"m{i}.")},
                            meta["convs"], meta["hidden"], meta["kernel"], int(meta.get("outputs", NUM_LABELS)))
                        for i in range(int(meta["members"]))]
         except ValueError as e:
             raise WeightsError(f"{os.path.join(folder, cls.FILES[0])}: {e}; {advice}") from None
-        return npz_files.apply_temperature(cls(members), meta)
+        return npz_files.apply_temperature(cls(members, meta.get("rotations", (0,))), meta)
 
