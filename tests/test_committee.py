@@ -135,7 +135,8 @@ def test_a_turn_of_zero_is_the_picture_as_given():
     from digits.nets.committee import turned_copies
     copies = turned_copies(X, (5, 0, -5))
     assert copies.shape == (15, 784)
-    np.testing.assert_array_equal(copies[5:10], X.astype(np.float32))
+    np.testing.assert_array_equal(copies[5:10], X)
+    assert turned_copies(X, (0,)) is X
     assert not np.allclose(copies[:5], copies[10:])          # +5 and -5 are different pictures
 
 

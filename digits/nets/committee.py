@@ -60,13 +60,13 @@ def check_rotations(rotations):
 
 def turned_copies(X, rotations):
     """X (m, 784) -> (k*m, 784), k = len(rotations): the pictures turned by each angle in degrees
-    (bilinear, about the picture's centre, zeros outside), all of the first angle, then the second...
-    An angle of 0 is the picture as given, exactly."""
+    (bilinear, about the picture's centre, zeros outside; float32), all of the first angle, then
+    the second... An angle of 0 is the picture as given, exactly (rotations (0,): X itself)."""
     m = X.shape[0]
     copies = []
     for degrees in rotations:
         if degrees == 0:
-            copies.append(np.asarray(X, dtype=np.float32))
+            copies.append(X)
         else:
             turn = np.zeros((m, 5))
             turn[:, 0], turn[:, 1], turn[:, 2] = np.radians(degrees), 1.0, 1.0
