@@ -32,9 +32,9 @@ import numpy as np
 from digits.cli import whole_number
 from digits.constants import NUM_LABELS
 from digits.errors import WeightsError
+from digits.imaging.distort import warp
 from digits.nets import npz_files
 from digits.nets.base import Network, check_inputs
-from digits.imaging.distort import warp
 from digits.nets.cnn import ARCHITECTURE, CNN, _digit_shares, _none_share, architecture_shapes
 from digits.nets.training import Option, TrainingResult
 
