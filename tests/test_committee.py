@@ -51,15 +51,20 @@ def test_one_pass_gives_what_the_two_calls_give(outputs, temperature):
         assert (np.ptp(none) > 0) == (outputs == 11)     # a real eleventh output, or none at all
 
 
-def test_a_reading_runs_each_member_once(monkeypatch):
-    """A drawing read by a committee of three costs three forward passes, not six."""
+def read_counting_passes(monkeypatch, rotations=(0,)):
+    """(the Reading of one drawing by a committee of three, the rows of each member's forward pass)."""
     nets = members(3)
     calls = []
     for net in nets:
         forward = net.all_scores
         monkeypatch.setattr(net, "all_scores", lambda X, forward=forward: calls.append(len(X)) or forward(X))
     from digits import recognise
-    reading = recognise.recognise(inputs(1, 3)[0], Committee(nets))
+    return recognise.recognise(inputs(1, 3)[0], Committee(nets, rotations)), calls
+
+
+def test_a_reading_runs_each_member_once(monkeypatch):
+    """A drawing read by a committee of three costs three forward passes, not six."""
+    reading, calls = read_counting_passes(monkeypatch)
     assert len(calls) == 3 and reading.probabilities.shape == (10,)
 
 
@@ -142,13 +147,7 @@ def test_a_turn_of_zero_is_the_picture_as_given():
 
 def test_a_turned_reading_runs_each_member_once(monkeypatch):
     """Three members reading three turns: three forward passes of three rows each, not nine."""
-    nets = members(3)
-    calls = []
-    for net in nets:
-        forward = net.all_scores
-        monkeypatch.setattr(net, "all_scores", lambda X, forward=forward: calls.append(len(X)) or forward(X))
-    from digits import recognise
-    reading = recognise.recognise(inputs(1, 3)[0], Committee(nets, rotations=(0, 10, -10)))
+    reading, calls = read_counting_passes(monkeypatch, rotations=(0, 10, -10))
     assert calls == [3, 3, 3] and reading.probabilities.shape == (10,)
     assert "turned +10°, -10°" in reading.network
 
