@@ -5,7 +5,7 @@ import pytest
 from digits.errors import WeightsError
 from digits.nets import load_network
 from digits.nets.cnn import CNN
-from digits.nets.committee import Committee
+from digits.nets.committee import MAX_MEMBERS, Committee
 
 
 def members(k, outputs=11):
@@ -100,6 +100,16 @@ def test_saved_and_read_back_with_every_member(tmp_path):
     assert isinstance(back, Committee) and len(back.members) == 3
     X = inputs()
     np.testing.assert_allclose(back.predict_proba(X), Committee(nets).predict_proba(X), atol=1e-6)
+
+
+def test_the_largest_committee_trained_is_read_back(tmp_path):
+    # --members allows up to MAX_MEMBERS; a committee of 8 once saved a file its own loader refused.
+    nets = members(MAX_MEMBERS)
+    Committee(nets, rotations=(0, 10, -10)).save(tmp_path)
+    back = load_network(tmp_path)
+    assert len(back.members) == MAX_MEMBERS and back.rotations == (0, 10, -10)
+    X = inputs()
+    np.testing.assert_allclose(back.predict_proba(X), Committee(nets, rotations=(0, 10, -10)).predict_proba(X), atol=1e-6)
 
 
 def test_a_file_missing_a_member_is_refused_in_one_line(tmp_path):

@@ -18,7 +18,7 @@ import zlib
 
 import numpy as np
 
-MAX_MEMBERS = 64
+MAX_MEMBERS = 128                   # a committee of 9 CNNs (its most) holds 80 arrays
 MAX_MEMBER_BYTES = 256 << 20        # the shipped CNN's largest array takes 0.8 MB
 MAX_TOTAL_BYTES = 512 << 20
 SUFFIX = ".npy"
