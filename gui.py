@@ -146,6 +146,10 @@ class DigitApp:
 
         self.digit_row = tk.Frame(frame, bg=BG)        # one button per digit of a number
         self.digit_row.grid(row=7, column=0, columnspan=2)
+        # Its room is kept from the start: buttons appearing would otherwise take it from the canvas.
+        probe = tk.Button(self.digit_row, text="0  100%", width=6)
+        frame.rowconfigure(7, minsize=probe.winfo_reqheight())
+        probe.destroy()
         tk.Button(frame, text="Clear", width=12, command=self.clear).grid(row=1, column=0, pady=4)
         tk.Button(frame, text="Prediction", width=12, command=self.predict).grid(row=1, column=1, pady=4)
 

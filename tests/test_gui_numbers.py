@@ -33,6 +33,20 @@ def test_a_number_is_read_after_each_stroke_with_a_box_per_digit(app):
     assert [b.cget("text").split()[0] for b in buttons] == ["1", "7"]
 
 
+def test_reading_a_number_leaves_the_whole_canvas_in_view(app):
+    # The row of digit buttons appearing once took its room from the canvas, cutting off its edges.
+    def seen():
+        app.root.update()
+        holder = app.canvas.master
+        return (app.canvas.winfo_y(), app.canvas.winfo_y() + app.canvas.winfo_height(), holder.winfo_height(),
+                app.root.winfo_height())
+    top, bottom, room, window = seen()
+    assert top >= 0 and bottom <= room
+    replay(app, [ONE, SEVEN])
+    assert len(app.digit_row.winfo_children()) == 2
+    assert seen() == (top, bottom, room, window)
+
+
 def test_clicking_a_digit_shows_its_input_and_shares(app):
     replay(app, [ONE, SEVEN])
     first, second = app.number.digits
