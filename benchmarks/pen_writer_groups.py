@@ -12,7 +12,9 @@ calibration is fitted on (temperature scaling and the "not sure" threshold, see
 digits.nets.calibration): the expected calibration error is reported before and after,
 cross-validated (each group scored with the temperature fitted on the other groups), and
 `--calibrate DIR` writes the calibration fitted on all groups beside the network in DIR.
-`--save-readings FILE` keeps every group's readings, `--save-networks DIR` each group's network.
+`--save-readings FILE` keeps every group's readings, `--save-networks DIR` each group's network;
+`--networks DIR` reads each group with the network in DIR/group<N> instead of training one (for
+example each group's committee joined from two runs' networks by digits.join_committee).
 
     python -m benchmarks.pen_writer_groups [--groups 3] [--calibrate DIR] [recipe options, as main.py's]
 
@@ -32,7 +34,7 @@ from benchmarks.pen_drawings import app_inputs, load_pen_digits, mnist_dir, scan
 from digits import recipes
 from digits.data import mnist, training_set
 from digits.imaging.distort import pen_training_images
-from digits.nets import calibration
+from digits.nets import calibration, load_network
 from digits.recognise import views_answer
 
 
@@ -52,11 +54,19 @@ def main_(argv=None):
     parser.add_argument("--save-networks", metavar="DIR",
                         help="also save each group's network into DIR/group<N> (to read the groups again later "
                              "without training, for example another way of reading)")
+    parser.add_argument("--networks", metavar="DIR",
+                        help="read each group with the network saved in DIR/group<N> (by --save-networks, or "
+                             "joined from them), without training")
     parser.add_argument("--readings", metavar="FILE",
                         help="calibrate from readings saved by --save-readings, without training again")
     recipes.add_recipe_arguments(parser)
     own = recipes.parse_recipe(parser, argv)
     recipe_argv = [a for a in (argv if argv is not None else sys.argv[1:])]
+    if own.networks:                    # each group's network must be there before any work starts
+        for number in range(1, min(own.groups, own.limit_groups or own.groups) + 1):
+            if not os.path.isdir(os.path.join(own.networks, f"group{number}")):
+                parser.error(f"--networks {own.networks}: it has no folder group{number}; save each group's network "
+                             f"there with --save-networks {own.networks}")
     if own.readings:
         with np.load(own.readings) as saved:
             group_of = saved["group"]
@@ -75,14 +85,15 @@ def main_(argv=None):
     # The training drawings of each group's writers, drawn once: a group's network trains on
     # the drawings of all the other groups.
     start = time.perf_counter()
-    drawn = [pen_training_images([d for d in digits if d.writer in group], args.pen_copies,
+    drawn = [] if own.networks else [pen_training_images([d for d in digits if d.writer in group], args.pen_copies,
                                  np.random.default_rng([args.seed, 3, number]), elastic=args.pen_elastic)
              for number, group in enumerate(writer_groups(own.groups, max(d.writer for d in digits)), 1)]
     # --non-digits: drawings that are none of the digits, their overlaid digits by the other writers
     non_digit_sets = [training_set.non_digit_drawings(args.non_digits, args.seed,
                                                       [d for d in digits if d.writer not in group])
-                      if args.non_digits else None for group in groups]
-    print(f"Training drawings: {sum(len(y) for _, y in drawn)} in {time.perf_counter() - start:.0f} s", flush=True)
+                      if args.non_digits and not own.networks else None for group in groups]
+    if drawn:
+        print(f"Training drawings: {sum(len(y) for _, y in drawn)} in {time.perf_counter() - start:.0f} s", flush=True)
 
     # The same for every group: MNIST test digits made to look scanned, and fresh drawings that
     # are not digits (another seed than any training run's).
@@ -92,15 +103,19 @@ def main_(argv=None):
     for number, group in enumerate(groups, 1):
         unseen = [d for d in digits if d.writer in group]
         start = time.perf_counter()
-        others = [drawn[j] for j in range(len(drawn)) if j != number - 1]
-        if non_digit_sets[number - 1] is not None:
-            others.append(non_digit_sets[number - 1])
-        X_pen, y_pen = np.concatenate([x for x, _ in others]), np.concatenate([y for _, y in others])
-        X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, (X_pen, y_pen), args.scans)
-        net, result = args.kind.train(X_fit, y_fit, lamb=args.lamb, seed=args.seed, report=None, **args.options)
-        if result.stopped_early:
-            print(f"group {number}: training stopped ({result.why})", file=sys.stderr)
-            return 130 if result.interruption is not None else 1
+        if own.networks:
+            net = load_network(os.path.join(own.networks, f"group{number}"))
+        else:
+            others = [drawn[j] for j in range(len(drawn)) if j != number - 1]
+            if non_digit_sets[number - 1] is not None:
+                others.append(non_digit_sets[number - 1])
+            X_pen, y_pen = np.concatenate([x for x, _ in others]), np.concatenate([y for _, y in others])
+            X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, (X_pen, y_pen),
+                                                        args.scans)
+            net, result = args.kind.train(X_fit, y_fit, lamb=args.lamb, seed=args.seed, report=None, **args.options)
+            if result.stopped_early:
+                print(f"group {number}: training stopped ({result.why})", file=sys.stderr)
+                return 130 if result.interruption is not None else 1
         seconds = time.perf_counter() - start
         if own.save_networks:
             net.save(os.path.join(own.save_networks, f"group{number}"))
@@ -120,7 +135,7 @@ def main_(argv=None):
               f"pen digits {100 * pen_accuracy:.2f} % (app's pen), {100 * varied:.2f} % (pens 6-30 px, "
               f"30-85 % high); MNIST test {100 * mnist_accuracy:.2f} %, scanned-looking {100 * scan_accuracy:.2f} %; "
               f"digits called 'not a digit' {100 * refused_digits:.2f} %, drawings that are not digits caught "
-              f"{100 * caught:.1f} % ({seconds:.0f} s to train)", flush=True)
+              f"{100 * caught:.1f} % ({seconds:.0f} s to {'load' if own.networks else 'train'})", flush=True)
 
     print()
     for key, what in (("pen", "unseen writers' pen digits, the app's pen"), ("varied", "the same, varied pens and sizes"),

@@ -1,0 +1,35 @@
+"""The writer-group benchmark reading saved networks (`--networks`) instead of training them."""
+import numpy as np
+import pytest
+
+from benchmarks import pen_writer_groups
+from benchmarks.pen_drawings import app_inputs, load_pen_digits
+from digits.nets.cnn import CNN
+
+
+def test_each_group_is_read_by_its_saved_network_without_training(tmp_path, mnist_dir, pendigits_file, monkeypatch):
+    nets = tmp_path / "nets"
+    net = CNN.random(0, convs=(4, 6), hidden=(8,), kernel=3, outputs=11)
+    net.save(nets / "group1")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("--networks must not train")
+    monkeypatch.setattr(CNN, "train", no_training)
+    readings = tmp_path / "readings.npz"
+    code = pen_writer_groups.main_(["--groups", "3", "--limit-groups", "1", "--networks", str(nets), "--data",
+                                    str(mnist_dir), "--pen-digits", str(pendigits_file.parent),
+                                    "--save-readings", str(readings)])
+    assert code == 0
+    unseen = [d for d in load_pen_digits(str(pendigits_file.parent)) if d.writer <= 10]     # group 1: writers 1-10
+    with np.load(readings) as saved:
+        np.testing.assert_array_equal(saved["labels"], [d.label for d in unseen])
+        np.testing.assert_allclose(saved["before"], net.predict_proba(app_inputs(unseen, np.random.default_rng(101))))
+
+
+def test_a_missing_group_network_is_refused_in_one_line_before_any_work(tmp_path, capsys):
+    (tmp_path / "nets" / "group1").mkdir(parents=True)
+    with pytest.raises(SystemExit) as e:
+        pen_writer_groups.main_(["--groups", "3", "--networks", str(tmp_path / "nets")])
+    assert e.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "no folder group2" in error and "--save-networks" in error
