@@ -14,7 +14,8 @@ cross-validated (each group scored with the temperature fitted on the other grou
 `--calibrate DIR` writes the calibration fitted on all groups beside the network in DIR.
 `--save-readings FILE` keeps every group's readings, `--save-networks DIR` each group's network;
 `--networks DIR` reads each group with the network in DIR/group<N> instead of training one (for
-example each group's committee joined from two runs' networks by digits.join_committee).
+example each group's committee joined from two runs' networks by digits.join_committee); with it,
+or with `--readings FILE`, a training option (--pen-copies, --epochs, ...) is refused, not ignored.
 
     python -m benchmarks.pen_writer_groups [--groups 3] [--calibrate DIR] [recipe options, as main.py's]
 
@@ -43,6 +44,21 @@ def writer_groups(k, writers=30):
     return [list(part + 1) for part in np.array_split(np.arange(writers), k)]
 
 
+# What only training uses (flag: its dest): given with --networks or --readings, nothing is trained to use it.
+TRAINING_FLAGS = {"--model": "model", "--lambda": "lamb", "--augment": "augment", "--scans": "scans",
+                  "--pen-writers": "pen_writers", "--pen-copies": "pen_copies", "--pen-elastic": "pen_elastic",
+                  "--fine-tune": "fine_tune", "--samples": "samples", "--samples-copies": "samples_copies",
+                  "--non-digits": "non_digits"}
+
+
+def _training_flags_given(parser, argv):
+    """The training options given in `argv` (a list, already parsed once by `parser`), as flags."""
+    flags = dict(TRAINING_FLAGS, **{owners[0][1].flag: name for name, owners in recipes.kind_options().items()})
+    unset = object()            # argparse leaves an attribute the namespace already has unless it is given
+    given = parser.parse_args(argv, argparse.Namespace(**{dest: unset for dest in flags.values()}))
+    return [flag for flag, dest in flags.items() if getattr(given, dest) is not unset]
+
+
 def main_(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], add_help=True)
     parser.add_argument("--groups", type=int, default=3, help="number of writer groups (default 3: 10 writers each)")
@@ -62,6 +78,11 @@ def main_(argv=None):
     recipes.add_recipe_arguments(parser)
     own = recipes.parse_recipe(parser, argv)
     recipe_argv = [a for a in (argv if argv is not None else sys.argv[1:])]
+    reading = "--networks" if own.networks else "--readings" if own.readings else None
+    ignored = _training_flags_given(parser, recipe_argv) if reading else []
+    if ignored:
+        parser.error(f"{reading} reads networks already trained, so {', '.join(ignored)} would change nothing: "
+                     f"leave {'it' if len(ignored) == 1 else 'them'} out (the networks read are those saved)")
     if own.networks:                    # each group's network must be there before any work starts
         for number in range(1, min(own.groups, own.limit_groups or own.groups) + 1):
             if not os.path.isdir(os.path.join(own.networks, f"group{number}")):

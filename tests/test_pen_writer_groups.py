@@ -33,3 +33,18 @@ def test_a_missing_group_network_is_refused_in_one_line_before_any_work(tmp_path
     assert e.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "no folder group2" in error and "--save-networks" in error
+
+
+@pytest.mark.parametrize("reading", ["--networks", "--readings"])
+def test_training_options_with_saved_networks_are_refused_not_ignored(tmp_path, capsys, reading):
+    """Nothing is trained when the networks (or their readings) are read: a training option
+    given beside them would silently change nothing, so it is refused, naming it."""
+    with pytest.raises(SystemExit) as e:
+        pen_writer_groups.main_(["--groups", "3", reading, str(tmp_path / "saved"), "--model", "committee",
+                                 "--pen-copies", "8", "--pen-elastic", "0.05", "--epochs", "12", "--pen-digits", "pens"])
+    assert e.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "error:" in error
+    for flag in ("--model", "--pen-copies", "--pen-elastic", "--epochs"):
+        assert flag in error
+    assert "leave them out" in error and reading in error
