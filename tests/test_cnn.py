@@ -404,3 +404,52 @@ def test_a_seed_gives_the_same_network_whatever_the_threads_timing(monkeypatch):
     for name, p in runs[0][0].items():
         np.testing.assert_array_equal(p, runs[1][0][name])
     assert runs[0][1] == runs[1][1]
+
+
+def test_network_gradient_with_dropout():
+    """With dropout the loss is that of the thinned network its Generator picks: the gradient
+    of that same thinned network (a Generator seeded alike each call) against central differences."""
+    rng = np.random.default_rng(140)
+    for attempt in range(20):
+        net = tiny(40 + 1000 * attempt, hidden=(6, 5))
+        X, y, lamb = rng.random((4, 784)), rng.integers(0, 10, 4), 0.7
+        if kink_distance(net, X) > 1e-4:
+            break
+
+    def loss():
+        return net.loss_and_scores(X, y, lamb, dropout=(0.5, np.random.default_rng(41)))
+    J, grads, _ = loss()
+    assert J != net.loss(X, y, lamb)[0]                       # some unit was dropped
+    for name, p in net.params.items():
+        idx = rng.choice(p.size, min(p.size, 25), replace=False)
+        num = numerical_gradient(lambda: loss()[0], p, indices=idx)
+        err = relative_error(num.ravel()[idx], grads[name].ravel()[idx])
+        assert err < 1e-6, f"{name}: relative error {err:.2e}"
+
+
+def test_dropout_trains_reproducibly_and_reading_is_never_random():
+    """A seed gives the same network with dropout on 2 workers; dropout changes the steps taken;
+    the trained network then reads the same inputs the same way every time (no dropout)."""
+    images, labels = bars(90, np.random.default_rng(9))
+    nets = []
+    for dropout in (0.5, 0.5, 0.0):
+        net = tiny(14, dtype=np.float32)
+        history_of(net, images, labels, epochs=2, batch_size=20, lr=1e-2, rng=np.random.default_rng(10),
+                   distort=True, lamb=3.0, report=None, workers=2, dropout=dropout)
+        nets.append(net)
+    for name, p in nets[0].params.items():
+        np.testing.assert_array_equal(p, nets[1].params[name])
+    assert any(not np.array_equal(p, nets[2].params[name]) for name, p in nets[0].params.items())
+    X = images[:30].reshape(30, -1) / 255.0
+    np.testing.assert_array_equal(nets[0].scores(X), nets[0].scores(X))
+    np.testing.assert_allclose(nets[0].scores(X), nets[0].loss_and_scores(X, labels[:30])[2][:, :10], rtol=1e-6)
+
+
+def test_dropout_is_an_option_of_cnn_training():
+    """CNN.train(dropout=p) reaches the trainer (a step with dropout differs from one without)."""
+    images, labels = bars(40, np.random.default_rng(11))
+    a, _ = CNN.train(images, labels, lamb=1.0, seed=3, report=None, epochs=1, batch_size=20, dropout=0.5)
+    b, _ = CNN.train(images, labels, lamb=1.0, seed=3, report=None, epochs=1, batch_size=20)
+    c, _ = CNN.train(images, labels, lamb=1.0, seed=3, report=None, epochs=1, batch_size=20, dropout=0.5)
+    assert not np.array_equal(a.params["fc1_W"], b.params["fc1_W"])
+    np.testing.assert_array_equal(a.params["fc1_W"], c.params["fc1_W"])

@@ -192,3 +192,30 @@ def test_float32_agrees_with_float64():
     d = L.max_pool_backward(L.relu_backward(np.ones_like(r32), rc32), pc32)
     assert d.dtype == np.float32
     np.testing.assert_array_equal(d, L.max_pool_backward(L.relu_backward(np.ones_like(r64), rc64), pc64))
+
+
+def test_dropout_matches_the_loop_and_keeps_each_units_expected_value():
+    x = np.random.default_rng(20).standard_normal((40, 50))
+    out, mask = L.dropout_forward(x, 0.3, np.random.default_rng(21))
+    ref_out, ref_mask = L.dropout_forward_naive(x, 0.3, np.random.default_rng(21))
+    np.testing.assert_array_equal(mask, ref_mask)
+    np.testing.assert_allclose(out, ref_out, rtol=1e-15)
+    assert set(np.unique(mask)) == {0.0, 1 / 0.7}
+    assert abs(np.mean(mask == 0) - 0.3) < 0.03              # 2,000 units: about 30 % dropped
+    assert abs(np.mean(mask) - 1) < 0.05                     # kept ones scaled: the mean unit unchanged
+    same, _ = L.dropout_forward(x, 0.3, np.random.default_rng(21))
+    np.testing.assert_array_equal(out, same)                 # the Generator alone decides the mask
+    np.testing.assert_array_equal(L.dropout_forward(x, 0.0, np.random.default_rng(1))[0], x)
+    assert L.dropout_forward(x.astype(np.float32), 0.5, np.random.default_rng(2))[0].dtype == np.float32
+
+
+def test_dropout_gradient():
+    rng = np.random.default_rng(22)
+    check_gradients(lambda x: L.dropout_forward(x, 0.4, np.random.default_rng(23)), L.dropout_backward,
+                    (rng.standard_normal((6, 7)),), rng)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5])
+def test_dropout_refuses_a_share_outside_0_to_1(p):
+    with pytest.raises(ValueError, match="at least 0 and below 1"):
+        L.dropout_forward(np.ones(3), p, np.random.default_rng(0))

@@ -259,6 +259,9 @@ def test_missing_pen_digits_file_is_one_line(repo_root, tmp_path):
     (["--seed", "-1"], "--seed"),
     (["--model", "cnn", "--epochs", "0"], "--epochs"),
     (["--model", "cnn", "--lr", "-1"], "--lr"),
+    (["--dropout", "0.5"], "--dropout is an option of --model committee or --model cnn"),
+    (["--model", "cnn", "--dropout", "1"], "--dropout: must be at least 0 and below 1"),
+    (["--model", "committee", "--dropout", "half"], "--dropout: must be a number from 0"),
     (["--model", "rnn"], "--model"),
 ])
 def test_options_of_the_other_network_are_refused(repo_root, args, words):

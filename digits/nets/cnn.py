@@ -39,6 +39,7 @@ from digits.nets import conv_stage, layers, npz_files
 from digits.nets.base import Network, check_inputs, check_labels, checked_params
 from digits.nets.workspace import Workspace
 from digits.nets.minibatch import minibatch_options, train_minibatch
+from digits.nets.training import Option, dropout_share
 
 ARCHITECTURE = ("convs", "hidden", "kernel")       # saved beside the parameters in cnn.npz
                                                    # (and "outputs" when 11; absent: 10)
@@ -51,7 +52,8 @@ DEFAULT_CONVS, DEFAULT_HIDDEN, DEFAULT_KERNEL = (16, 32), (128,), 5
 # in another order (the commit before) 99.49, 99.57, 99.49 %: +-0.05 points is noise. 8 epochs,
 # seed 0: 99.43 %. With elastic distortions on top (distort="elastic", digits.nets.elastic; the
 # commit before) 99.51, 99.50, 99.47 %: no gain.
-RECIPE = {"epochs": 12, "batch_size": 128, "lr": 2e-3, "schedule": "cosine", "distort": True, "lamb": 30.0}
+RECIPE = {"epochs": 12, "batch_size": 128, "lr": 2e-3, "schedule": "cosine", "distort": True, "lamb": 30.0,
+          "dropout": 0.0}
 # The training step's large work arrays, kept per thread from one step to the next (digits.nets.workspace);
 # `scores` has its own for each call, so that reading digits holds no memory between calls.
 _TRAINING_WORK = Workspace()
@@ -121,7 +123,9 @@ class CNN(Network):
     FILES = ("cnn.npz",)
     LAMBDA = RECIPE["lamb"]
     LEARNS_NOT_A_DIGIT = True
-    OPTIONS = minibatch_options(RECIPE["epochs"], RECIPE["batch_size"], RECIPE["lr"])
+    OPTIONS = minibatch_options(RECIPE["epochs"], RECIPE["batch_size"], RECIPE["lr"]) + (
+        Option("dropout", dropout_share, RECIPE["dropout"], "share of the dense layer's units dropped at random in "
+               "each training step (inverted dropout, training only), such as 0.5", "P"),)
 
     def __init__(self, params, convs=DEFAULT_CONVS, hidden=DEFAULT_HIDDEN, kernel=DEFAULT_KERNEL,
                  outputs=NUM_LABELS):
@@ -157,15 +161,16 @@ class CNN(Network):
 
     # Forward and backward --------------------------------------------------------------------
 
-    def _forward(self, X, work=None):
-        """(m, 784) -> scores (m, outputs) and the caches of every layer; `work`: see conv_stage."""
+    def _forward(self, X, work=None, dropout=None):
+        """(m, 784) -> scores (m, outputs) and the caches of every layer; `work`: see conv_stage;
+        dropout: None (reading), or (p, rng) for the hidden dense layers in training."""
         p = self.params
         a = np.asarray(X).astype(self.dtype, copy=False).reshape(-1, SIDE, SIDE, 1)
         caches = []
         for i in range(1, len(self.convs) + 1):
             a, stage_cache = conv_stage.stage_forward(a, p[f"conv{i}_W"], p[f"conv{i}_b"], 2, work, f"conv{i}")
             caches.append(stage_cache)
-        scores, dense_cache = layers.dense_stack_forward(a, p, len(self.hidden))
+        scores, dense_cache = layers.dense_stack_forward(a, p, len(self.hidden), *(dropout or ()))
         return scores, (caches, dense_cache)
 
     def all_scores(self, X):
@@ -214,14 +219,16 @@ class CNN(Network):
         return np.concatenate([layers.dense_stack_features(self._forward(X[i:i + PREDICT_BATCH])[1][1])
                                for i in range(0, X.shape[0], PREDICT_BATCH)])
 
-    def loss_and_scores(self, X, y, lamb=0.0):
+    def loss_and_scores(self, X, y, lamb=0.0, dropout=None):
         """`loss` plus the batch's scores (m, outputs), which the trainer uses for its accuracy.
-        With an eleventh output, y may hold NOT_A_DIGIT."""
+        With an eleventh output, y may hold NOT_A_DIGIT. dropout: None, or (p, rng): the hidden
+        dense layers' units dropped with probability p, the masks drawn from the Generator rng
+        (layers.dropout_forward; the loss and gradient are then those of that thinned network)."""
         X = check_inputs(X)
         m = X.shape[0]
         y = check_labels(y, m)
         p = self.params
-        scores, (caches, dense_cache) = self._forward(X, _TRAINING_WORK)
+        scores, (caches, dense_cache) = self._forward(X, _TRAINING_WORK, dropout)
         J, d = layers.softmax_loss(scores, y)
         grads = {}
         d = layers.dense_stack_backward(d, dense_cache, grads)
@@ -232,9 +239,11 @@ class CNN(Network):
 
     @classmethod
     def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None,
-              epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], start=None):
+              epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], dropout=RECIPE["dropout"],
+              start=None):
         """The default architecture, He-initialised from `seed`, trained by minibatch Adam on
-        batches distorted on the fly, the learning rate lowered along a half cosine."""
+        batches distorted on the fly, the learning rate lowered along a half cosine; `dropout`:
+        the share of the dense layer's units dropped in each step (0: none)."""
         labels = np.asarray(labels)
         outputs = NUM_LABELS + 1 if labels.size and labels.max() == NOT_A_DIGIT else NUM_LABELS
         if start is not None and start.outputs < outputs:
@@ -244,7 +253,7 @@ class CNN(Network):
         result = train_minibatch(net, images, labels, epochs=epochs, batch_size=batch_size, lr=lr,
                                  rng=np.random.default_rng([seed, 4]), validation=validation,
                                  distort=RECIPE["distort"], schedule=RECIPE["schedule"], report=report,
-                                 progress=progress, lamb=lamb)
+                                 progress=progress, lamb=lamb, dropout=dropout)
         return net, result
 
     @classmethod
@@ -253,7 +262,8 @@ class CNN(Network):
         epochs = options["epochs"]
         return (f"{net.describe()}, {epochs} epoch{'s' if epochs != 1 else ''} of batches of {options['batch_size']}, "
                 f"Adam lr {options['lr']}, weight decay {lamb}, "
-                f"{'distorted batches, ' if RECIPE['distort'] else ''}float32")
+                f"{'distorted batches, ' if RECIPE['distort'] else ''}"
+                f"{'dropout %g, ' % options['dropout'] if options.get('dropout') else ''}float32")
 
     def loss(self, X, y, lamb=0.0):
         """J = mean softmax cross-entropy + lamb / (2m) * (sum of squared weights, biases

@@ -312,16 +312,52 @@ def weight_decay(J, grads, params, lamb, m):
     return J
 
 
+# Dropout ----------------------------------------------------------------------------------------
+
+def dropout_forward(x, p, rng):
+    """Inverted dropout (Srivastava et al. 2014), for training only: each unit of x (any shape) is
+    zeroed with probability p and the others are scaled by 1 / (1 - p), so that a unit's expected
+    value is what it is without dropout and reading digits needs no change. rng: a numpy Generator,
+    which alone decides the mask (the same Generator state, the same mask). Returns out and a cache
+    (the mask, 0 or 1 / (1 - p), in x's dtype)."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout {p}: the share of units dropped must be at least 0 and below 1")
+    mask = (rng.random(x.shape, dtype=np.float32) >= p).astype(x.dtype)
+    mask *= x.dtype.type(1 / (1 - p))
+    return x * mask, mask
+
+
+def dropout_backward(dout, cache):
+    """dx = dout * mask: the gradient flows through the units kept, scaled as they were."""
+    return dout * cache
+
+
+def dropout_forward_naive(x, p, rng):
+    """The same mask and output as `dropout_forward`, one unit at a time (the tests' reference)."""
+    draws = rng.random(x.shape, dtype=np.float32)
+    out, mask = np.zeros_like(x), np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        if draws[i] >= p:
+            mask[i] = 1 / (1 - p)
+            out[i] = x[i] * mask[i]
+    return out, mask
+
+
 # A stack of dense layers, the end of every network here -----------------------------------------
 
-def dense_stack_forward(x, params, hidden_layers):
-    """x (N, ...) -> [affine (fc{i}_W, fc{i}_b) -> ReLU] for i = 1..hidden_layers -> affine
-    (out_W, out_b): scores (N, K) and the caches for `dense_stack_backward`."""
+def dense_stack_forward(x, params, hidden_layers, dropout=0.0, rng=None):
+    """x (N, ...) -> [affine (fc{i}_W, fc{i}_b) -> ReLU (-> dropout)] for i = 1..hidden_layers
+    -> affine (out_W, out_b): scores (N, K) and the caches for `dense_stack_backward`.
+    dropout > 0 (training only, with `rng`): each hidden layer's units dropped with that
+    probability (`dropout_forward`); 0, the default: none, and reading is always without."""
     caches = []
     for i in range(1, hidden_layers + 1):
         x, fc_cache = affine_forward(x, params[f"fc{i}_W"], params[f"fc{i}_b"])
         x, relu_cache = relu_forward(x)
-        caches.append((fc_cache, relu_cache))
+        mask = None
+        if dropout:
+            x, mask = dropout_forward(x, dropout, rng)
+        caches.append((fc_cache, relu_cache, mask))
     scores, out_cache = affine_forward(x, params["out_W"], params["out_b"])
     return scores, (caches, out_cache)
 
@@ -332,7 +368,9 @@ def dense_stack_backward(dscores, cache, grads):
     caches, out_cache = cache
     d, grads["out_W"], grads["out_b"] = affine_backward(dscores, out_cache)
     for i in range(len(caches), 0, -1):
-        fc_cache, relu_cache = caches[i - 1]
+        fc_cache, relu_cache, mask = caches[i - 1]
+        if mask is not None:
+            d = dropout_backward(d, mask)
         d = relu_backward(d, relu_cache)
         d, grads[f"fc{i}_W"], grads[f"fc{i}_b"] = affine_backward(d, fc_cache)
     return d

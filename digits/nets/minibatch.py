@@ -61,13 +61,15 @@ def _prepared(images, distortions, fields=None):
     return warp(X, distortions) if fields is None else elastic.warp(X, distortions, fields)
 
 
-def _part_cost(net, X, labels, lamb):
+def _part_cost(net, X, labels, lamb, dropout=None):
     """The cost of a prepared part of a batch (X: an array, or a Future of one):
-    (J, grads, number classified right). Overflow is not warned about: a cost that is not
-    finite stops training as diverged (train_minibatch)."""
+    (J, grads, number classified right). dropout: None, or (p, seed) for the network's dropout
+    (its mask drawn from a Generator seeded with `seed`). Overflow is not warned about: a cost that
+    is not finite stops training as diverged (train_minibatch)."""
     X = X.result() if isinstance(X, Future) else X
+    noise = {} if dropout is None else {"dropout": (dropout[0], np.random.default_rng(dropout[1]))}
     with np.errstate(over="ignore", invalid="ignore"):     # per thread: each part sets its own
-        J, grads, scores = net.loss_and_scores(X, labels, lamb)
+        J, grads, scores = net.loss_and_scores(X, labels, lamb, **noise)
     return float(J), grads, int(np.count_nonzero(np.argmax(scores, axis=1) == labels))
 
 
@@ -80,9 +82,10 @@ class _Batches:
     every step and the optimizer's step then ran on an idle pool.) The distortions are drawn
     here, in the calling thread, in batch order: a run is reproducible whatever the threads' timing."""
 
-    def __init__(self, pool, images, labels, order, batch_size, workers, rng, distort):
+    def __init__(self, pool, images, labels, order, batch_size, workers, rng, distort, dropout=0.0):
         self.pool, self.images, self.labels, self.order = pool, images, labels, order
         self.batch_size, self.workers, self.rng, self.distort = batch_size, workers, rng, distort
+        self.dropout = dropout
         self.ahead = {}
 
     def start(self, b):
@@ -91,7 +94,8 @@ class _Batches:
             self.ahead[b] = self._start(b)
 
     def _start(self, b):
-        """(parts: slices of the batch, prepared parts: Futures or arrays, labels of each part)."""
+        """(parts: slices of the batch, prepared parts: Futures or arrays, labels of each part,
+        each part's dropout: None, or (p, the seed of its mask))."""
         idx = self.order[b * self.batch_size:(b + 1) * self.batch_size]
         m = len(idx)
         distortions = random_distortions(self.rng, m) if self.distort else None
@@ -102,7 +106,10 @@ class _Batches:
             args = (self.images[idx[part]], None if distortions is None else distortions[part],
                     None if fields is None else fields[part])
             prepared.append(_prepared(*args) if self.pool is None else self.pool.submit(_prepared, *args))
-        return parts, prepared, [self.labels[idx[part]] for part in parts]
+        # drawn after the distortions, and only with dropout: runs without it keep their random stream
+        dropouts = [(self.dropout, seed) for seed in self.rng.integers(2 ** 63, size=len(parts))] \
+            if self.dropout else [None] * len(parts)
+        return parts, prepared, [self.labels[idx[part]] for part in parts], dropouts
 
     def get(self, b):
         """Batch b (queued earlier by `start`, or now)."""
@@ -116,9 +123,10 @@ def _batch_cost(pool, net, batch, lamb, N, submitted=None):
     cost is its mean over its m_p examples with weight decay lamb * m_p / N (N the training
     images): the batch's cost is the m_p / m weighted sum of the parts'. `submitted()` is called
     once the parts are queued (the trainer then queues the next batch's preparation behind them)."""
-    parts, prepared, labels = batch
+    parts, prepared, labels, dropouts = batch
     m = parts[-1].stop
-    jobs = [(net, X, y, lamb * (part.stop - part.start) / N) for part, X, y in zip(parts, prepared, labels)]
+    jobs = [(net, X, y, lamb * (part.stop - part.start) / N, dropout)
+            for part, X, y, dropout in zip(parts, prepared, labels, dropouts)]
     if pool is None:
         results = [_part_cost(*job) for job in jobs]
         if submitted is not None:
@@ -145,7 +153,7 @@ def _batch_cost(pool, net, batch, lamb, N, submitted=None):
 
 def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=None, validation=None,
                     distort=False, report=print, progress=None, lamb=0.0, schedule="cosine",
-                    optimizer="adam", workers=None):
+                    optimizer="adam", workers=None, dropout=0.0):
     """Train `net` in place on raw pixels; returns a TrainingResult (digits.nets.training).
 
     images: (N, 784) or (N, 28, 28) uint8 pixels 0..255 (any numeric type scaled the same way);
@@ -159,6 +167,9 @@ def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=No
     seconds since the epoch began;
     lamb: weight decay (see the module docstring); schedule: see optimizers.learning_rate;
     optimizer: "adam" or "momentum" (heavy ball, 0.9);
+    dropout: in each step, each unit of the network's hidden dense layers dropped with this
+    probability (`net.loss_and_scores(..., dropout=(p, rng))`, a Generator per part of the batch,
+    seeded from `rng` in batch order: reproducible whatever the threads' timing); 0: none;
     workers: threads sharing each batch (default: 2 on a machine with 2 or more CPUs), each
     with single-threaded BLAS; `net.loss_and_scores` is then called from several threads at
     once on parts of the batch (it only reads `params`, as the contract has it).
@@ -194,7 +205,8 @@ def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=No
         try:
             for epoch in range(epochs):
                 start = time.perf_counter()
-                batches = _Batches(pool, images, labels, rng.permutation(N), batch_size, workers, rng, distort)
+                batches = _Batches(pool, images, labels, rng.permutation(N), batch_size, workers, rng, distort,
+                                   dropout)
                 loss_sum, correct = 0.0, 0
                 for b in range(steps_per_epoch):
                     batch = batches.get(b)

@@ -95,3 +95,14 @@ def hidden_widths(text):
     if not widths or min(widths) < 1:
         raise argparse.ArgumentTypeError(f"each layer needs at least 1 unit, got {text}")
     return widths
+
+
+def dropout_share(text):
+    """An option type: a share of units to drop, at least 0 and below 1, such as 0.5."""
+    try:
+        share = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 up to (not including) 1, such as 0.5; got {text}") from None
+    if not 0 <= share < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1 (1 would drop every unit), such as 0.5; got {text}")
+    return share
