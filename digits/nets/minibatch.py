@@ -169,7 +169,8 @@ def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=No
     optimizer: "adam" or "momentum" (heavy ball, 0.9);
     dropout: in each step, each unit of the network's hidden dense layers dropped with this
     probability (`net.loss_and_scores(..., dropout=(p, rng))`, a Generator per part of the batch,
-    seeded from `rng` in batch order: reproducible whatever the threads' timing); 0: none;
+    seeded from `rng` in batch order: reproducible whatever the threads' timing, though not across
+    worker counts, each part drawing its own masks); 0: none;
     workers: threads sharing each batch (default: 2 on a machine with 2 or more CPUs), each
     with single-threaded BLAS; `net.loss_and_scores` is then called from several threads at
     once on parts of the batch (it only reads `params`, as the contract has it).
