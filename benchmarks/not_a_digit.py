@@ -6,7 +6,8 @@ Fresh drawings of each family of digits.data.non_digits (letters, symbols, scrib
 digits written over each other, dashes; drawn with another seed than any training run's, at
 random sizes and places with random pens, prepared as the app prepares a drawing), and real
 digits: the MNIST test set, pen digits drawn as the app draws them, and MNIST test digits made
-to look scanned (benchmarks.pen_drawings.scanned_like). For each, the share the network calls
+to look scanned (benchmarks.pen_drawings.scanned_like). Last, letters and symbols of kinds no
+network here trained on (non_digits.UNSEEN_FAMILIES), as other people's drawings will be. For each, the share the network calls
 "not a digit" at the thresholds the apps use (digits.recognise: drawings and image files), and,
 for comparison, the share a network would merely call "not sure" (below its calibrated
 threshold, the only doubt a ten-digit network can voice).
@@ -37,6 +38,9 @@ def main(argv=None):
     sets["digits: pen digits drawn as the app draws them (2,000)"] = \
         app_inputs([pen[i] for i in rng.choice(len(pen), 2000, replace=False)], rng)
     sets["digits: MNIST test made to look scanned (2,000)"] = scanned_like(X[60000:62000], np.random.default_rng(7))
+    unseen = np.random.default_rng([args.seed, 1])        # its own stream: the rows above stay as they were
+    for family in non_digits.UNSEEN_FAMILIES:
+        sets[family] = drawn_inputs((non_digits.draw(family, unseen) for _ in range(args.drawings)), unseen) / 255.0
     print(f"{net.describe()}: the share called 'not a digit' above {NOT_A_DIGIT_ABOVE} (drawings) and "
           f"{FILE_NOT_A_DIGIT_ABOVE} (image files); the share only 'not sure' (below {net.sure_above:.3f})")
     print(f"| drawings | not a digit (> {NOT_A_DIGIT_ABOVE}) | not a digit (> {FILE_NOT_A_DIGIT_ABOVE}) "

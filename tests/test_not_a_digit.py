@@ -21,11 +21,24 @@ def test_every_family_draws_strokes_a_canvas_can_take():
     rng = np.random.default_rng(0)
     pen = [type("Pen", (), {"label": k % 10, "strokes": [np.array([[0, 0], [100 * k, 300]], float)]})()
            for k in range(1, 12)]
-    for family in non_digits.FAMILIES:
+    for family in {**non_digits.FAMILIES, **non_digits.UNSEEN_FAMILIES}:
         for _ in range(20):
             strokes = non_digits.draw(family, rng, pen)
             assert strokes and all(np.asarray(s).ndim == 2 and np.asarray(s).shape[1] == 2 for s in strokes)
             assert all(np.all(np.isfinite(s)) for s in strokes), family
+
+
+def test_the_families_kept_for_measuring_are_never_trained_on(monkeypatch):
+    """The letters and symbols that measure kinds of drawing never seen are none of the training's:
+    not its families, not its templates, and the training drawings never ask for them."""
+    assert not set(non_digits.UNSEEN_FAMILIES) & set(non_digits.FAMILIES)
+    trained = set(non_digits.LETTERS) | set(non_digits.SYMBOLS) | set(non_digits._curves())
+    assert not trained & (set(non_digits.UNSEEN_LETTERS) | set(non_digits.UNSEEN_SYMBOLS))
+    asked = []
+    draw = non_digits.draw
+    monkeypatch.setattr(non_digits, "draw", lambda family, *a: asked.append(family) or draw(family, *a))
+    non_digit_drawings(60, seed=2, say=lambda line: None)
+    assert asked and set(asked) <= set(non_digits.FAMILIES)
 
 
 def test_non_digit_drawings_are_prepared_inputs_labelled_not_a_digit():

@@ -149,6 +149,50 @@ FAMILIES = {"letters": letter, "symbols": symbol, "scribbles": scribble, "overla
             "marks": mark}
 
 
+# Never trained on: letters and symbols none of the families above draws, to measure how the
+# "not a digit" output does on kinds of drawing it never saw (benchmarks.not_a_digit), as the
+# drawings of other people will be. Left out as well: shapes a digit may take (C and U, open
+# like a 0 or 6; J, a 1 with a foot; L, a 4 or 7 turned; Q, a 0 or 9; ampersand, a question mark).
+UNSEEN_LETTERS = {
+    "n": [[(0, 0), (0, 0.6)], [(0, 0.4), (0.5, 0.62), (1, 0.4), (1, 0)]],
+    "r": [[(0, 0), (0, 0.6)], [(0, 0.35), (0.45, 0.6), (0.9, 0.55)]],
+    "u": [[(0, 0.6), (0, 0.15), (0.5, 0), (1, 0.15)], [(1, 0.6), (1, 0)]],
+    "e": [[(0.05, 0.35), (1, 0.35), (0.9, 0.58), (0.5, 0.7), (0.1, 0.55), (0, 0.3), (0.2, 0.05), (0.55, 0), (0.95, 0.12)]],
+    "f": [[(0.9, 0.95), (0.6, 1), (0.35, 0.85), (0.35, 0)], [(0, 0.55), (0.75, 0.55)]],
+    "t": [[(0.4, 1), (0.4, 0.1), (0.6, 0), (0.9, 0.05)], [(0, 0.65), (0.85, 0.65)]],
+    "lambda": [[(0, 1), (0.2, 1), (1, 0)], [(0.5, 0.55), (0, 0)]],
+    "pi": [[(0, 1), (1, 1)], [(0.3, 1), (0.25, 0)], [(0.7, 1), (0.75, 0)]],
+    "Sigma": [[(1, 1), (0, 1), (0.5, 0.5), (0, 0), (1, 0)]],
+    "psi": [[(0, 0.8), (0.05, 0.45), (0.5, 0.3), (0.95, 0.45), (1, 0.8)], [(0.5, 1), (0.5, 0)]],
+}
+UNSEEN_SYMBOLS = {
+    "greater": [[(0, 1), (1, 0.5), (0, 0)]],
+    "divide": [[(0, 0.5), (1, 0.5)], [(0.48, 0.85), (0.52, 0.85)], [(0.48, 0.15), (0.52, 0.15)]],
+    "plus-minus": [[(0.5, 0.3), (0.5, 1)], [(0.1, 0.65), (0.9, 0.65)], [(0.1, 0.05), (0.9, 0.05)]],
+    "arrow up": [[(0.5, 0), (0.5, 1)], [(0.2, 0.7), (0.5, 1), (0.8, 0.7)]],
+    "hourglass": [[(0, 1), (1, 1), (0, 0), (1, 0), (0, 1)]],
+    "house": [[(0.1, 0), (0.1, 0.6), (0.5, 1), (0.9, 0.6), (0.9, 0), (0.1, 0)]],
+    "stick figure": [[(0.5, 0.75), (0.5, 0.35)], [(0.2, 0.6), (0.8, 0.6)], [(0.25, 0), (0.5, 0.35), (0.75, 0)]],
+    "tilde": [[(0, 0.4), (0.25, 0.6), (0.5, 0.45), (0.75, 0.35), (1, 0.6)]],
+    "infinity": [[(0.5, 0.5), (0.25, 0.75), (0, 0.5), (0.25, 0.25), (0.5, 0.5), (0.75, 0.75), (1, 0.5),
+                  (0.75, 0.25), (0.5, 0.5)]],
+    "bowtie": [[(0, 0), (0, 1), (1, 0), (1, 1), (0, 0)]],
+}
+
+
+def unseen_letter(rng, pen_digits=None):
+    return _varied(UNSEEN_LETTERS[rng.choice(sorted(UNSEEN_LETTERS))], rng)
+
+
+def unseen_symbol(rng, pen_digits=None):
+    return _varied(UNSEEN_SYMBOLS[rng.choice(sorted(UNSEEN_SYMBOLS))], rng, jitter=0.04)
+
+
+# Drawn only to measure, never to train (digits.data.training_set draws FAMILIES alone).
+UNSEEN_FAMILIES = {"letters never trained on": unseen_letter, "symbols never trained on": unseen_symbol}
+
+
 def draw(family, rng, pen_digits=None):
-    """One drawing of `family` (a key of FAMILIES): strokes in tablet coordinates, y up."""
-    return FAMILIES[family](rng, pen_digits)
+    """One drawing of `family` (a key of FAMILIES or UNSEEN_FAMILIES): strokes in tablet
+    coordinates, y up."""
+    return {**FAMILIES, **UNSEEN_FAMILIES}[family](rng, pen_digits)
