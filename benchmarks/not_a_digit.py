@@ -26,6 +26,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--drawings", type=int, default=300, help="drawings of each family (default 300)")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--by-kind", action="store_true",
+                        help="then each letter and symbol never trained on, alone: the share caught and what the rest read")
     add_reading_options(parser)
     args = parser.parse_args(argv)
     net = reading_network(args.weights_dir)
@@ -55,6 +57,23 @@ def main(argv=None):
               f"| {100 * np.mean((none > NOT_A_DIGIT_ABOVE) | unsure):.1f} % |")
     wrong = int(np.sum(read["digits: MNIST test (10,000)"] != y[60000:]))
     print(f"MNIST test set read right: {100 - wrong / 100:.2f} % ({wrong} of 10,000 misread)")
+    if args.by_kind:
+        by_kind(net, args.drawings, np.random.default_rng([args.seed, 2]))
+
+
+def by_kind(net, count, rng):
+    """Each letter and symbol never trained on, `count` drawings of it: the share "not a digit or
+    not sure" (drawings), and the digits the others were read as."""
+    print(f"| never trained on ({count} drawings of each) | not a digit or not sure | the others read as |")
+    print("|---|---|---|")
+    for templates, jitter in ((non_digits.UNSEEN_LETTERS, 0.06), (non_digits.UNSEEN_SYMBOLS, 0.04)):
+        for name, template in sorted(templates.items()):
+            A = drawn_inputs((non_digits.varied(template, rng, jitter) for _ in range(count)), rng) / 255.0
+            shares, none = views_answer(A[:, None], net)
+            caught = (none > NOT_A_DIGIT_ABOVE) | (shares.max(axis=1) < net.sure_above)
+            counts = np.bincount(shares.argmax(axis=1)[~caught], minlength=10)
+            read = ", ".join(f"{d}: {c}" for d, c in sorted(enumerate(counts), key=lambda dc: -dc[1]) if c)
+            print(f"| {name} | {100 * caught.mean():.1f} % | {read or '-'} |")
 
 
 if __name__ == "__main__":

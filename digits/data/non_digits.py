@@ -85,7 +85,7 @@ def _sampled(points, step=0.03):
     return np.concatenate(out)
 
 
-def _varied(template, rng, jitter=0.06):
+def varied(template, rng, jitter=0.06):
     """A template's strokes with corners jittered, then rotated, slanted and stretched at random,
     sampled as a tablet would: a list of (n, 2) float arrays, tablet units (0..500, y up)."""
     angle = rng.uniform(-0.35, 0.35)
@@ -99,12 +99,12 @@ def _varied(template, rng, jitter=0.06):
 
 
 def letter(rng, pen_digits=None):
-    return _varied(LETTERS[rng.choice(sorted(LETTERS))], rng)
+    return varied(LETTERS[rng.choice(sorted(LETTERS))], rng)
 
 
 def symbol(rng, pen_digits=None):
     shapes = {**SYMBOLS, **_curves()}
-    return _varied(shapes[rng.choice(sorted(shapes))], rng, jitter=0.04)
+    return varied(shapes[rng.choice(sorted(shapes))], rng, jitter=0.04)
 
 
 def scribble(rng, pen_digits=None):
@@ -115,15 +115,15 @@ def scribble(rng, pen_digits=None):
         heading = np.cumsum(rng.normal(0, 0.6, n))
         steps = np.column_stack((np.cos(heading), np.sin(heading))) * 0.06
         points = np.cumsum(steps, axis=0)
-        return _varied([points.tolist()], rng, jitter=0.0)
+        return varied([points.tolist()], rng, jitter=0.0)
     if style == 1:          # hatching: parallel strokes
         k = rng.integers(3, 7)
-        return _varied([[(x, 0), (x + 0.3, 1)] for x in np.linspace(0, 0.7, k)], rng, jitter=0.03)
+        return varied([[(x, 0), (x + 0.3, 1)] for x in np.linspace(0, 0.7, k)], rng, jitter=0.03)
     loops = rng.integers(3, 7)     # a blot: circles scrawled over each other
     t = np.linspace(0, 2 * np.pi * loops, 30 * loops)
     r = 0.3 + 0.15 * rng.random() * np.sin(rng.uniform(1, 3) * t)
     points = np.column_stack((0.5 + r * np.cos(t) + 0.1 * np.sin(t / loops), 0.5 + r * np.sin(t)))
-    return _varied([points.tolist()], rng, jitter=0.0)
+    return varied([points.tolist()], rng, jitter=0.0)
 
 
 def overlaid(rng, pen_digits):
@@ -181,11 +181,11 @@ UNSEEN_SYMBOLS = {
 
 
 def unseen_letter(rng, pen_digits=None):
-    return _varied(UNSEEN_LETTERS[rng.choice(sorted(UNSEEN_LETTERS))], rng)
+    return varied(UNSEEN_LETTERS[rng.choice(sorted(UNSEEN_LETTERS))], rng)
 
 
 def unseen_symbol(rng, pen_digits=None):
-    return _varied(UNSEEN_SYMBOLS[rng.choice(sorted(UNSEEN_SYMBOLS))], rng, jitter=0.04)
+    return varied(UNSEEN_SYMBOLS[rng.choice(sorted(UNSEEN_SYMBOLS))], rng, jitter=0.04)
 
 
 # Drawn only to measure, never to train (digits.data.training_set draws FAMILIES alone).
