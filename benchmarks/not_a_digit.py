@@ -7,10 +7,11 @@ digits written over each other, dashes; drawn with another seed than any trainin
 random sizes and places with random pens, prepared as the app prepares a drawing), and real
 digits: the MNIST test set, pen digits drawn as the app draws them, and MNIST test digits made
 to look scanned (benchmarks.pen_drawings.scanned_like). Last, letters and symbols of kinds no
-network here trained on (non_digits.UNSEEN_FAMILIES), as other people's drawings will be. For each, the share the network calls
-"not a digit" at the thresholds the apps use (digits.recognise: drawings and image files), and,
-for comparison, the share a network would merely call "not sure" (below its calibrated
-threshold, the only doubt a ten-digit network can voice).
+network here trained on (non_digits.UNSEEN_FAMILIES), as other people's drawings will be. For
+each, the share the network calls "not a digit" at the thresholds the apps use
+(digits.recognise: drawings and image files), and, for comparison, the share a network would
+merely call "not sure" (below its calibrated threshold, the only doubt a ten-digit network can
+voice). `--by-kind`: then each letter and symbol never trained on alone.
 """
 import argparse
 

@@ -8,9 +8,8 @@ these teach the apps' "not a digit" check (digits.nets.rejection) what "none" lo
 Each drawing is made from a template of a few corner points in a unit box (y up), its corners
 jittered, the whole rotated, slanted and stretched, and its lines sampled every few
 hundredths as a pen tablet samples them; `digits.imaging.strokes.fit_to_canvas` then places it
-on a canvas like any pen digit. The families are measured one at a time, each left out of the
-fit in turn (benchmarks/not_a_digit.py), so that the figure is for kinds of drawing the check
-never saw.
+on a canvas like any pen digit. benchmarks/not_a_digit.py measures the families on fresh
+drawings, and kinds of drawing no network here saw on UNSEEN_FAMILIES, which training never draws.
 """
 import numpy as np
 
@@ -151,8 +150,9 @@ FAMILIES = {"letters": letter, "symbols": symbol, "scribbles": scribble, "overla
 
 # Never trained on: letters and symbols none of the families above draws, to measure how the
 # "not a digit" output does on kinds of drawing it never saw (benchmarks.not_a_digit), as the
-# drawings of other people will be. Left out as well: shapes a digit may take (C and U, open
-# like a 0 or 6; J, a 1 with a foot; L, a 4 or 7 turned; Q, a 0 or 9; ampersand, a question mark).
+# drawings of other people will be. Left out, as for training: shapes a digit takes (C, open like
+# a 0 or 6; J, a 1 with a foot; L, a 4 or 7 turned; Q, a 0 or 9; ampersand; question mark). Some
+# kept come near one all the same (u, an open 4; hourglass, a straight 8): the README has each.
 UNSEEN_LETTERS = {
     "n": [[(0, 0), (0, 0.6)], [(0, 0.4), (0.5, 0.62), (1, 0.4), (1, 0)]],
     "r": [[(0, 0), (0, 0.6)], [(0, 0.35), (0.45, 0.6), (0.9, 0.55)]],
