@@ -138,3 +138,19 @@ def test_non_digits_are_refused_for_a_kind_that_cannot_learn_them(repo_root):
                             capture_output=True, text=True, cwd=repo_root)
     assert result.returncode == 2
     assert "--non-digits: --model mlp cannot learn 'not a digit'; choose --model committee or --model cnn" in result.stderr
+
+
+def test_the_benchmark_reports_kinds_never_trained_on_each_alone(tmp_path, mnist_dir, pendigits_file, capsys):
+    """benchmarks.not_a_digit --by-kind: a row for each family never trained on, then one for each
+    of their letters and symbols, whose shares caught and counts read add up to the drawings."""
+    from benchmarks import not_a_digit
+    CNN.random(0, convs=(2,), hidden=(4,), kernel=3, outputs=11).save(tmp_path)
+    not_a_digit.main(["--weights-dir", str(tmp_path), "--drawings", "8", "--by-kind", "--data", str(mnist_dir),
+                      "--pen-digits", str(pendigits_file.parent)])
+    rows = {line.split(" | ")[0].strip("| "): line for line in capsys.readouterr().out.splitlines()}
+    for family in non_digits.UNSEEN_FAMILIES:
+        assert family in rows
+    for name in {**non_digits.UNSEEN_LETTERS, **non_digits.UNSEEN_SYMBOLS}:
+        caught, read = rows[name].strip("| ").split(" | ")[1:]
+        others = sum(int(part.split(": ")[1]) for part in read.split(", ")) if read != "-" else 0
+        assert float(caught.rstrip(" %")) == pytest.approx(100 * (8 - others) / 8, abs=0.05)
