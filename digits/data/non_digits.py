@@ -190,9 +190,10 @@ def unseen_symbol(rng, pen_digits=None):
 
 # Drawn only to measure, never to train (digits.data.training_set draws FAMILIES alone).
 UNSEEN_FAMILIES = {"letters never trained on": unseen_letter, "symbols never trained on": unseen_symbol}
+_EVERY_FAMILY = {**FAMILIES, **UNSEEN_FAMILIES}      # made once: `draw` is called for every drawing
 
 
 def draw(family, rng, pen_digits=None):
     """One drawing of `family` (a key of FAMILIES or UNSEEN_FAMILIES): strokes in tablet
     coordinates, y up."""
-    return {**FAMILIES, **UNSEEN_FAMILIES}[family](rng, pen_digits)
+    return _EVERY_FAMILY[family](rng, pen_digits)
