@@ -200,3 +200,19 @@ def test_training_on_keeps_the_turns():
     trained, _ = Committee.train(X, y, lamb=0.0, seed=0, report=None, start=Committee(nets, rotations=(0, 8, -8)),
                                  epochs=1, batch_size=4)
     assert trained.rotations == (0, 8, -8)
+
+
+def test_a_committee_split_into_runs_is_the_committee_trained_at_once():
+    # --first-member 2 --members 1 trains member 2 of --members 2, to the last bit, so a long
+    # committee can be trained in several runs and joined.
+    X, y = (inputs(8, 7) * 255).astype(np.uint8), np.arange(8) % 10
+    both, _ = Committee.train(X, y, lamb=0.0, seed=0, report=None, members=2, epochs=1, batch_size=4)
+    second, _ = Committee.train(X, y, lamb=0.0, seed=0, report=None, members=1, first_member=2, epochs=1, batch_size=4)
+    first, _ = Committee.train(X, y, lamb=0.0, seed=0, report=None, members=1, epochs=1, batch_size=4)
+    for name, p in both.members[1].params.items():
+        np.testing.assert_array_equal(second.members[0].params[name], p)
+    for name, p in both.members[0].params.items():
+        np.testing.assert_array_equal(first.members[0].params[name], p)
+    assert not np.array_equal(first.members[0].params["conv1_W"], second.members[0].params["conv1_W"])
+    assert "members 2-2 of a committee" in Committee.describe_training(
+        {**{o.name: o.default for o in Committee.OPTIONS}, "members": 1, "first_member": 2}, 30.0)

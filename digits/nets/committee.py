@@ -114,7 +114,10 @@ class Committee(Network):
     LAMBDA = CNN.LAMBDA
     LEARNS_NOT_A_DIGIT = True
     OPTIONS = CNN.OPTIONS + (Option("members", whole_number(1, MAX_MEMBERS), 3, "networks in the committee, each trained "
-                                    "with the CNN's recipe from its own random start", "K"),)
+                                    "with the CNN's recipe from its own random start", "K"),
+                             Option("first_member", whole_number(1, MAX_MEMBERS), 1, "number of the first member "
+                                    "trained: --members 3 --first-member 3 trains members 3-5 of --members 5 (a long "
+                                    "committee split into runs, joined by digits.join_committee)", "I"))
 
     def __init__(self, members, rotations=(0,)):
         self.members = list(members)
@@ -201,17 +204,21 @@ class Committee(Network):
 
     @classmethod
     def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None, start=None,
-              members=3, **options):
+              members=3, first_member=1, **options):
         """`members` CNNs, member i trained by `CNN.train` from seed (seed, i) (or, with `start`,
-        each of its members trained on). Stops after the member a Ctrl-C or divergence stopped:
-        the committee then holds the members trained so far (at least the one stopped)."""
+        each of its members trained on). first_member = f numbers them from f, so the seeds are
+        (seed, f - 1 + i): members f..f+k-1 of a longer committee. Stops after the member a Ctrl-C
+        or divergence stopped: the committee then holds the members trained so far (at least the
+        one stopped)."""
         starts = start.members if start is not None else [None] * members
         rotations = start.rotations if start is not None else (0,)     # training a committee on keeps its way of reading
         trained, history, seconds = [], {"loss": []}, 0.0
         for i, member_start in enumerate(starts):
             if report:
-                report(f"member {i + 1} of {len(starts)}")
-            net, result = CNN.train(images, labels, lamb=lamb, seed=int(np.random.SeedSequence([seed, i]).generate_state(1)[0]),
+                report(f"member {first_member + i}" + (f" ({i + 1} of {len(starts)})" if first_member > 1 else
+                                                       f" of {len(starts)}"))
+            member_seed = int(np.random.SeedSequence([seed, first_member - 1 + i]).generate_state(1)[0])
+            net, result = CNN.train(images, labels, lamb=lamb, seed=member_seed,
                                     validation=validation, report=report, progress=progress, start=member_start,
                                     **options)
             trained.append(net)
@@ -225,8 +232,10 @@ class Committee(Network):
 
     @classmethod
     def describe_training(cls, options, lamb):
-        cnn_options = {k: v for k, v in options.items() if k != "members"}
-        return f"committee of {options['members']}, each a {CNN.describe_training(cnn_options, lamb)}"
+        cnn_options = {k: v for k, v in options.items() if k not in ("members", "first_member")}
+        first, k = options.get("first_member", 1), options["members"]
+        which = f"committee of {k}" if first == 1 else f"members {first}-{first + k - 1} of a committee"
+        return f"{which}, each a {CNN.describe_training(cnn_options, lamb)}"
 
     # Files --------------------------------------------------------------------------------------
 
