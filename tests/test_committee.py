@@ -214,5 +214,8 @@ def test_a_committee_split_into_runs_is_the_committee_trained_at_once():
     for name, p in both.members[0].params.items():
         np.testing.assert_array_equal(first.members[0].params[name], p)
     assert not np.array_equal(first.members[0].params["conv1_W"], second.members[0].params["conv1_W"])
-    assert "members 2-2 of a committee" in Committee.describe_training(
-        {**{o.name: o.default for o in Committee.OPTIONS}, "members": 1, "first_member": 2}, 30.0)
+    defaults = {o.name: o.default for o in Committee.OPTIONS}
+    assert Committee.describe_training({**defaults, "members": 1, "first_member": 2}, 30.0).startswith(
+        "member 2 of a committee, a CNN")
+    assert Committee.describe_training({**defaults, "members": 3, "first_member": 3}, 30.0).startswith(
+        "members 3-5 of a committee")

@@ -234,8 +234,9 @@ class Committee(Network):
     def describe_training(cls, options, lamb):
         cnn_options = {k: v for k, v in options.items() if k not in ("members", "first_member")}
         first, k = options.get("first_member", 1), options["members"]
-        which = f"committee of {k}" if first == 1 else f"members {first}-{first + k - 1} of a committee"
-        return f"{which}, each a {CNN.describe_training(cnn_options, lamb)}"
+        which = (f"committee of {k}" if first == 1 else f"member {first} of a committee" if k == 1 else
+                 f"members {first}-{first + k - 1} of a committee")
+        return f"{which}, {'a' if k == 1 else 'each a'} {CNN.describe_training(cnn_options, lamb)}"
 
     # Files --------------------------------------------------------------------------------------
 
