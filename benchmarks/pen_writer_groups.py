@@ -59,12 +59,26 @@ def _training_flags_given(parser, argv):
     return [flag for flag, dest in flags.items() if getattr(given, dest) is not unset]
 
 
+def _group_numbers(text):
+    """'2,3' -> [2, 3]: writer groups by number, from 1."""
+    try:
+        numbers = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of group numbers such as 2,3") from None
+    if not numbers or numbers[0] < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: group numbers start at 1")
+    return numbers
+
+
 def main_(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], add_help=True)
     parser.add_argument("--groups", type=int, default=3, help="number of writer groups (default 3: 10 writers each)")
     parser.add_argument("--calibrate", metavar="DIR",
                         help="write the calibration fitted on all groups into DIR (beside the network saved there)")
     parser.add_argument("--limit-groups", type=int, default=None, help="run only the first N groups (quick look)")
+    parser.add_argument("--only-groups", metavar="N,M", type=_group_numbers, default=None,
+                        help="run only these groups, by number (for example 2,3: a long run done in parts); "
+                             "each group reads and trains exactly as in the full run")
     parser.add_argument("--save-readings", metavar="FILE",
                         help="also save every group's readings (scores, shares as shown, labels) into FILE (.npz)")
     parser.add_argument("--save-networks", metavar="DIR",
@@ -83,8 +97,13 @@ def main_(argv=None):
     if ignored:
         parser.error(f"{reading} reads networks already trained, so {', '.join(ignored)} would change nothing: "
                      f"leave {'it' if len(ignored) == 1 else 'them'} out (the networks read are those saved)")
+    if own.only_groups and max(own.only_groups) > own.groups:
+        parser.error(f"--only-groups {','.join(map(str, own.only_groups))}: there are only {own.groups} groups "
+                     f"(--groups {own.groups}); give numbers from 1 to {own.groups}")
+    numbers = [n for n in range(1, own.groups + 1) if own.only_groups is None or n in own.only_groups]
+    numbers = numbers[:own.limit_groups]
     if own.networks:                    # each group's network must be there before any work starts
-        for number in range(1, min(own.groups, own.limit_groups or own.groups) + 1):
+        for number in numbers:
             if not os.path.isdir(os.path.join(own.networks, f"group{number}")):
                 parser.error(f"--networks {own.networks}: it has no folder group{number}; save each group's network "
                              f"there with --save-networks {own.networks}")
@@ -100,7 +119,8 @@ def main_(argv=None):
     X, y = mnist.load_mnist(mnist_dir(args.data))
     X_train, y_train, X_test, y_test = mnist.train_test_split(X, y, X.shape[0] - round(X.shape[0] * args.test_fraction))
     digits = load_pen_digits(args.pen_digits)
-    groups = writer_groups(own.groups, max(d.writer for d in digits))[:own.limit_groups]
+    all_groups = writer_groups(own.groups, max(d.writer for d in digits))
+    groups = [all_groups[n - 1] for n in numbers]
     print(f"Recipe: {' '.join(recipe_argv) or '(main.py defaults)'}; {len(groups)} groups of writers", flush=True)
 
     # The training drawings of each group's writers, drawn once: a group's network trains on
@@ -108,7 +128,7 @@ def main_(argv=None):
     start = time.perf_counter()
     drawn = [] if own.networks else [pen_training_images([d for d in digits if d.writer in group], args.pen_copies,
                                  np.random.default_rng([args.seed, 3, number]), elastic=args.pen_elastic)
-             for number, group in enumerate(writer_groups(own.groups, max(d.writer for d in digits)), 1)]
+             for number, group in enumerate(all_groups, 1)]
     # --non-digits: drawings that are none of the digits, their overlaid digits by the other writers
     non_digit_sets = [training_set.non_digit_drawings(args.non_digits, args.seed,
                                                       [d for d in digits if d.writer not in group])
@@ -121,15 +141,15 @@ def main_(argv=None):
     scans = scanned_like(X_test[:2000], np.random.default_rng(7))
     not_digits, _ = training_set.non_digit_drawings(1000, seed=1000 + args.seed, pen_digits=digits, say=lambda line: None)
     results = []
-    for number, group in enumerate(groups, 1):
+    for at, (number, group) in enumerate(zip(numbers, groups)):
         unseen = [d for d in digits if d.writer in group]
         start = time.perf_counter()
         if own.networks:
             net = load_network(os.path.join(own.networks, f"group{number}"))
         else:
             others = [drawn[j] for j in range(len(drawn)) if j != number - 1]
-            if non_digit_sets[number - 1] is not None:
-                others.append(non_digit_sets[number - 1])
+            if non_digit_sets[at] is not None:
+                others.append(non_digit_sets[at])
             X_pen, y_pen = np.concatenate([x for x, _ in others]), np.concatenate([y for _, y in others])
             X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, (X_pen, y_pen),
                                                         args.scans)

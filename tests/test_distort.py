@@ -128,3 +128,24 @@ def test_pen_training_images_without_elastic_are_as_before_and_with_it_differ():
     assert np.array_equal(labels, [4, 4, 4, 4]) and np.array_equal(bent_labels, labels)
     assert np.array_equal(plain, again)          # no elastic draws no extra random numbers
     assert not np.array_equal(plain, bent)
+
+
+def test_drawn_inputs_fill_block_after_block_and_leave_out_dots(monkeypatch):
+    """The drawings are written into blocks of rows as they are made (a heap of one small array
+    per drawing held 5 KB per 784-byte drawing); across blocks, and with a refused dot among them,
+    the result is the drawings in order, each with its own label."""
+    from digits.imaging import distort
+    four = [np.array([[0, 100], [0, 40], [60, 40]], float), np.array([[40, 100], [40, 0]], float)]
+    seven = [np.array([[0, 100], [70, 100], [20, 0]], float)]
+    dot = [np.array([[5, 5], [5, 5]], float)]
+    drawings = [four, seven, dot, four, seven, four, seven]
+    labels = [4, 7, 1, 4, 7, 4, 7]
+    whole, whole_labels = distort.drawn_inputs(drawings, np.random.default_rng(2), labels=labels)
+    unlabelled = distort.drawn_inputs(iter(drawings), np.random.default_rng(2))
+    monkeypatch.setattr(distort, "DRAWN_BLOCK", 2)
+    in_blocks = distort.drawn_inputs(iter(drawings), np.random.default_rng(2))
+    assert whole.shape == (6, 784) and whole.dtype == np.uint8
+    assert np.array_equal(whole_labels, [4, 7, 4, 7, 4, 7])
+    assert np.array_equal(unlabelled, whole) and np.array_equal(in_blocks, whole)
+    assert all(np.count_nonzero(row) > 30 for row in whole)          # every row is a drawing, none left blank
+    assert distort.drawn_inputs(iter(()), np.random.default_rng(2)).shape == (0, 784)

@@ -48,3 +48,29 @@ def test_training_options_with_saved_networks_are_refused_not_ignored(tmp_path, 
     for flag in ("--model", "--pen-copies", "--pen-elastic", "--epochs"):
         assert flag in error
     assert "leave them out" in error and reading in error
+
+
+def test_only_the_groups_asked_for_are_read_each_as_in_the_full_run(tmp_path, mnist_dir, pendigits_file):
+    """--only-groups 2 reads group 2 alone (writers 11-20), with the same inputs as the full run
+    gives group 2: a long run can be done in parts. Only group 2's network need be there."""
+    nets = tmp_path / "nets"
+    net = CNN.random(1, convs=(4, 6), hidden=(8,), kernel=3, outputs=11)
+    net.save(nets / "group2")
+    readings = tmp_path / "readings.npz"
+    code = pen_writer_groups.main_(["--groups", "3", "--only-groups", "2", "--networks", str(nets), "--data",
+                                    str(mnist_dir), "--pen-digits", str(pendigits_file.parent),
+                                    "--save-readings", str(readings)])
+    assert code == 0
+    unseen = [d for d in load_pen_digits(str(pendigits_file.parent)) if 11 <= d.writer <= 20]
+    assert unseen
+    with np.load(readings) as saved:
+        np.testing.assert_array_equal(saved["labels"], [d.label for d in unseen])
+        np.testing.assert_allclose(saved["before"], net.predict_proba(app_inputs(unseen, np.random.default_rng(102))))
+
+
+@pytest.mark.parametrize("groups, says", [("4", "only 3 groups"), ("0", "start at 1"), ("2,x", "not a list")])
+def test_group_numbers_that_are_not_there_are_refused_in_one_line(tmp_path, capsys, groups, says):
+    with pytest.raises(SystemExit) as e:
+        pen_writer_groups.main_(["--groups", "3", "--only-groups", groups, "--networks", str(tmp_path)])
+    assert e.value.code == 2
+    assert says in capsys.readouterr().err.strip().splitlines()[-1]

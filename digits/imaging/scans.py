@@ -66,7 +66,8 @@ def scan_training_images(images, labels, count, rng, scan=TRAINING_SCAN):
     from digits.imaging.image_files import light_on_dark, read_grey
     from digits.imaging.prepare import prepare_array, to_array
     images, labels = np.asarray(images), np.asarray(labels)
-    out, kept = [], []
+    # written into one array as made (one small array per scan fragmented the heap: see drawn_inputs)
+    out, kept = np.empty((int(count), PIXELS), np.uint8), []
     for i in rng.choice(images.shape[0], int(count), replace=images.shape[0] < count):
         page = scanned_page(images[i], rng, scan)
         if rng.random() < 0.5:
@@ -79,6 +80,6 @@ def scan_training_images(images, labels, count, rng, scan=TRAINING_SCAN):
             x = prepare_array(a, stroke=None) if as_they_are else prepare_array(a)
         except EmptyImageError:
             continue
-        out.append(np.round(x * 255).astype(np.uint8))
+        out[len(kept)] = np.round(x.reshape(-1) * 255)
         kept.append(i)
-    return np.array(out, dtype=np.uint8).reshape(-1, PIXELS), labels[np.array(kept, dtype=np.int64)]
+    return out[:len(kept)], labels[np.array(kept, dtype=np.int64)]
