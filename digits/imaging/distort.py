@@ -181,7 +181,9 @@ def drawn_inputs(strokes, rng, width=350, height=290, brushes=(8, 30), labels=No
         filled += 1
         kept.append(i)
     blocks[-1] = blocks[-1][:filled]
-    X = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    # With labels the one block was sized for every drawing; otherwise copy, so that a few drawings
+    # do not hold a whole block of DRAWN_BLOCK rows alive
+    X = blocks[0] if labels is not None and len(blocks) == 1 else np.concatenate(blocks)
     return X if labels is None else (X, np.array(labels, dtype=np.int64)[kept])
 
 
