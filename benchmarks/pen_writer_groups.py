@@ -59,6 +59,17 @@ def _training_flags_given(parser, argv):
     return [flag for flag, dest in flags.items() if getattr(given, dest) is not unset]
 
 
+def _percent(text):
+    """'99.8' -> 0.998: a share of readings, in percent, above 50 and below 100."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage such as 99.8") from None
+    if not 50 < value < 100:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a percentage above 50 and below 100, such as 99.8")
+    return value / 100
+
+
 def _group_numbers(text):
     """'2,3' -> [2, 3]: writer groups by number, from 1."""
     try:
@@ -89,6 +100,10 @@ def main_(argv=None):
                              "joined from them), without training")
     parser.add_argument("--readings", metavar="FILE",
                         help="calibrate from readings saved by --save-readings, without training again")
+    parser.add_argument("--sure-accuracy", metavar="PERCENT", type=_percent,
+                        default=calibration.SURE_ACCURACY,
+                        help="'not sure' below the confidence where readings of unseen writers are right this "
+                             f"often (default {100 * calibration.SURE_ACCURACY:g})")
     recipes.add_recipe_arguments(parser)
     own = recipes.parse_recipe(parser, argv)
     recipe_argv = [a for a in (argv if argv is not None else sys.argv[1:])]
@@ -114,7 +129,7 @@ def main_(argv=None):
                             labels=saved["labels"][group_of == g]) for g in np.unique(group_of)]
             note = str(saved["recipe"])
         print(f"Readings of {len(results)} writer groups from {own.readings} ({note})")
-        return calibrate(results, own.calibrate, note)
+        return calibrate(results, own.calibrate, note, own.sure_accuracy)
     args = own
     X, y = mnist.load_mnist(mnist_dir(args.data))
     X_train, y_train, X_test, y_test = mnist.train_test_split(X, y, X.shape[0] - round(X.shape[0] * args.test_fraction))
@@ -196,10 +211,10 @@ def main_(argv=None):
         print(f"Readings saved to {own.save_readings}")
     if len(results) < 2:
         return 0
-    return calibrate(results, own.calibrate, f"recipe: {recipe}")
+    return calibrate(results, own.calibrate, f"recipe: {recipe}", own.sure_accuracy)
 
 
-def calibrate(results, folder, note):
+def calibrate(results, folder, note, sure_accuracy=calibration.SURE_ACCURACY):
     """Temperature scaling and the "not sure" threshold from the groups' readings, each group
     scored by a network that never saw its writers; everything cross-validated by group (fitted
     on the other groups, measured on this one). Writes calibration.json into `folder` if given.
@@ -225,21 +240,29 @@ def calibrate(results, folder, note):
           f"temperature scaling (cross-validated by group): "
           + (f"temperature {temperature:.3f} kept" if use_temperature else "the network's own shares kept"))
 
-    # The threshold, cross-validated: chosen on the other groups, applied to this one.
-    flagged, sure_right, unsure_right = [], [], []
+    # The threshold, cross-validated: chosen on the other groups, applied to this one. Per group,
+    # what a user of the apps sees: the share of readings shown as sure, and of those the share wrong.
+    flagged, sure_right, unsure_right, per_group = [], [], [], []
     for i, r in enumerate(results):
         t, _ = calibration.sure_threshold(np.concatenate([s for j, s in enumerate(shown) if j != i]),
-                                          np.concatenate([o["labels"] for j, o in enumerate(results) if j != i]))
+                                          np.concatenate([o["labels"] for j, o in enumerate(results) if j != i]),
+                                          sure_accuracy)
         confidence, right = shown[i].max(axis=1), shown[i].argmax(axis=1) == r["labels"]
-        flagged.append(np.mean(confidence < t))
-        sure_right.extend(right[confidence >= t])
-        unsure_right.extend(right[confidence < t])
-    sure_above, share = calibration.sure_threshold(np.concatenate(shown), labels)
+        sure = confidence >= t
+        flagged.append(np.mean(~sure))
+        sure_right.extend(right[sure])
+        unsure_right.extend(right[~sure])
+        per_group.append((np.mean(sure), np.mean(~right[sure]) if sure.any() else float("nan")))
+    sure_above, share = calibration.sure_threshold(np.concatenate(shown), labels, sure_accuracy)
     print(f"'Not sure' below the confidence where readings of other writers are right "
-          f"{100 * calibration.SURE_ACCURACY:.1f} % of the time (cross-validated by group): "
+          f"{100 * sure_accuracy:.1f} % of the time (cross-validated by group): "
           f"{100 * np.mean(flagged):.1f} % of readings not sure; the sure ones "
           f"{100 * np.mean(sure_right) if sure_right else float('nan'):.2f} % right, "
           f"the not-sure ones {100 * np.mean(unsure_right) if unsure_right else float('nan'):.1f} % right")
+    sure_shares, wrong_shares = np.array(per_group).T
+    print("Readings shown as sure, and of those wrong, by group (cross-validated): "
+          + ", ".join(f"{100 * s:.1f} % / {100 * w:.2f} %" for s, w in per_group)
+          + f"; worst group {100 * sure_shares.min():.1f} % sure, {100 * np.nanmax(wrong_shares):.2f} % of sure wrong")
     print(f"Threshold chosen on all groups: not sure below {sure_above:.3f} ({100 * (1 - share):.1f} % of readings)")
     if folder:
         calibration.save_calibration(folder, temperature, sure_above,

@@ -1,4 +1,6 @@
 """The writer-group benchmark reading saved networks (`--networks`) instead of training them."""
+import json
+
 import numpy as np
 import pytest
 
@@ -72,5 +74,56 @@ def test_only_the_groups_asked_for_are_read_each_as_in_the_full_run(tmp_path, mn
 def test_group_numbers_that_are_not_there_are_refused_in_one_line(tmp_path, capsys, groups, says):
     with pytest.raises(SystemExit) as e:
         pen_writer_groups.main_(["--groups", "3", "--only-groups", groups, "--networks", str(tmp_path)])
+    assert e.value.code == 2
+    assert says in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def _saved_readings(path, rng):
+    """Readings of 3 groups as --save-readings writes them: confident readings mostly right,
+    doubtful ones often wrong."""
+    n = 600
+    labels = rng.integers(0, 10, n)
+    confidence = rng.uniform(0.3, 1.0, n)
+    wrong = rng.random(n) < (1 - confidence) * 0.2
+    read = np.where(wrong, (labels + 1) % 10, labels)
+    before = np.full((n, 10), 0.0)
+    before[np.arange(n), read] = confidence
+    before[np.arange(n), (read + 2) % 10] = 1 - confidence
+    with np.errstate(divide="ignore"):
+        scores = np.maximum(np.log(before), -745.0)
+    np.savez(path, scores=scores, before=before, labels=labels,
+             group=np.repeat([0, 1, 2], n // 3), recipe="recipe: made up for a test")
+    return before, labels
+
+
+def test_the_sure_line_is_fitted_at_the_accuracy_asked_and_shown_by_group(tmp_path, capsys):
+    """--sure-accuracy 99.8 fits "not sure" where readings are right 99.8 % of the time, and the
+    benchmark prints, for each group, the share of readings shown as sure and how many of those
+    are wrong (each group read with the line chosen on the other groups), as the apps' users meet them."""
+    from digits.nets import calibration
+    before, labels = _saved_readings(tmp_path / "readings.npz", np.random.default_rng(5))
+    for percent in ("95", "99.8"):
+        folder = tmp_path / percent
+        folder.mkdir()
+        assert pen_writer_groups.main_(["--readings", str(tmp_path / "readings.npz"), "--sure-accuracy", percent,
+                                        "--calibrate", str(folder)]) == 0
+        out = capsys.readouterr().out
+        expected, _ = calibration.sure_threshold(before, labels, float(percent) / 100)
+        with open(folder / "calibration.json") as f:
+            assert json.load(f)["sure_above"] == pytest.approx(expected)
+        group = slice(400, 600)        # group 3, with the line chosen on groups 1 and 2
+        line, _ = calibration.sure_threshold(before[:400], labels[:400], float(percent) / 100)
+        sure = before[group].max(axis=1) >= line
+        wrong = before[group].argmax(axis=1)[sure] != labels[group][sure]
+        assert f"{100 * sure.mean():.1f} % / {100 * wrong.mean():.2f} %;" in out
+        assert f"right {float(percent):.1f} % of the time" in out
+    assert json.load(open(tmp_path / "99.8" / "calibration.json"))["sure_above"] > \
+        json.load(open(tmp_path / "95" / "calibration.json"))["sure_above"]
+
+
+@pytest.mark.parametrize("percent, says", [("100", "below 100"), ("40", "above 50"), ("high", "not a percentage")])
+def test_a_sure_accuracy_that_is_no_percentage_is_refused_in_one_line(tmp_path, capsys, percent, says):
+    with pytest.raises(SystemExit) as e:
+        pen_writer_groups.main_(["--readings", str(tmp_path / "r.npz"), "--sure-accuracy", percent])
     assert e.value.code == 2
     assert says in capsys.readouterr().err.strip().splitlines()[-1]
