@@ -103,7 +103,7 @@ def main_(argv=None):
     parser.add_argument("--sure-accuracy", metavar="PERCENT", type=_percent,
                         default=calibration.SURE_ACCURACY,
                         help="'not sure' below the confidence where readings of unseen writers are right this "
-                             f"often (default {100 * calibration.SURE_ACCURACY:g})")
+                             f"often (default {round(100 * calibration.SURE_ACCURACY, 4):g})")
     recipes.add_recipe_arguments(parser)
     own = recipes.parse_recipe(parser, argv)
     recipe_argv = [a for a in (argv if argv is not None else sys.argv[1:])]
@@ -255,7 +255,7 @@ def calibrate(results, folder, note, sure_accuracy=calibration.SURE_ACCURACY):
         per_group.append((np.mean(sure), np.mean(~right[sure]) if sure.any() else float("nan")))
     sure_above, share = calibration.sure_threshold(np.concatenate(shown), labels, sure_accuracy)
     print(f"'Not sure' below the confidence where readings of other writers are right "
-          f"{100 * sure_accuracy:.1f} % of the time (cross-validated by group): "
+          f"{round(100 * sure_accuracy, 4):g} % of the time (cross-validated by group): "
           f"{100 * np.mean(flagged):.1f} % of readings not sure; the sure ones "
           f"{100 * np.mean(sure_right) if sure_right else float('nan'):.2f} % right, "
           f"the not-sure ones {100 * np.mean(unsure_right) if unsure_right else float('nan'):.1f} % right")
