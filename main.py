@@ -27,6 +27,7 @@ try:
     from digits.errors import DataError, OutputError, UserInputError
     from digits.files import check_output_dir
     from digits import recipes
+    from digits.nets import calibration
     from digits.reporting import pictures
     from digits.reporting.kfold import stratified_kfold
     from digits.reporting.metrics import accuracy, confusion_matrix, precision_recall
@@ -179,6 +180,39 @@ def save_network(net, folder):
         raise OutputError(f"{e}. The trained network was saved in {rescue} instead") from None
 
 
+def calibration_after_saving(net, start, source, folder):
+    """Keep the folder's calibration.json true to the network just saved in `folder`; returns
+    the line that says what was done, or None.
+
+    A network fine-tuned from a calibrated one (`start`, read from `source`) reads with that
+    network's calibration, written here for its kind only (the folder may hold other kinds),
+    so that a personal network still says "not sure"; a calibration written that way for the
+    network just replaced by one trained afresh is removed, since it was fitted for another
+    network. A calibration.json written by someone else is never overwritten or removed: it is
+    said that it now applies to this network too.
+    """
+    path = os.path.join(folder, calibration.FILE)
+    owner = calibration.fitted_for(folder)
+    refit = f"fit one for it with python -m benchmarks.pen_writer_groups ... --calibrate {folder}"
+    carried = start is not None and (start.temperature is not None or start.sure_above > 0)
+    if carried and owner in (None, net.kind):
+        calibration.save_calibration(folder, start.temperature, start.sure_above, network=net.kind,
+                                     note=f"carried over from the network in {source}, which it was fitted for")
+        return (f"Calibration carried over from {source} to {path}: 'not sure' below {start.sure_above:.3f}"
+                + ("" if start.temperature is None else f", temperature {start.temperature:.3f}")
+                + f"; it was fitted for that network ({refit})")
+    if owner == net.kind:
+        os.remove(path)
+        return f"Removed {path}: it was carried over for the network this one replaces (to calibrate this one, {refit})"
+    not_carried = f" (the calibration of {source} was not carried over)" if carried else ""
+    if owner in ("", "?"):
+        return (f"Note: {path}, fitted for the network saved there before, now applies to this one too; "
+                f"{refit}, or delete it{not_carried}")
+    if carried:                         # the folder's calibration is another kind's
+        return f"Not calibrated: {path} holds the calibration of the {owner} network there{not_carried}"
+    return None
+
+
 def worth_saving(net, result, X_train, y_train):
     """None if `net` may replace whatever is saved, else why not (a one-line error).
 
@@ -227,6 +261,9 @@ def run(args):
             print(f"Trained in {result.seconds:.1f} s ({plural(result.steps, unit)})")
         path = save_network(net, args.weights_dir)
         print(f"Weights saved to {path}" + (f" and {', '.join(net.FILES[1:])}" if len(net.FILES) > 1 else ""))
+        said = calibration_after_saving(net, args.start, args.fine_tune, args.weights_dir)
+        if said:
+            print(said)
     test_pred = net.predict_pixels(X_test)
     print_evaluation(y_test, test_pred, y_train, net.predict_pixels(X_train))
     print_logits(net, X_test, y_test)

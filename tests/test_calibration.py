@@ -78,3 +78,25 @@ def test_a_null_temperature_keeps_the_networks_own_shares_and_sets_the_threshold
     assert loaded.temperature is None and loaded.sure_above == 0.25
     outputs = net.outputs(x)
     np.testing.assert_allclose(loaded.predict_proba(x), outputs / outputs.sum(axis=1, keepdims=True))
+
+
+def test_a_calibration_for_one_kind_applies_to_that_kind_only(tmp_path):
+    """weights/ may hold an MLP and a CNN side by side: a calibration that names its kind is
+    that network's, and the other reads uncalibrated."""
+    from digits.nets.cnn import CNN
+    MLP.random(4, np.random.default_rng(0)).save(tmp_path)
+    CNN.random(0, convs=(4, 6), hidden=(8,), kernel=3, outputs=11).save(tmp_path)
+    calibration.save_calibration(tmp_path, None, 0.7, network="cnn")
+    assert calibration.fitted_for(tmp_path) == "cnn"
+    assert nets.load_network(tmp_path, "cnn").sure_above == 0.7
+    assert nets.load_network(tmp_path, "mlp").sure_above == 0.0
+    calibration.save_calibration(tmp_path, None, 0.6)               # naming none: for whatever is there
+    assert calibration.fitted_for(tmp_path) == ""
+    assert nets.load_network(tmp_path, "mlp").sure_above == nets.load_network(tmp_path, "cnn").sure_above == 0.6
+    (tmp_path / calibration.FILE).write_text(json.dumps({"temperature": None, "sure_above": 0.5, "network": [1]}))
+    with pytest.raises(WeightsError, match="network must name a kind"):
+        nets.load_network(tmp_path, "mlp")
+    (tmp_path / calibration.FILE).write_text("not json")
+    assert calibration.fitted_for(tmp_path) == "?"
+    (tmp_path / calibration.FILE).unlink()
+    assert calibration.fitted_for(tmp_path) is None

@@ -458,3 +458,36 @@ def test_pen_elastic_is_checked_before_any_work(repo_root, args, words):
     assert result.returncode == 2
     assert words in result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
+
+
+def test_a_fine_tuned_network_keeps_the_calibration_of_the_one_it_came_from(repo_root, tmp_path):
+    """A personal network (--fine-tune) says "not sure" where the network it came from did:
+    that calibration is written beside it for its kind, and said so. Trained afresh in the same
+    place, the carried calibration (fitted for another network) is removed, and said so; a
+    calibration.json someone else wrote is never overwritten, only named."""
+    from digits.nets import calibration
+    X, y = synthetic_digits(400, 27)
+    data = write_idx(tmp_path / "data", X[:300], y[:300], X[300:], y[300:])
+    common = ["--model", "deep", "--hidden", "12", "--data", str(data), "--no-report"]
+    assert run_main(repo_root, *common, "--epochs", "1", "--weights-dir", str(tmp_path / "a")).returncode == 0
+    calibration.save_calibration(tmp_path / "a", 1.5, 0.8)
+    tuned = run_main(repo_root, *common, "--epochs", "1", "--fine-tune", str(tmp_path / "a"),
+                     "--weights-dir", str(tmp_path / "b"))
+    assert tuned.returncode == 0, tuned.stderr
+    assert f"Calibration carried over from {tmp_path / 'a'}" in tuned.stdout and "below 0.800" in tuned.stdout
+    mine = load_network(tmp_path / "b")
+    assert (mine.temperature, mine.sure_above) == (1.5, 0.8)
+    assert calibration.fitted_for(tmp_path / "b") == "deep"
+
+    afresh = run_main(repo_root, *common, "--epochs", "1", "--weights-dir", str(tmp_path / "b"))
+    assert afresh.returncode == 0, afresh.stderr
+    assert f"Removed {tmp_path / 'b' / 'calibration.json'}" in afresh.stdout
+    assert load_network(tmp_path / "b").sure_above == 0.0
+
+    calibration.save_calibration(tmp_path / "b", None, 0.3, note="mine")
+    before = (tmp_path / "b" / "calibration.json").read_bytes()
+    again = run_main(repo_root, *common, "--epochs", "1", "--fine-tune", str(tmp_path / "a"),
+                     "--weights-dir", str(tmp_path / "b"))
+    assert again.returncode == 0, again.stderr
+    assert "now applies to this one too" in again.stdout and "was not carried over" in again.stdout
+    assert (tmp_path / "b" / "calibration.json").read_bytes() == before

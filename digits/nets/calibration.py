@@ -100,13 +100,34 @@ def sure_threshold(probs, labels, accuracy=SURE_ACCURACY):
     return float(confidence[order[k]]), float((k + 1) / len(order))
 
 
-def save_calibration(folder, temperature, sure_above, note=""):
+def save_calibration(folder, temperature, sure_above, note="", network=None):
     """Write `folder`/calibration.json (atomically). temperature None: the network's own shares
     are kept (measured as calibrated as temperature scaling would make them), only the
-    threshold is set."""
+    threshold is set. `network`: the kind it is for ("cnn", ...), where a folder may hold
+    networks of several kinds (weights/); None: whatever network the folder holds."""
+    settings = {"temperature": temperature, "sure_above": sure_above, "note": note}
+    if network is not None:
+        settings["network"] = network
     with atomic_write(os.path.join(folder, FILE), "w") as f:
-        json.dump({"temperature": temperature, "sure_above": sure_above, "note": note}, f, indent=1)
+        json.dump(settings, f, indent=1)
         f.write("\n")
+
+
+def fitted_for(folder):
+    """Whose calibration `folder` holds: None (no calibration.json), "" (one for whatever network
+    the folder holds), or the kind its "network" names; "?" if it cannot be read as one."""
+    path = os.path.join(folder, FILE)
+    if not os.path.lexists(path):
+        return None
+    try:
+        with open_input(path, WeightsError, "") as f:
+            data = json_input.parse(f.read(MAX_FILE_BYTES + 1))
+    except (WeightsError, json_input.JSONInputError, OSError, ValueError):
+        return "?"
+    if not isinstance(data, dict):
+        return "?"
+    network = data.get("network")
+    return "" if network is None else network if isinstance(network, str) else "?"
 
 
 def load_calibration(net, folder):
@@ -125,7 +146,12 @@ def load_calibration(net, folder):
     except json_input.JSONInputError as e:
         raise WeightsError(f"{path} {e}; {advice}") from None
     temperature, sure_above = _settings(data, path, advice)
-    net.temperature, net.sure_above = temperature, sure_above
+    network = data.get("network")
+    if network is not None and not (isinstance(network, str) and network.isidentifier() and len(network) <= 40):
+        raise WeightsError(f"{path}: network must name a kind of network such as \"cnn\", got "
+                           f"{json.dumps(network)[:40]}; {advice}")
+    if network is None or network == net.kind:      # a calibration for another network in the folder: not this one's
+        net.temperature, net.sure_above = temperature, sure_above
     return net
 
 
