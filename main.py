@@ -202,7 +202,11 @@ def calibration_after_saving(net, start, source, folder):
                 + ("" if start.temperature is None else f", temperature {start.temperature:.3f}")
                 + f"; it was fitted for that network ({refit})")
     if owner == net.kind:
-        os.remove(path)
+        try:
+            os.remove(path)
+        except OSError as e:
+            return (f"Note: {path} was carried over for the network this one replaces, and could not be removed "
+                    f"({e.strerror}): delete it, or {refit}")
         return f"Removed {path}: it was carried over for the network this one replaces (to calibrate this one, {refit})"
     not_carried = f" (the calibration of {source} was not carried over)" if carried else ""
     if owner in ("", "?"):
