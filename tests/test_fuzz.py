@@ -20,6 +20,7 @@ from digits import nets
 from digits.errors import EmptyImageError, ImageFileError, WeightsError
 from digits.imaging.image_files import read_grey
 from digits.imaging.strokes import render
+from digits.nets import calibration
 from digits.nets.calibration import FILE as CALIBRATION
 from tests.test_web_api import SEVEN, app, client, polyline  # noqa: F401 (the same fixtures)
 
@@ -167,12 +168,14 @@ def test_the_cnn_loader_loads_or_says_why_not(folders, data):
 
 
 @FUZZ
-@given(data=st.fixed_dictionaries({}, optional={"temperature": json_values, "sure_above": json_values})
+@given(data=st.fixed_dictionaries({}, optional={"temperature": json_values, "sure_above": json_values,
+                                               "network": json_values | st.sampled_from(["mlp", "cnn", "x" * 50])})
        | json_values)
 def test_the_calibration_loader_applies_or_says_why_not(folders, data):
     folder = folders[1]
     (folder / CALIBRATION).write_text(json.dumps(data))
     loads_or_says_why(folder, "mlp")
+    assert isinstance(calibration.fitted_for(folder), str)        # whose it is, or "?": never an exception
 
 
 def test_zip_members_are_checked_in_the_fuzzed_npz_too(folders):
