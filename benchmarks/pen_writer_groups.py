@@ -254,8 +254,9 @@ def calibrate(results, folder, note, sure_accuracy=calibration.SURE_ACCURACY):
         unsure_right.extend(right[~sure])
         per_group.append((np.mean(sure), np.mean(~right[sure]) if sure.any() else float("nan")))
     sure_above, share = calibration.sure_threshold(np.concatenate(shown), labels, sure_accuracy)
+    percent = f"{round(100 * sure_accuracy, 4):g} %"        # as given: 99.75 %, not 99.8 %
     print(f"'Not sure' below the confidence where readings of other writers are right "
-          f"{round(100 * sure_accuracy, 4):g} % of the time (cross-validated by group): "
+          f"{percent} of the time (cross-validated by group): "
           f"{100 * np.mean(flagged):.1f} % of readings not sure; the sure ones "
           f"{100 * np.mean(sure_right) if sure_right else float('nan'):.2f} % right, "
           f"the not-sure ones {100 * np.mean(unsure_right) if unsure_right else float('nan'):.1f} % right")
@@ -268,7 +269,7 @@ def calibrate(results, folder, note, sure_accuracy=calibration.SURE_ACCURACY):
         calibration.save_calibration(folder, temperature, sure_above,
                                      note=f"fitted by benchmarks.pen_writer_groups, {note}: "
                                           f"{len(results)} writer groups, {len(labels)} unseen pen digits; "
-                                          f"sure where they were right {round(100 * sure_accuracy, 4):g} % of the time")
+                                          f"sure where they were right {percent} of the time")
         print(f"Calibration written to {os.path.join(folder, calibration.FILE)}")
     return 0
 

@@ -44,6 +44,7 @@ SURE_ACCURACY = 0.998
 # 55), and dividing scores by 1e-310 turns every reading into NaN.
 MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 100.0
 MAX_FILE_BYTES = 64 << 10       # a calibration file takes about 200 bytes
+ADVICE = "delete it to read uncalibrated"
 
 
 def valid_temperature(value):
@@ -115,19 +116,14 @@ def save_calibration(folder, temperature, sure_above, note="", network=None):
 
 def fitted_for(folder):
     """Whose calibration `folder` holds: None (no calibration.json), "" (one for whatever network
-    the folder holds), or the kind its "network" names; "?" if it cannot be read as one."""
+    the folder holds), the kind its "network" names, or "?" if load_calibration would refuse it."""
     path = os.path.join(folder, FILE)
     if not os.path.lexists(path):
         return None
     try:
-        with open_input(path, WeightsError, "") as f:
-            data = json_input.parse(f.read(MAX_FILE_BYTES + 1))
-    except (WeightsError, json_input.JSONInputError, OSError, ValueError):
+        return _settings(_read(path, ""), path, "")[2] or ""
+    except WeightsError:
         return "?"
-    if not isinstance(data, dict):
-        return "?"
-    network = data.get("network")
-    return "" if network is None else network if isinstance(network, str) else "?"
 
 
 def load_calibration(net, folder):
@@ -136,27 +132,28 @@ def load_calibration(net, folder):
     path = os.path.join(folder, FILE)
     if not os.path.lexists(path):
         return net
-    advice = "delete it to read uncalibrated"
-    with open_input(path, WeightsError, advice) as f:
-        text = f.read(MAX_FILE_BYTES + 1)
-    if len(text) > MAX_FILE_BYTES:
-        raise WeightsError(f"{path} is larger than {MAX_FILE_BYTES >> 10} kB, so not a calibration file; {advice}")
-    try:
-        data = json_input.parse(text)
-    except json_input.JSONInputError as e:
-        raise WeightsError(f"{path} {e}; {advice}") from None
-    temperature, sure_above = _settings(data, path, advice)
-    network = data.get("network")
-    if network is not None and not (isinstance(network, str) and network.isidentifier() and len(network) <= 40):
-        raise WeightsError(f"{path}: network must name a kind of network such as \"cnn\", got "
-                           f"{json.dumps(network)[:40]}; {advice}")
+    temperature, sure_above, network = _settings(_read(path, ADVICE), path, ADVICE)
     if network is None or network == net.kind:      # a calibration for another network in the folder: not this one's
         net.temperature, net.sure_above = temperature, sure_above
     return net
 
 
+def _read(path, advice):
+    """The JSON value of the calibration file at `path`; WeightsError (with `advice`) if it is not
+    a regular readable file, is too large, or is not JSON."""
+    with open_input(path, WeightsError, advice) as f:
+        text = f.read(MAX_FILE_BYTES + 1)
+    if len(text) > MAX_FILE_BYTES:
+        raise WeightsError(f"{path} is larger than {MAX_FILE_BYTES >> 10} kB, so not a calibration file; {advice}")
+    try:
+        return json_input.parse(text)
+    except json_input.JSONInputError as e:
+        raise WeightsError(f"{path} {e}; {advice}") from None
+
+
 def _settings(data, path, advice):
-    """(temperature or None, sure_above) from a calibration file's JSON value, checked."""
+    """(temperature or None, sure_above, network kind or None) from a calibration file's JSON
+    value, checked."""
     if not isinstance(data, dict) or "temperature" not in data or "sure_above" not in data:
         raise WeightsError(f'{path} is not a calibration file (expected {{"temperature": T, "sure_above": S}}); '
                            f"{advice}")
@@ -167,4 +164,8 @@ def _settings(data, path, advice):
     if not (isinstance(sure_above, (int, float)) and not isinstance(sure_above, bool) and 0 <= sure_above <= 1):
         raise WeightsError(f"{path}: sure_above must be a number from 0 to 1, got {json.dumps(sure_above)[:40]}; "
                            f"{advice}")
-    return (None if temperature is None else float(temperature)), float(sure_above)
+    network = data.get("network")
+    if network is not None and not (isinstance(network, str) and network.isidentifier() and len(network) <= 40):
+        raise WeightsError(f"{path}: network must name a kind of network such as \"cnn\", got "
+                           f"{json.dumps(network)[:40]}; {advice}")
+    return (None if temperature is None else float(temperature)), float(sure_above), network
