@@ -99,12 +99,19 @@ def write_pictures(args, **figures):
     print(f"Report: {', '.join(paths)}")
 
 
-def train(args, X_fit, y_fit, report, validation=None):
-    """The chosen kind trained on X_fit, y_fit with the options given: (net, TrainingResult)."""
+def train(args, X_fit, y_fit, report, validation=None, extra=None):
+    """The chosen kind trained on X_fit, y_fit with the options given: (net, TrainingResult).
+    extra: the drawings at the end of X_fit (training_set.extra_drawings), whose pen digits'
+    drawings --pen-per-epoch takes in turns."""
     progress = progress_printer() if report and sys.stderr.isatty() else None
     start = copy.deepcopy(args.start) if args.start is not None else None    # each fold starts afresh
+    sample = training_set.epoch_sample(len(y_fit), extra, args.pen_copies, args.pen_per_epoch)
+    if sample is not None:
+        report(f"Each epoch: {len(y_fit) - len(sample[0]) + sample[1]} of the {len(y_fit)} images, all but the "
+               f"{len(sample[0])} pen drawings and {sample[1]} of those, a fresh choice every epoch "
+               f"(--pen-per-epoch {args.pen_per_epoch} of --pen-copies {args.pen_copies})")
     return args.kind.train(X_fit, y_fit, lamb=args.lamb, seed=args.seed, validation=validation,
-                           report=report, progress=progress, start=start, **args.options)
+                           report=report, progress=progress, start=start, sample=sample, **args.options)
 
 
 def extra_drawings(args):
@@ -127,7 +134,7 @@ def run_kfold(args, X_train, y_train):
         print(f"Fold {k} of {args.kfold}: training on {fit_idx.size} images, validating on {val_idx.size}", flush=True)
         X_fit, y_fit = training_set.training_images(X_train[fit_idx], y_train[fit_idx], args.seed, args.augment, pen,
                                                     args.scans)
-        net, result = train(args, X_fit, y_fit, report=lambda line: print("  " + line, flush=True))
+        net, result = train(args, X_fit, y_fit, report=lambda line: print("  " + line, flush=True), extra=pen)
         if result.stopped_early:
             print(f"{stop_word(result)}: cross-validation abandoned.", file=sys.stderr)
             return exit_code(result.interruption) if result.interruption else 1
@@ -243,13 +250,14 @@ def run(args):
     X_train, y_train, X_test, y_test = mnist.train_test_split(X, y, n_train)
     if args.kfold:
         return run_kfold(args, X_train, y_train)
-    X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, extra_drawings(args),
-                                                args.scans)
+    extra = extra_drawings(args)
+    X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, extra, args.scans)
     print(f"Training on {X_fit.shape[0]} images, testing on {X_test.shape[0]}: "
           f"{args.kind.describe_training(args.options, args.lamb)}, seed {args.seed}"
           + (f", going on from the network in {args.fine_tune}" if args.fine_tune else ""), flush=True)
-    net, result = train(args, X_fit, y_fit, report=lambda line: print(line, flush=True), validation=(X_test, y_test))
-    del X_fit, y_fit
+    net, result = train(args, X_fit, y_fit, report=lambda line: print(line, flush=True), validation=(X_test, y_test),
+                        extra=extra)
+    del X_fit, y_fit, extra
     unit = result.unit
     # Training has ended: from here until the network is safely saved, signals wait.
     with signals_held():

@@ -47,6 +47,7 @@ def writer_groups(k, writers=30):
 # What only training uses (flag: its dest): given with --networks or --readings, nothing is trained to use it.
 TRAINING_FLAGS = {"--model": "model", "--lambda": "lamb", "--augment": "augment", "--scans": "scans",
                   "--pen-writers": "pen_writers", "--pen-copies": "pen_copies", "--pen-elastic": "pen_elastic",
+                  "--pen-per-epoch": "pen_per_epoch",
                   "--fine-tune": "fine_tune", "--samples": "samples", "--samples-copies": "samples_copies",
                   "--non-digits": "non_digits"}
 
@@ -163,12 +164,15 @@ def main_(argv=None):
             net = load_network(os.path.join(own.networks, f"group{number}"))
         else:
             others = [drawn[j] for j in range(len(drawn)) if j != number - 1]
+            n_pen = sum(len(y) for _, y in others)
             if non_digit_sets[at] is not None:
                 others.append(non_digit_sets[at])
-            X_pen, y_pen = np.concatenate([x for x, _ in others]), np.concatenate([y for _, y in others])
-            X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, (X_pen, y_pen),
-                                                        args.scans)
-            net, result = args.kind.train(X_fit, y_fit, lamb=args.lamb, seed=args.seed, report=None, **args.options)
+            extra = training_set.Extra(np.concatenate([x for x, _ in others]), np.concatenate([y for _, y in others]),
+                                       n_pen)
+            X_fit, y_fit = training_set.training_images(X_train, y_train, args.seed, args.augment, extra, args.scans)
+            sample = training_set.epoch_sample(len(y_fit), extra, args.pen_copies, args.pen_per_epoch)
+            net, result = args.kind.train(X_fit, y_fit, lamb=args.lamb, seed=args.seed, report=None, sample=sample,
+                                          **args.options)
             if result.stopped_early:
                 print(f"group {number}: training stopped ({result.why})", file=sys.stderr)
                 return 130 if result.interruption is not None else 1

@@ -47,6 +47,11 @@ DATA_OPTIONS = (
     ("--pen-copies", whole_number(1), 8, "K",
      "with --pen-digits: K drawings of each pen digit, at random places, sizes, slants and brush widths "
      "(default 8)"),
+    ("--pen-per-epoch", whole_number(1), None, "K",
+     "with --pen-digits: train each epoch on K of the --pen-copies drawings of each pen digit (on "
+     "average), a fresh choice every epoch: 16 drawings, 8 an epoch, give more varied drawings than 8 "
+     "without a larger share of the training or longer epochs (kinds trained by epochs: "
+     + ", ".join(k for k, cls in KINDS.items() if cls.TRAINS_BY_EPOCH) + "); default: all of them"),
     ("--pen-elastic", non_negative_float, 0.0, "A",
      "with --pen-digits: also bend each drawing by a smooth random field of about A x the digit's size "
      "(an elastic distortion of the pen strokes: loops open or close, tails lengthen, strokes meet "
@@ -131,6 +136,15 @@ def parse_recipe(parser, argv, known_only=False):
     if args.non_digits and not args.kind.LEARNS_NOT_A_DIGIT:
         parser.error(f"--non-digits: --model {args.model} cannot learn 'not a digit'; choose "
                      + " or ".join(f"--model {k}" for k, cls in KINDS.items() if cls.LEARNS_NOT_A_DIGIT))
+    if args.pen_per_epoch is not None:
+        if not args.pen_digits:
+            parser.error("--pen-per-epoch takes turns among the pen digits' drawings: give --pen-digits FILE too")
+        if not args.kind.TRAINS_BY_EPOCH:
+            parser.error(f"--pen-per-epoch: --model {args.model} trains on every image at every step; choose "
+                         + " or ".join(f"--model {k}" for k, cls in KINDS.items() if cls.TRAINS_BY_EPOCH))
+        if args.pen_per_epoch > args.pen_copies:
+            parser.error(f"--pen-per-epoch {args.pen_per_epoch} is more than the {args.pen_copies} drawings of "
+                         f"each pen digit (--pen-copies); use at most {args.pen_copies}")
     if args.pen_elastic and not args.pen_digits:
         parser.error("--pen-elastic bends the pen digits' strokes: give --pen-digits FILE too")
     if args.pen_elastic > MAX_PEN_ELASTIC:

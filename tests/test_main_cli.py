@@ -263,6 +263,11 @@ def test_missing_pen_digits_file_is_one_line(repo_root, tmp_path):
     (["--model", "cnn", "--dropout", "1"], "--dropout: must be at least 0 and below 1"),
     (["--model", "committee", "--dropout", "half"], "--dropout: must be a number from 0"),
     (["--model", "rnn"], "--model"),
+    (["--model", "cnn", "--pen-per-epoch", "4"], "--pen-per-epoch takes turns among the pen digits' drawings: give --pen-digits"),
+    (["--pen-digits", "x.tra", "--pen-per-epoch", "4"], "--pen-per-epoch: --model mlp trains on every image at every step"),
+    (["--model", "cnn", "--pen-digits", "x.tra", "--pen-copies", "8", "--pen-per-epoch", "9"],
+     "--pen-per-epoch 9 is more than the 8 drawings of each pen digit (--pen-copies); use at most 8"),
+    (["--model", "cnn", "--pen-digits", "x.tra", "--pen-per-epoch", "0"], "--pen-per-epoch"),
 ])
 def test_options_of_the_other_network_are_refused(repo_root, args, words):
     result = run_main(repo_root, *args)
@@ -303,6 +308,22 @@ def test_cnn_stopped_keeps_its_last_finished_epoch(repo_root, tmp_path, sig, cod
     assert "Traceback" not in err
     assert load_network(tmp_path / "w").kind == "cnn"
     assert os.listdir(tmp_path / "w") == ["cnn.npz"]
+
+
+def test_cnn_takes_the_pen_drawings_in_turns_with_pen_per_epoch(repo_root, tmp_path, pendigits_file):
+    X, y = synthetic_digits(240, 15)
+    data = write_idx(tmp_path / "data", X[:200], y[:200], X[200:], y[200:])
+    result = run_main(repo_root, "--model", "cnn", "--data", str(data), "--test-fraction", "1/6",
+                      "--pen-digits", str(pendigits_file), "--pen-writers", "1", "--pen-copies", "3",
+                      "--pen-per-epoch", "1", "--epochs", "1", "--batch-size", "50", "--no-report",
+                      "--weights-dir", str(tmp_path / "w"))
+    assert result.returncode == 0, result.stderr
+    n_pen = int(result.stdout.split("Pen digits: ")[1].split()[0])
+    assert 600 < n_pen < 900                 # three drawings of each of writer 1's ~250 digits
+    assert f"Training on {200 + n_pen} images" in result.stdout
+    assert (f"Each epoch: {200 + n_pen // 3} of the {200 + n_pen} images, all but the {n_pen} pen drawings and "
+            f"{n_pen // 3} of those, a fresh choice every epoch (--pen-per-epoch 1 of --pen-copies 3)") in result.stdout
+    assert load_network(tmp_path / "w").kind == "cnn"
 
 
 def test_cnn_kfold(repo_root, tmp_path):

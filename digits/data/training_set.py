@@ -3,13 +3,23 @@ drawings of real pen-written digits, as the training options ask.
 
     extra = extra_drawings(seed=0, pen_digits="../shared/pendigits", pen_writers=15, pen_copies=8, non_digits=0)
     X_fit, y_fit = training_images(X_train, y_train, seed=0, augment=1, pen=extra, scans=20000)
+    sample = epoch_sample(len(y_fit), extra, copies=16, per_epoch=8)    # train_minibatch(..., sample=sample)
 
 Everything is uint8 pixels 0..255, (m, 784), labels (m,). `say(line)` hears what was made
 and how long it took. Used by main.py and by the benchmarks that train (one recipe, one place).
 """
 import time
+from typing import NamedTuple
 
 import numpy as np
+
+
+class Extra(NamedTuple):
+    """Drawings added to the training images: uint8 (n, 784) pixels, (n,) labels, and how many of
+    them, at the start, are drawings of pen digits (the ones `epoch_sample` may take in turns)."""
+    X: np.ndarray
+    y: np.ndarray
+    pen: int = 0
 
 
 def extra_drawings(seed, pen_digits=None, pen_writers=15, pen_copies=8, non_digits=0, samples=None,
@@ -18,7 +28,8 @@ def extra_drawings(seed, pen_digits=None, pen_writers=15, pen_copies=8, non_digi
     of writers 1..`pen_writers` in the pendigits file or folder `pen_digits` (if given; bent by
     `pen_elastic`, see digits.imaging.distort.elastic_strokes),
     `non_digits` drawings that are none of the digits (their overlaid digits from those writers),
-    and the user's own samples (the samples file `samples`, each `samples_copies` times)."""
+    and the user's own samples (the samples file `samples`, each `samples_copies` times): an Extra,
+    the pen drawings first."""
     from digits.data import pendigits
     writers = [d for d in pendigits.load(pen_digits) if d.writer <= pen_writers] if pen_digits else None
     parts = []
@@ -30,7 +41,8 @@ def extra_drawings(seed, pen_digits=None, pen_writers=15, pen_copies=8, non_digi
         parts.append(user_samples(samples, samples_copies, say))
     if not parts:
         return None
-    return np.concatenate([X for X, _ in parts]), np.concatenate([y for _, y in parts])
+    return Extra(np.concatenate([X for X, _ in parts]), np.concatenate([y for _, y in parts]),
+                 len(parts[0][1]) if writers else 0)
 
 
 def pen_drawings(digits, writers, copies, seed, say=print, elastic=0.0):
@@ -42,6 +54,19 @@ def pen_drawings(digits, writers, copies, seed, say=print, elastic=0.0):
     say(f"Pen digits: {X_pen.shape[0]} drawings of {len(digits)} digits by writers 1-{writers}"
         + (f", bent by {elastic:g}" if elastic else "") + f" in {time.perf_counter() - start:.0f} s")
     return X_pen, y_pen
+
+
+def epoch_sample(n_fit, extra, copies, per_epoch):
+    """What makes each epoch train on `per_epoch` of the `copies` drawings of each pen digit, a
+    fresh choice every epoch: the `sample` of digits.nets.minibatch.train_minibatch, (pool, count),
+    for the n_fit training images `training_images` made with `extra` (an Extra; its pen
+    drawings: the pool), or None when every drawing is trained on every epoch. Each pen digit gets
+    `per_epoch` drawings in an epoch on average (the pool's drawings are chosen at random, not
+    digit by digit)."""
+    if extra is None or not extra.pen or per_epoch is None or per_epoch >= copies:
+        return None
+    first = n_fit - len(extra.y)          # training_images puts the drawings last, the pen digits first
+    return np.arange(first, first + extra.pen), max(1, extra.pen * per_epoch // copies)
 
 
 def with_copies(X_train, y_train, copies, seed, say=print):
@@ -58,14 +83,14 @@ def with_copies(X_train, y_train, copies, seed, say=print):
 
 def training_images(X_train, y_train, seed, augment=0, pen=None, scans=0, say=print):
     """The training images, with `augment` distorted copies of each, then `scans` scanned-looking
-    copies of some of them (`scanned_copies`), then `pen` (images, labels) (from `extra_drawings`,
-    made once when several trainings share it) if given."""
+    copies of some of them (`scanned_copies`), then `pen` (an Extra or (images, labels), from
+    `extra_drawings`, made once when several trainings share it) if given."""
     X_fit, y_fit = with_copies(X_train, y_train, augment, seed, say)
     parts = [(X_fit, y_fit)]
     if scans:
         parts.append(scanned_copies(X_train, y_train, scans, seed, say))
     if pen is not None:
-        parts.append(pen)
+        parts.append((pen[0], pen[1]))
     if len(parts) == 1:
         return X_fit, y_fit
     return np.concatenate([X for X, _ in parts]), np.concatenate([y for _, y in parts])

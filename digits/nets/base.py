@@ -49,6 +49,7 @@ class Network:
     OPTIONS = ()            # its training options (digits.nets.training.Option), by name
     LAMBDA = 0.0            # its default regularisation strength (main.py --lambda)
     LEARNS_NOT_A_DIGIT = False   # whether `train` takes drawings labelled NOT_A_DIGIT (an 11th class)
+    TRAINS_BY_EPOCH = False      # whether `train` takes a `sample` (some images in turns, epoch by epoch)
     temperature = None      # calibration of predict_proba (digits.nets.calibration); None: not calibrated
     sure_above = 0.0        # readings less confident than this are shown as "not sure"
 
@@ -83,7 +84,7 @@ class Network:
 
     @classmethod
     def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None, start=None,
-              **options):
+              sample=None, **options):
         """A new network trained on raw 0..255 pixel rows `images` (m, 784) and `labels` (m,).
 
         lamb: regularisation strength; seed: the run's seed (initial weights, and any other
@@ -91,7 +92,9 @@ class Network:
         one); validation: None or (images, labels) a trainer may score as it goes; report(line):
         progress lines; progress(done, total, seconds): a terminal's progress bar, or None;
         start: a network of this kind to go on training (fine-tuning: its weights, its
-        architecture), or None for new random weights.
+        architecture), or None for new random weights; sample: None, or (pool, count) for a kind
+        trained by epochs (TRAINS_BY_EPOCH): each epoch trains on `count` of the images indexed
+        by `pool`, chosen afresh, and on all the others (digits.nets.minibatch.train_minibatch).
         Returns (net, digits.nets.training.TrainingResult).
         """
         raise NotImplementedError

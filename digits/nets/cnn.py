@@ -123,6 +123,7 @@ class CNN(Network):
     FILES = ("cnn.npz",)
     LAMBDA = RECIPE["lamb"]
     LEARNS_NOT_A_DIGIT = True
+    TRAINS_BY_EPOCH = True
     OPTIONS = minibatch_options(RECIPE["epochs"], RECIPE["batch_size"], RECIPE["lr"]) + (
         Option("dropout", dropout_share, RECIPE["dropout"], "share of the dense layer's units dropped at random in "
                "each training step (inverted dropout, training only), such as 0.5", "P"),)
@@ -240,7 +241,7 @@ class CNN(Network):
     @classmethod
     def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None,
               epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], dropout=RECIPE["dropout"],
-              start=None):
+              start=None, sample=None):
         """The default architecture, He-initialised from `seed`, trained by minibatch Adam on
         batches distorted on the fly, the learning rate lowered along a half cosine; `dropout`:
         the share of the dense layer's units dropped in each step (0: none)."""
@@ -253,7 +254,7 @@ class CNN(Network):
         result = train_minibatch(net, images, labels, epochs=epochs, batch_size=batch_size, lr=lr,
                                  rng=np.random.default_rng([seed, 4]), validation=validation,
                                  distort=RECIPE["distort"], schedule=RECIPE["schedule"], report=report,
-                                 progress=progress, lamb=lamb, dropout=dropout)
+                                 progress=progress, lamb=lamb, dropout=dropout, sample=sample)
         return net, result
 
     @classmethod

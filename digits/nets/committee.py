@@ -113,6 +113,7 @@ class Committee(Network):
     FILES = ("committee.npz",)
     LAMBDA = CNN.LAMBDA
     LEARNS_NOT_A_DIGIT = True
+    TRAINS_BY_EPOCH = True
     OPTIONS = CNN.OPTIONS + (Option("members", whole_number(1, MAX_MEMBERS), 3, "networks in the committee, each trained "
                                     "with the CNN's recipe from its own random start", "K"),
                              Option("first_member", whole_number(1, MAX_MEMBERS), 1, "number of the first member "
@@ -204,7 +205,7 @@ class Committee(Network):
 
     @classmethod
     def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None, start=None,
-              members=3, first_member=1, **options):
+              sample=None, members=3, first_member=1, **options):
         """`members` CNNs, member i trained by `CNN.train` from seed (seed, i) (or, with `start`,
         each of its members trained on). first_member = f numbers them from f, so the seeds are
         (seed, f - 1 + i): members f..f+k-1 of a longer committee. Stops after the member a Ctrl-C
@@ -220,7 +221,7 @@ class Committee(Network):
             member_seed = int(np.random.SeedSequence([seed, first_member - 1 + i]).generate_state(1)[0])
             net, result = CNN.train(images, labels, lamb=lamb, seed=member_seed,
                                     validation=validation, report=report, progress=progress, start=member_start,
-                                    **options)
+                                    sample=sample, **options)
             trained.append(net)
             for key, values in result.history.items():
                 history.setdefault(key, []).extend(values)

@@ -48,6 +48,7 @@ class DeepMLP(Network):
     kind = "deep"
     FILES = ("deep.npz",)
     LAMBDA = 0.0
+    TRAINS_BY_EPOCH = True
     OPTIONS = (Option("hidden", hidden_widths, HIDDEN, "widths of the ReLU hidden layers, such as 25,15", "W,W"),
                ) + minibatch_options(RECIPE["epochs"], RECIPE["batch_size"], RECIPE["lr"])
 
@@ -111,12 +112,13 @@ class DeepMLP(Network):
 
     @classmethod
     def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None,
-              hidden=HIDDEN, epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], start=None):
+              hidden=HIDDEN, epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], start=None,
+              sample=None):
         """The course's recipe: He initialisation (seed), Adam at a constant `lr`, shuffled batches."""
         net = start if start is not None else cls.random(np.random.default_rng(seed), hidden)
         result = train_minibatch(net, images, labels, epochs=epochs, batch_size=batch_size, lr=lr,
                                  rng=np.random.default_rng([seed, 4]), validation=validation, report=report,
-                                 progress=progress, lamb=lamb, schedule="constant")
+                                 progress=progress, lamb=lamb, schedule="constant", sample=sample)
         return net, result
 
     @classmethod

@@ -153,7 +153,7 @@ def _batch_cost(pool, net, batch, lamb, N, submitted=None):
 
 def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=None, validation=None,
                     distort=False, report=print, progress=None, lamb=0.0, schedule="cosine",
-                    optimizer="adam", workers=None, dropout=0.0):
+                    optimizer="adam", workers=None, dropout=0.0, sample=None):
     """Train `net` in place on raw pixels; returns a TrainingResult (digits.nets.training).
 
     images: (N, 784) or (N, 28, 28) uint8 pixels 0..255 (any numeric type scaled the same way);
@@ -171,6 +171,10 @@ def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=No
     probability (`net.loss_and_scores(..., dropout=(p, rng))`, a Generator per part of the batch,
     seeded from `rng` in batch order: reproducible whatever the threads' timing, though not across
     worker counts, each part drawing its own masks); 0: none;
+    sample: None, or (pool, count): `pool` indexes images of which only `count`, drawn afresh
+    at random (without replacement) each epoch, are trained on in that epoch, beside all the
+    others: more varied copies of some images (16 drawings of each pen digit, 8 a pass) without
+    giving them a larger share of the training (an epoch is then N - len(pool) + count images);
     workers: threads sharing each batch (default: 2 on a machine with 2 or more CPUs), each
     with single-threaded BLAS; `net.loss_and_scores` is then called from several threads at
     once on parts of the batch (it only reads `params`, as the contract has it).
@@ -189,6 +193,8 @@ def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=No
     if N == 0 or int(epochs) < 0 or int(batch_size) < 1:
         raise ValueError(f"need images, epochs >= 0 and batch_size >= 1 (got {N}, {epochs}, {batch_size})")
     epochs, batch_size = int(epochs), int(batch_size)
+    always, alternatives, count = _epoch_parts(N, sample)
+    N = always.size + count               # the images of one epoch
     workers = max(1, min(2, os.cpu_count() or 1) if workers is None else int(workers))
     params = net.params
     opt = OPTIMIZERS[optimizer](params)
@@ -206,8 +212,8 @@ def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=No
         try:
             for epoch in range(epochs):
                 start = time.perf_counter()
-                batches = _Batches(pool, images, labels, rng.permutation(N), batch_size, workers, rng, distort,
-                                   dropout)
+                batches = _Batches(pool, images, labels, _epoch_order(rng, always, alternatives, count), batch_size,
+                                   workers, rng, distort, dropout)
                 loss_sum, correct = 0.0, 0
                 for b in range(steps_per_epoch):
                     batch = batches.get(b)
@@ -248,6 +254,32 @@ def train_minibatch(net, images, labels, epochs, batch_size=128, lr=1e-3, rng=No
                 p[...] = finished[k]
     result.seconds = time.perf_counter() - began
     return result
+
+
+def _epoch_parts(N, sample):
+    """(the indices trained on every epoch, the pool of alternatives, how many of them an epoch
+    takes) for `sample` (see train_minibatch); ValueError for a pool that is not distinct
+    indices of the N images or a count outside 1..len(pool)."""
+    if sample is None:
+        return np.arange(N), np.arange(0), 0
+    pool, count = sample
+    pool = np.asarray(pool)
+    if pool.ndim != 1 or not np.issubdtype(pool.dtype, np.integer) or (pool.size and (pool.min() < 0 or pool.max() >= N)):
+        raise ValueError(f"sample: the pool must be indices of the {N} images")
+    if np.unique(pool).size != pool.size or not 1 <= int(count) <= pool.size:
+        raise ValueError(f"sample: need distinct indices and 1 <= count <= {pool.size} (got count {count})")
+    always = np.ones(N, dtype=bool)
+    always[pool] = False
+    return np.flatnonzero(always), pool.astype(np.intp), int(count)
+
+
+def _epoch_order(rng, always, alternatives, count):
+    """One epoch's images in the order they are visited: every one of `always` and `count` of
+    the `alternatives` (drawn here, before the shuffle; nothing drawn when there are none, so
+    that runs without a sample keep their random stream)."""
+    if not count:
+        return rng.permutation(always)
+    return rng.permutation(np.concatenate([always, rng.choice(alternatives, count, replace=False)]))
 
 
 def _accuracy(net, images, labels):

@@ -111,9 +111,12 @@ class MLP(Network):
 
     @classmethod
     def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None,
-              maxiter=100, hidden=100, dtype="float64", start=None):
+              maxiter=100, hidden=100, dtype="float64", start=None, sample=None):
         """The reference recipe: the reference's initial weights (seed), L-BFGS-B for `maxiter`
-        iterations on the cost with `lamb`, products in `dtype`; from `start`'s weights if given."""
+        iterations on the cost with `lamb`, products in `dtype`; from `start`'s weights if given.
+        Every step's cost is over all the images: no `sample` (ValueError if one is given)."""
+        if sample is not None:
+            raise ValueError("the MLP is trained by L-BFGS-B on all its images at every step: it takes no sample")
         net = start if start is not None else cls.random(hidden, np.random.default_rng(seed))
         return net, lbfgs.train(net, images, labels, lamb=lamb, maxiter=maxiter, dtype=np.dtype(dtype), report=report)
 
