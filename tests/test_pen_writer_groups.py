@@ -43,11 +43,12 @@ def test_training_options_with_saved_networks_are_refused_not_ignored(tmp_path, 
     given beside them would silently change nothing, so it is refused, naming it."""
     with pytest.raises(SystemExit) as e:
         pen_writer_groups.main_(["--groups", "3", reading, str(tmp_path / "saved"), "--model", "committee",
-                                 "--pen-copies", "8", "--pen-elastic", "0.05", "--epochs", "12", "--pen-digits", "pens"])
+                                 "--pen-copies", "16", "--pen-per-epoch", "8", "--pen-elastic", "0.05", "--epochs", "12",
+                                 "--pen-digits", "pens"])
     assert e.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "error:" in error
-    for flag in ("--model", "--pen-copies", "--pen-elastic", "--epochs"):
+    for flag in ("--model", "--pen-copies", "--pen-per-epoch", "--pen-elastic", "--epochs"):
         assert flag in error
     assert "leave them out" in error and reading in error
 
