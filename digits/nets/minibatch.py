@@ -3,7 +3,7 @@
     result = train_minibatch(net, images, labels, epochs=..., rng=rng, ...)
 
 Each epoch visits the training images once in an order shuffled by `rng` (a numpy Generator),
-`batch_size` at a time. Every batch is scaled to float32 in [0, 1] on its own (no float copy
+`batch_size` at a time (with `sample`, all but a pool of alternatives, and a fresh few of those). Every batch is scaled to float32 in [0, 1] on its own (no float copy
 of the whole set is made), optionally distorted (digits.imaging.distort: a small random
 rotation, scale and shift of each image), and gives one step of the optimizer
 (digits.nets.optimizers: Adam by default) on `net.loss_and_scores`. Measured on the default CNN
