@@ -167,10 +167,25 @@ def check_outputs(args):
     if args.fine_tune:       # read once, before any work: there, and of this kind
         from digits import nets
         args.start = nets.load_network(args.fine_tune, args.model)
+        keep_architecture(args)
     if not args.kfold:
         check_output_dir(args.weights_dir, "the weights folder (--weights-dir)")
     if not args.no_report:
         check_output_dir(args.report_dir, "the report folder (--report-dir)")
+
+
+def keep_architecture(args):
+    """Fine-tuning trains the network it is given, whatever its filters: `--convs` left out takes
+    them from it; `--convs` given otherwise is refused (it cannot change a trained network)."""
+    if "convs" not in args.options:
+        return
+    members = getattr(args.start, "members", [args.start])
+    theirs = members[0].convs
+    if args.convs is not None and args.options["convs"] != theirs:
+        given = ",".join(map(str, args.options["convs"]))
+        raise UserInputError(f"--convs {given}: the network in {args.fine_tune} has convolutions of "
+                             f"{','.join(map(str, theirs))} filters and fine-tuning keeps them; leave --convs out")
+    args.options["convs"] = theirs
 
 
 def save_network(net, folder):

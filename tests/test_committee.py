@@ -219,3 +219,21 @@ def test_a_committee_split_into_runs_is_the_committee_trained_at_once():
         "member 2 of a committee, a CNN")
     assert Committee.describe_training({**defaults, "members": 3, "first_member": 3}, 30.0).startswith(
         "members 3-5 of a committee")
+
+
+def test_members_of_other_filters_are_trained_saved_and_read_back(tmp_path):
+    # --convs 4,8: every member has that architecture, the file keeps it, and training on
+    # from the committee with other filters is refused rather than silently changing them.
+    X, y = (inputs(8, 7) * 255).astype(np.uint8), np.arange(8) % 10
+    narrow, _ = Committee.train(X, y, lamb=0.0, seed=0, report=None, members=2, epochs=1, batch_size=4, convs=(4, 8))
+    assert [m.convs for m in narrow.members] == [(4, 8), (4, 8)]
+    assert narrow.members[0].params["conv1_W"].shape == (5, 5, 1, 4)
+    narrow.save(tmp_path)
+    again = Committee.load(tmp_path)
+    np.testing.assert_array_equal(again.scores(X / 255.0), narrow.scores(X / 255.0))
+    defaults = {o.name: o.default for o in Committee.OPTIONS}
+    assert "conv4-pool-conv8-pool-fc128" in Committee.describe_training({**defaults, "convs": (4, 8)}, 30.0)
+    with pytest.raises(ValueError, match=r"convolutions of \(4, 8\) filters, not \(16, 32\)"):
+        Committee.train(X, y, lamb=0.0, seed=0, report=None, start=narrow, epochs=1, batch_size=4, convs=(16, 32))
+    tuned, _ = Committee.train(X, y, lamb=0.0, seed=0, report=None, start=narrow, epochs=1, batch_size=4)
+    assert [m.convs for m in tuned.members] == [(4, 8), (4, 8)]

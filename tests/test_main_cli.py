@@ -268,6 +268,10 @@ def test_missing_pen_digits_file_is_one_line(repo_root, tmp_path):
     (["--model", "cnn", "--pen-digits", "x.tra", "--pen-copies", "8", "--pen-per-epoch", "9"],
      "--pen-per-epoch 9 is more than the 8 drawings of each pen digit (--pen-copies); use at most 8"),
     (["--model", "cnn", "--pen-digits", "x.tra", "--pen-per-epoch", "0"], "--pen-per-epoch"),
+    (["--convs", "32,64"], "--convs is an option of --model committee or --model cnn, not of --model mlp"),
+    (["--model", "cnn", "--convs", "32,x"], "--convs: must be whole numbers separated by commas, such as 32,64"),
+    (["--model", "committee", "--convs", "8,16,32,64"], "--convs: give 1 to 3 filter counts"),
+    (["--model", "cnn", "--convs", "0,8"], "--convs: give 1 to 3 filter counts, each at least 1"),
 ])
 def test_options_of_the_other_network_are_refused(repo_root, args, words):
     result = run_main(repo_root, *args)
@@ -479,6 +483,29 @@ def test_pen_elastic_is_checked_before_any_work(repo_root, args, words):
     assert result.returncode == 2
     assert words in result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
+
+
+def test_cnn_of_other_filters_by_convs_and_fine_tuning_keeps_them(repo_root, tmp_path):
+    """--convs 4,8 trains and saves that architecture; fine-tuning it without --convs keeps its
+    filters, and with other --convs is refused in one line before any training."""
+    X, y = synthetic_digits(400, 29)
+    data = write_idx(tmp_path / "data", X[:300], y[:300], X[300:], y[300:])
+    common = ["--model", "cnn", "--epochs", "1", "--batch-size", "32", "--data", str(data), "--no-report"]
+    first = run_main(repo_root, *common, "--convs", "4,8", "--weights-dir", str(tmp_path / "a"))
+    assert first.returncode == 0, first.stderr
+    assert "CNN conv4-pool-conv8-pool-fc128 (5x5)" in first.stdout
+    net = load_network(tmp_path / "a")
+    assert net.convs == (4, 8) and net.params["conv2_W"].shape == (5, 5, 4, 8)
+    tuned = run_main(repo_root, *common, "--fine-tune", str(tmp_path / "a"), "--weights-dir", str(tmp_path / "b"))
+    assert tuned.returncode == 0, tuned.stderr
+    assert load_network(tmp_path / "b").convs == (4, 8)
+    refused = run_main(repo_root, *common, "--convs", "16,32", "--fine-tune", str(tmp_path / "a"),
+                       "--weights-dir", str(tmp_path / "c"))
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        f"error: --convs 16,32: the network in {tmp_path / 'a'} has convolutions of 4,8 filters and fine-tuning "
+        "keeps them; leave --convs out"]
+    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
 
 
 def test_a_fine_tuned_network_keeps_the_calibration_of_the_one_it_came_from(repo_root, tmp_path):

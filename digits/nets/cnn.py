@@ -39,7 +39,7 @@ from digits.nets import conv_stage, layers, npz_files
 from digits.nets.base import Network, check_inputs, check_labels, checked_params
 from digits.nets.workspace import Workspace
 from digits.nets.minibatch import minibatch_options, train_minibatch
-from digits.nets.training import Option, dropout_share
+from digits.nets.training import Option, dropout_share, filter_counts
 
 ARCHITECTURE = ("convs", "hidden", "kernel")       # saved beside the parameters in cnn.npz
                                                    # (and "outputs" when 11; absent: 10)
@@ -53,7 +53,7 @@ DEFAULT_CONVS, DEFAULT_HIDDEN, DEFAULT_KERNEL = (16, 32), (128,), 5
 # seed 0: 99.43 %. With elastic distortions on top (distort="elastic", digits.nets.elastic; the
 # commit before) 99.51, 99.50, 99.47 %: no gain.
 RECIPE = {"epochs": 12, "batch_size": 128, "lr": 2e-3, "schedule": "cosine", "distort": True, "lamb": 30.0,
-          "dropout": 0.0}
+          "dropout": 0.0, "convs": DEFAULT_CONVS}
 # The training step's large work arrays, kept per thread from one step to the next (digits.nets.workspace);
 # `scores` has its own for each call, so that reading digits holds no memory between calls.
 _TRAINING_WORK = Workspace()
@@ -126,7 +126,9 @@ class CNN(Network):
     TRAINS_BY_EPOCH = True
     OPTIONS = minibatch_options(RECIPE["epochs"], RECIPE["batch_size"], RECIPE["lr"]) + (
         Option("dropout", dropout_share, RECIPE["dropout"], "share of the dense layer's units dropped at random in "
-               "each training step (inverted dropout, training only), such as 0.5", "P"),)
+               "each training step (inverted dropout, training only), such as 0.5", "P"),
+        Option("convs", filter_counts, RECIPE["convs"], "filters of each 5x5 convolution, such as 32,64 for a wider "
+               "network (about 3.7 times the arithmetic); fine-tuning keeps the network's own", "F,F"))
 
     def __init__(self, params, convs=DEFAULT_CONVS, hidden=DEFAULT_HIDDEN, kernel=DEFAULT_KERNEL,
                  outputs=NUM_LABELS):
@@ -241,16 +243,22 @@ class CNN(Network):
     @classmethod
     def train(cls, images, labels, *, lamb, seed, validation=None, report=print, progress=None,
               epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], dropout=RECIPE["dropout"],
-              start=None, sample=None):
-        """The default architecture, He-initialised from `seed`, trained by minibatch Adam on
-        batches distorted on the fly, the learning rate lowered along a half cosine; `dropout`:
-        the share of the dense layer's units dropped in each step (0: none)."""
+              convs=None, start=None, sample=None):
+        """The default architecture with `convs` filters (None: RECIPE's, or `start`'s),
+        He-initialised from `seed` (or `start` trained on), trained by minibatch Adam on batches distorted on the fly,
+        the learning rate lowered along a half cosine; `dropout`: the share of the dense layer's
+        units dropped in each step (0: none)."""
         labels = np.asarray(labels)
         outputs = NUM_LABELS + 1 if labels.size and labels.max() == NOT_A_DIGIT else NUM_LABELS
         if start is not None and start.outputs < outputs:
             raise WeightsError("the network to fine-tune (--fine-tune) has no 'not a digit' output to learn "
                                "--non-digits with; leave --non-digits out, or train a new one")
-        net = start if start is not None else cls.random(np.random.default_rng(seed), outputs=outputs)
+        if convs is None:
+            convs = start.convs if start is not None else RECIPE["convs"]
+        convs = _check_architecture(convs, DEFAULT_HIDDEN, DEFAULT_KERNEL)[0]
+        if start is not None and start.convs != convs:
+            raise ValueError(f"the network to train on has convolutions of {start.convs} filters, not {convs}")
+        net = start if start is not None else cls.random(np.random.default_rng(seed), convs=convs, outputs=outputs)
         result = train_minibatch(net, images, labels, epochs=epochs, batch_size=batch_size, lr=lr,
                                  rng=np.random.default_rng([seed, 4]), validation=validation,
                                  distort=RECIPE["distort"], schedule=RECIPE["schedule"], report=report,
@@ -259,7 +267,7 @@ class CNN(Network):
 
     @classmethod
     def describe_training(cls, options, lamb):
-        net = cls.random(0)
+        net = cls.random(0, convs=options.get("convs", RECIPE["convs"]))
         epochs = options["epochs"]
         return (f"{net.describe()}, {epochs} epoch{'s' if epochs != 1 else ''} of batches of {options['batch_size']}, "
                 f"Adam lr {options['lr']}, weight decay {lamb}, "

@@ -97,6 +97,19 @@ def hidden_widths(text):
     return widths
 
 
+def filter_counts(text):
+    """An option type: the filters of each convolution, such as '16,32' -> (16, 32): 1 to 3
+    whole numbers >= 1 (each convolution's pooling halves the 28x28 image)."""
+    try:
+        counts = tuple(int(part) for part in str(text).split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be whole numbers separated by commas, such as 32,64; got {text}") from None
+    if not 1 <= len(counts) <= 3 or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"give 1 to 3 filter counts, each at least 1 (each convolution halves the "
+                                         f"28x28 image), such as 32,64; got {text}")
+    return counts
+
+
 def dropout_share(text):
     """An option type: a share of units to drop, at least 0 and below 1, such as 0.5."""
     try:
