@@ -128,7 +128,7 @@ class CNN(Network):
         Option("dropout", dropout_share, RECIPE["dropout"], "share of the dense layer's units dropped at random in "
                "each training step (inverted dropout, training only), such as 0.5", "P"),
         Option("convs", filter_counts, RECIPE["convs"], "filters of each 5x5 convolution, such as 32,64 for a wider "
-               "network (about 3.7 times the arithmetic); fine-tuning keeps the network's own", "F,F"))
+               "network (each epoch about 2.7 times as long); fine-tuning keeps the network's own", "F,F"))
 
     def __init__(self, params, convs=DEFAULT_CONVS, hidden=DEFAULT_HIDDEN, kernel=DEFAULT_KERNEL,
                  outputs=NUM_LABELS):
