@@ -245,9 +245,9 @@ class CNN(Network):
               epochs=RECIPE["epochs"], batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], dropout=RECIPE["dropout"],
               convs=None, start=None, sample=None):
         """The default architecture with `convs` filters (None: RECIPE's, or `start`'s),
-        He-initialised from `seed` (or `start` trained on), trained by minibatch Adam on batches distorted on the fly,
-        the learning rate lowered along a half cosine; `dropout`: the share of the dense layer's
-        units dropped in each step (0: none)."""
+        He-initialised from `seed` (or `start` trained on), trained by minibatch Adam on batches
+        distorted on the fly, the learning rate lowered along a half cosine; `dropout`: the share
+        of the dense layer's units dropped in each step (0: none)."""
         labels = np.asarray(labels)
         outputs = NUM_LABELS + 1 if labels.size and labels.max() == NOT_A_DIGIT else NUM_LABELS
         if start is not None and start.outputs < outputs:
