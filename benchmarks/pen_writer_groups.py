@@ -36,6 +36,7 @@ from digits import recipes
 from digits.data import mnist, training_set
 from digits.imaging.distort import pen_training_images
 from digits.nets import calibration, load_network
+from digits.reporting import pictures
 from digits.recognise import views_answer
 
 
@@ -96,6 +97,9 @@ def main_(argv=None):
     parser.add_argument("--save-networks", metavar="DIR",
                         help="also save each group's network into DIR/group<N> (to read the groups again later "
                              "without training, for example another way of reading)")
+    parser.add_argument("--misread-picture", metavar="FILE",
+                        help="draw the unseen writers' pen digits that each group's network misread, as the app's "
+                             "pen drew them (captioned true -> read), into FILE (.png)")
     parser.add_argument("--networks", metavar="DIR",
                         help="read each group with the network saved in DIR/group<N> (by --save-networks, or "
                              "joined from them), without training")
@@ -156,7 +160,7 @@ def main_(argv=None):
     # are not digits (another seed than any training run's).
     scans = scanned_like(X_test[:2000], np.random.default_rng(7))
     not_digits, _ = training_set.non_digit_drawings(1000, seed=1000 + args.seed, pen_digits=digits, say=lambda line: None)
-    results = []
+    results, gallery = [], []
     for at, (number, group) in enumerate(zip(numbers, groups)):
         unseen = [d for d in digits if d.writer in group]
         start = time.perf_counter()
@@ -188,6 +192,8 @@ def main_(argv=None):
         scan_accuracy = float(np.mean(np.argmax(views_answer(scans, net)[0], axis=1) == y_test[:2000]))
         refused_digits = float(np.mean(net.not_a_digit(X_unseen) > 0.5))
         caught = float(np.mean(net.not_a_digit(not_digits / 255.0) > 0.5))
+        if own.misread_picture:
+            gallery.append((X_unseen, labels, np.argmax(scores, axis=1)))
         results.append(dict(group=group, scores=scores, before=before, labels=labels, pen=pen_accuracy,
                             varied=varied, mnist=mnist_accuracy, scans=scan_accuracy, refused=refused_digits,
                             caught=caught, seconds=seconds))
@@ -206,6 +212,11 @@ def main_(argv=None):
         worst = values.max() if key == "refused" else values.min()
         print(f"{what}: mean {100 * values.mean():.2f} %, worst group {100 * worst:.2f} %")
     recipe = " ".join(recipe_argv)
+    if own.misread_picture:
+        images, true, read = (np.concatenate(part) for part in zip(*gallery))
+        path = pictures.plot_misclassified(images, true, read, own.misread_picture, max_images=len(true),
+                                           what=f"unseen writers' pen digits ({len(gallery)} writer groups)")
+        print(f"The {np.count_nonzero(true != read)} misread pen digits drawn in {path}")
     if own.save_readings:
         np.savez(own.save_readings, scores=np.concatenate([r["scores"] for r in results]),
                  before=np.concatenate([r["before"] for r in results]),

@@ -9,7 +9,10 @@ from benchmarks.pen_drawings import app_inputs, load_pen_digits
 from digits.nets.cnn import CNN
 
 
-def test_each_group_is_read_by_its_saved_network_without_training(tmp_path, mnist_dir, pendigits_file, monkeypatch):
+def test_each_group_is_read_by_its_saved_network_without_training(tmp_path, mnist_dir, pendigits_file, monkeypatch,
+                                                                 capsys):
+    """... and --misread-picture FILE draws every unseen pen digit the network misread."""
+    from PIL import Image
     nets = tmp_path / "nets"
     net = CNN.random(0, convs=(4, 6), hidden=(8,), kernel=3, outputs=11)
     net.save(nets / "group1")
@@ -20,12 +23,18 @@ def test_each_group_is_read_by_its_saved_network_without_training(tmp_path, mnis
     readings = tmp_path / "readings.npz"
     code = pen_writer_groups.main_(["--groups", "3", "--limit-groups", "1", "--networks", str(nets), "--data",
                                     str(mnist_dir), "--pen-digits", str(pendigits_file.parent),
-                                    "--save-readings", str(readings)])
+                                    "--save-readings", str(readings), "--misread-picture", str(tmp_path / "m.png")])
     assert code == 0
     unseen = [d for d in load_pen_digits(str(pendigits_file.parent)) if d.writer <= 10]     # group 1: writers 1-10
+    X = app_inputs(unseen, np.random.default_rng(101))
     with np.load(readings) as saved:
         np.testing.assert_array_equal(saved["labels"], [d.label for d in unseen])
-        np.testing.assert_allclose(saved["before"], net.predict_proba(app_inputs(unseen, np.random.default_rng(101))))
+        np.testing.assert_allclose(saved["before"], net.predict_proba(X))
+    wrong = int(np.count_nonzero(net.predict(X) != np.array([d.label for d in unseen])))
+    assert wrong > 100                                      # untrained: it misreads most of them
+    assert f"The {wrong} misread pen digits drawn in {tmp_path / 'm.png'}" in capsys.readouterr().out
+    with Image.open(tmp_path / "m.png") as image:          # all of them, not the gallery's usual first 100
+        assert image.format == "PNG" and image.height > 100 * 28
 
 
 def test_a_missing_group_network_is_refused_in_one_line_before_any_work(tmp_path, capsys):
@@ -128,3 +137,4 @@ def test_a_sure_accuracy_that_is_no_percentage_is_refused_in_one_line(tmp_path, 
         pen_writer_groups.main_(["--readings", str(tmp_path / "r.npz"), "--sure-accuracy", percent])
     assert e.value.code == 2
     assert says in capsys.readouterr().err.strip().splitlines()[-1]
+

@@ -175,8 +175,9 @@ def plot_fold_accuracies(accuracies, path):
     return _save(fig, path)
 
 
-def plot_misclassified(images, y_true, y_pred, path, max_images=100):
-    """Gallery of the misclassified digits, each captioned 'true -> predicted'.
+def plot_misclassified(images, y_true, y_pred, path, max_images=100, what="test digits"):
+    """Gallery of the misclassified digits, each captioned 'true -> predicted'; `what` names
+    them in the title ("Misclassified test digits: 12 of 10000").
 
     `images` are the (m, 784) test images, bytes 0..255 or floats in [0, 1]; the digits with
     y_true != y_pred are shown, at most `max_images` (the first ones), sorted by true digit.
@@ -208,7 +209,7 @@ def plot_misclassified(images, y_true, y_pred, path, max_images=100):
     height = title_height + rows * (cell + caption + pad) + pad
     sheet = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(sheet)
-    title = f"Misclassified test digits: {len(wrong)} of {len(y_true)}"
+    title = f"Misclassified {what}: {len(wrong)} of {len(y_true)}"
     subtitle = (f"each captioned true{arrow}predicted" + (f"; the first {len(shown)} shown" if len(shown) < len(wrong) else "")
                 if len(wrong) else "none: every test image was recognised")
     draw.text((pad, 8), title, fill="black", font=title_font)
