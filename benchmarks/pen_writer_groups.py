@@ -35,9 +35,11 @@ from benchmarks.pen_drawings import app_inputs, load_pen_digits, mnist_dir, scan
 from digits import recipes
 from digits.data import mnist, training_set
 from digits.imaging.distort import pen_training_images
+from digits.errors import OutputError
+from digits.files import check_output_dir
 from digits.nets import calibration, load_network
-from digits.reporting import pictures
 from digits.recognise import views_answer
+from digits.reporting import pictures
 
 
 def writer_groups(k, writers=30):
@@ -81,6 +83,22 @@ def _group_numbers(text):
     if not numbers or numbers[0] < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: group numbers start at 1")
     return numbers
+
+
+def _check_outputs(parser, own):
+    """Every place this run writes to, checked before any work: a bad one costs a second, not hours
+    of training."""
+    try:
+        for flag, folder in (("--save-networks", own.save_networks), ("--calibrate", own.calibrate)):
+            if folder:
+                check_output_dir(folder, f"the folder of {flag}")
+        for flag, path in (("--save-readings", own.save_readings), ("--misread-picture", own.misread_picture)):
+            if path and os.path.isdir(path):
+                raise OutputError(f"{flag} {path} is a folder; give a file name")
+            if path:
+                check_output_dir(os.path.dirname(os.path.abspath(path)), f"the folder of {flag}")
+    except OutputError as e:
+        parser.error(str(e))
 
 
 def main_(argv=None):
@@ -127,6 +145,7 @@ def main_(argv=None):
             if not os.path.isdir(os.path.join(own.networks, f"group{number}")):
                 parser.error(f"--networks {own.networks}: it has no folder group{number}; save each group's network "
                              f"there with --save-networks {own.networks}")
+    _check_outputs(parser, own)
     if own.readings:
         with np.load(own.readings) as saved:
             group_of = saved["group"]

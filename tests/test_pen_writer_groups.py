@@ -138,3 +138,23 @@ def test_a_sure_accuracy_that_is_no_percentage_is_refused_in_one_line(tmp_path, 
     assert e.value.code == 2
     assert says in capsys.readouterr().err.strip().splitlines()[-1]
 
+
+
+@pytest.mark.parametrize("flag, make, says", [
+    ("--misread-picture", lambda tmp: tmp / "a-folder", "--misread-picture {} is a folder; give a file name"),
+    ("--save-readings", lambda tmp: tmp / "a-file" / "readings.npz", "a-file is a file"),
+    ("--save-networks", lambda tmp: tmp / "a-file", "is a file, not a folder"),
+    ("--calibrate", lambda tmp: tmp / "a-file" / "sub", "a-file is a file"),
+])
+def test_where_it_writes_is_checked_before_any_work(tmp_path, capsys, monkeypatch, flag, make, says):
+    """A place it cannot write to is refused in one line at once, not after hours of training."""
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_text("mine")
+    monkeypatch.setattr(pen_writer_groups.mnist, "load_mnist", lambda *a: pytest.fail("work started"))
+    path = make(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        pen_writer_groups.main_(["--groups", "3", "--model", "cnn", flag, str(path)])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert says.format(path) in error
+    assert (tmp_path / "a-file").read_text() == "mine"
