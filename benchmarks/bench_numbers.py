@@ -72,7 +72,7 @@ def naive_image(path, network):
     found = ""
     for group in segment.overlap_groups(boxes):
         try:
-            x = prepare_array(np.isin(labels, [i + 1 for i in group]).astype(np.float64))
+            x = prepare_array(np.isin(labels, [i + 1 for i in group]).astype(np.float64), wipe_dots=False)
         except EmptyImageError:
             continue
         found += str(int(np.argmax(network.predict_proba(x.reshape(1, -1)))))

@@ -331,7 +331,8 @@ def read_number_strokes(strokes, width, height, network, brush=stroke_drawing.BR
     strokes, boxes = [strokes[i] for i in keep], boxes[keep]
 
     def prepare_run(run):
-        return prepare_image(stroke_drawing.render_part([strokes[i] for i in run], width, height, brush))
+        return prepare_image(stroke_drawing.render_part([strokes[i] for i in run], width, height, brush),
+                             wipe_dots=False)     # the search leaves dots out itself
 
     if one_digit(boxes) or not len(boxes):
         reading = read_strokes(strokes, width, height, network, brush)
@@ -401,7 +402,7 @@ def read_number_image(source, network, name=None):
     def prepare_run(run):
         x0, y0, x1, y1 = segment.union_box(boxes[list(run)]).astype(int)
         crop = np.isin(labels[y0:y1, x0:x1], [i + 1 for i in run])
-        return prepare_array(crop.astype(np.float64))
+        return prepare_array(crop.astype(np.float64), wipe_dots=False)
 
     by_x = sorted(range(len(boxes)), key=lambda i: (boxes[i, 0] + boxes[i, 2], i))
     reading = read_pieces(boxes, [by_x], prepare_run, network, FILE_NOT_A_DIGIT_ABOVE,

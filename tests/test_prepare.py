@@ -99,6 +99,56 @@ def test_a_dot_is_refused():
         prep(image)
 
 
+def dot(image, x, y, width=16):
+    """`image` with a tap of the pen (a round dot as wide as the brush) at (x, y)."""
+    r = width / 2
+    ImageDraw.Draw(image).ellipse((x - r, y - r, x + r, y + r), fill=255)
+    return image
+
+
+ONE = [(0.55, 0.0), (0.45, 1.0)]
+SEVEN = [(0.1, 0.05), (0.9, 0.05), (0.4, 0.95)]
+SEVEN_BAR = [(0.3, 0.5), (0.75, 0.5)]
+
+
+@pytest.mark.parametrize("width, box", [(16, (150, 60, 100)), (6, (150, 60, 150)), (30, (120, 40, 200))])
+def test_a_dot_beside_a_digit_is_left_out(width, box):
+    x0, y0, side = box
+    alone = prep(draw(ONE, box, width=width))
+    for x, y in ((x0 + 0.5 * side, y0 + side + 4 * width),       # under it, as one writer dotted his 1s
+                 (width, y0 + 0.5 * side),                        # far to its left
+                 (x0 + 0.5 * side, y0 + side + 2 * width)):       # close below
+        dotted = dot(draw(ONE, box, width=width), x, y, width)
+        assert np.abs(prep(dotted) - alone).max() < 1e-9
+        a = preprocess.to_array(dotted)
+        assert np.abs(preprocess.prepare_array(a, stroke=None)
+                      - preprocess.prepare_array(preprocess.to_array(draw(ONE, box, width=width)), stroke=None)).max() < 1e-9
+    # Kept (as the number reader's search asks: it leaves dots out itself), the dot shrinks the
+    # digit in its box and moves it off centre: the input is far from the 1's.
+    dotted = preprocess.to_array(dot(draw(ONE, box, width=width), width, y0 + 0.5 * side, width))
+    top, bottom, left, right = preprocess.ink_box(dotted)
+    assert right - left > x0 + 0.5 * side
+    assert np.abs(preprocess.prepare_array(dotted, wipe_dots=False) - alone).mean() > 0.05
+
+
+@pytest.mark.parametrize("width, side", [(16, 150), (6, 100), (30, 90)])
+def test_a_short_stroke_apart_is_kept(width, side):
+    # A 7 whose bar is a stroke of its own, also with a thick pen on a small digit: it stays a 7 with a bar.
+    seven = draw(SEVEN, (120, 40, side), width=width)
+    barred = draw(SEVEN, (120, 40, side), width=width)
+    ImageDraw.Draw(barred).line([(120 + px * side, 40 + py * side) for px, py in SEVEN_BAR], fill=255, width=width)
+    a = preprocess.to_array(barred)
+    assert preprocess.without_dots(a) is a
+    assert np.abs(prep(barred) - prep(seven)).mean() > 0.01
+
+
+def test_a_digit_without_dots_is_untouched():
+    for image in (draw(TWO, (60, 20, 250)), draw(TWO, (4, 4, 20), size=(28, 28), width=2),
+                  dot(dot(Image.new("L", (350, 290), 0), 50, 50), 300, 200)):    # no mark larger than a dot
+        a = preprocess.to_array(image)
+        assert preprocess.without_dots(a) is a
+
+
 def test_any_mode_and_size():
     rgb = draw(TWO, (60, 20, 250)).convert("RGB")
     assert np.allclose(prep(rgb), prep(draw(TWO, (60, 20, 250))))

@@ -81,6 +81,20 @@ def test_a_dot_is_left_out(network):
     assert len(reading.left_out) == 1
 
 
+def test_a_tap_beside_one_digit_changes_nothing(network):
+    # A 1 small at the top of the canvas, and a tap of the mouse far below it: the app reads the 1
+    # as it reads it alone (the dot is wiped, not fitted into the digit's box), as a digit and as a number.
+    one = [line((190, 30), (200, 20), (200, 110))]
+    alone = recognise.read_strokes(one, 350, 290, network)
+    for tap in ([(200, 270)], [(30, 60)], [(200, 140)]):
+        dotted = recognise.read_strokes(one + [tap], 350, 290, network)
+        assert dotted.digit == alone.digit == 1
+        assert np.array_equal(dotted.probabilities, alone.probabilities)
+        number = recognise.read_number_strokes(one + [tap], 350, 290, network)
+        assert number.number == "1"
+        assert np.allclose(number.digits[0].probabilities, alone.probabilities)
+
+
 def test_an_empty_drawing_reads_no_number(network):
     reading = read([], network)
     assert reading.number == "" and reading.digits == []
