@@ -206,7 +206,9 @@ def read_file(path, network, name=None, number=None):
             path.seek(position)
     try:
         picture = image_files.light_on_dark(image_files.read_grey(path, name))
-        whole = recognise(prepare_image(picture), network, picture, FILE_NOT_A_DIGIT_ABOVE)
+        # Its specks are kept, as the number reading keeps them: wiped, the whole picture of two
+        # digits (a 71) read as one more surely, and prediction.py took it for a single digit.
+        whole = recognise(prepare_image(picture, wipe_dots=False), network, picture, FILE_NOT_A_DIGIT_ABOVE)
     except EmptyImageError:
         if len(number.digits) != 1:
             raise

@@ -142,6 +142,20 @@ def test_a_short_stroke_apart_is_kept(width, side):
     assert np.abs(prep(barred) - prep(seven)).mean() > 0.01
 
 
+def test_a_small_scan_keeps_its_broken_off_pieces():
+    # A 5 scanned 16 px high with a thin pen, its flag broken off: the flag is as short as a dot
+    # would be at this size, yet part of the digit. Files of a scanned digit keep their pieces.
+    body = np.zeros((18, 18))
+    body[2:9, 3:5] = body[8:10, 3:12] = body[9:15, 11:13] = body[14:16, 3:13] = 1.0
+    scan = body.copy()
+    scan[2:4, 8:12] = 1.0                                           # the flag, 3 px from the body
+    assert preprocess.without_dots(scan) is not scan                # as a drawing, it would be wiped
+    assert np.array_equal(preprocess.without_dots(scan), body)
+    views = preprocess.prepare_views(Image.fromarray((scan * 255).astype(np.uint8)))
+    without_flag = preprocess.prepare_views(Image.fromarray((body * 255).astype(np.uint8)))
+    assert np.abs(views - without_flag).mean() > 0.01
+
+
 def test_a_digit_without_dots_is_untouched():
     for image in (draw(TWO, (60, 20, 250)), draw(TWO, (4, 4, 20), size=(28, 28), width=2),
                   dot(dot(Image.new("L", (350, 290), 0), 50, 50), 300, 200)):    # no mark larger than a dot

@@ -64,7 +64,7 @@ def scan_training_images(images, labels, count, rng, scan=TRAINING_SCAN):
     `prediction.py` prepares a small image file, one of its two ways at random:
     (uint8 (n, 784), labels (n,)), n <= count (a scan with no ink left is left out)."""
     from digits.imaging.image_files import light_on_dark, read_grey
-    from digits.imaging.prepare import prepare_array, to_array
+    from digits.imaging.prepare import STROKE, prepare_array, to_array
     images, labels = np.asarray(images), np.asarray(labels)
     # written into one array as made (one small array per scan fragmented the heap: see drawn_inputs)
     out, kept = np.empty((int(count), PIXELS), np.uint8), []
@@ -77,7 +77,7 @@ def scan_training_images(images, labels, count, rng, scan=TRAINING_SCAN):
         as_they_are = rng.random() < 0.5
         try:
             a = to_array(light_on_dark(grey))
-            x = prepare_array(a, stroke=None) if as_they_are else prepare_array(a)
+            x = prepare_array(a, stroke=None if as_they_are else STROKE, wipe_dots=False)   # as files are read
         except EmptyImageError:
             continue
         out[len(kept)] = np.round(x.reshape(-1) * 255)
