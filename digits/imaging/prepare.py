@@ -11,7 +11,8 @@ whatever its size. `even_strokes` redraws the ink with that stroke width before 
 
 `prepare_image(image)` takes a Pillow image of a light digit on a dark background, of any
 size and mode, and returns a float64 vector of 784 values in [0, 1] (row-major 28x28).
-It raises EmptyImageError when there is no digit: no ink, or just a dot.
+It raises EmptyImageError when there is no digit: no ink, or just a dot. A dot beside the
+digit (a tap of the pen) is wiped first (`without_dots`).
 
 A scan was written with a real pen, whose strokes are what MNIST's were: evening them loses
 what a small, thick scan still shows (a loop filled in at the threshold). So a scanned digit's
@@ -179,8 +180,9 @@ def prepare_array(a, stroke=STROKE, work=WORK, wipe_dots=True):
     """`prepare_image` for a grey array `a` in [0, 1]; `stroke`, `work` as in `even_strokes`.
 
     stroke=None leaves the strokes as drawn (the plain MNIST preparation). wipe_dots=False
-    keeps the dots beside the digit (`without_dots`): the number reader's search chooses the
-    pieces of each digit itself, and leaves out dots at a cost.
+    keeps the dots beside the digit (`without_dots`), as image files and the number reader's
+    pieces are read: a small scan's broken strokes look like dots, and the number reader's
+    search chooses the pieces of each digit itself, leaving out dots at a cost.
     """
     if wipe_dots:
         a = without_dots(a)
