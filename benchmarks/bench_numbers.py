@@ -1,6 +1,7 @@
 """How well whole numbers are read: strokes on the canvas and photos of paper.
 
-    python -m benchmarks.bench_numbers [--numbers 100] [--groups 5] [--photos 40] [--weights-dir DIR]
+    python -m benchmarks.bench_numbers [--numbers 100] [--groups 5] [--photos 40] [--ruled-photos 40]
+                                       [--keep-lines] [--weights-dir DIR]
 
 Numbers of 2-6 digits are composed from the real pen-written digits of UCI pendigits
 (`../shared/pendigits`), each number by one writer (`digits.imaging.compose`: natural spacing,
@@ -13,6 +14,9 @@ Strokes are read on a 1000x290 canvas through `digits.recognise.read_number_stro
 paper colour, uneven light, ballpoint ink, blur, noise, a small rotation, JPEG) and read by
 `prediction.read_image` (what `python prediction.py photo.jpg` answers). Beside each: the naive
 baseline, pieces grouped by overlapping x-extents and each group read as a single digit.
+Then the same numbers photographed on ruled paper (`paper.photograph(ruled=True)`: light blue
+lines, the digits written on one), read the same way; --keep-lines reads them as the reader did
+before it wiped ruled lines (`ink_pieces.without_ruled_lines`), to compare.
 
 Scores: exact-number rate, and digit error rate = edit distance / number of digits.
 Time: per number from strokes (and for 6-digit numbers alone), per photo, per 12-megapixel photo.
@@ -109,6 +113,10 @@ def main(argv=None):
     parser.add_argument("--groups", type=int, default=5, help="writer groups (default 5)")
     parser.add_argument("--photos", type=int, default=40, help="photos per writer group (default 40; 0: none)")
     parser.add_argument("--big-photos", type=int, default=5, help="12-megapixel photos timed (default 5)")
+    parser.add_argument("--ruled-photos", type=int, default=40,
+                        help="photos on ruled paper per writer group (default 40; 0: none)")
+    parser.add_argument("--keep-lines", action="store_true",
+                        help="read the ruled paper's lines as ink (the reader before lines were wiped), to compare")
     parser.add_argument("--pen-digits", default=None, help="pendigits-orig.tra or its folder (default ../shared/pendigits)")
     parser.add_argument("--weights-dir", default=None, help="the network folder (default: the shipped best one)")
     parser.add_argument("--seed", type=int, default=0)
@@ -162,6 +170,18 @@ def main(argv=None):
         report("number reading", photos_read)
         report("naive x-overlap groups", naive_photos)
         print(f"  time per photo: median {1000 * np.median(photo_times):.0f} ms")
+    if args.ruled_photos:
+        if args.keep_lines:
+            from digits.imaging import ink_pieces
+            ink_pieces.without_ruled_lines = lambda mask: mask      # the way before, side by side
+        ruled_read = []
+        for group in numbers:
+            ruled_read.append([])
+            for strokes, truth, _ in group[:args.ruled_photos]:
+                jpeg = io.BytesIO(paper.photograph(strokes, width, height, rng, PHOTO, ruled=True))
+                ruled_read[-1].append((as_prediction_reads(jpeg, network), truth))
+        print(f"photos on ruled paper{' (its lines read as ink)' if args.keep_lines else ''}:")
+        report("number reading", ruled_read)
     big_times = []
     for strokes, truth, _ in numbers[0][:args.big_photos]:
         jpeg = io.BytesIO(paper.photograph(strokes, width, height, rng, BIG_PHOTO))

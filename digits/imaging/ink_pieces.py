@@ -50,6 +50,11 @@ FILL_BUDGET = 80        # at most about this many pieces made by forced cuts in 
 PINCH = 0.05            # after the places where an outline pinches by this many digit heights
 VALLEY_CUT = 0.8        # what reading two pieces of one piece of ink as two digits costs when
 FORCED_CUT = 2.5       # they were parted at a valley or dip, and when the cut was forced (FILL)
+LINE_THIN = 8           # ruled lines: runs of ink at most this many pixels high (at WORK_SIDE)...
+LINE_GAP = 15           # ...joined along the row across gaps of this many pixels (a faint line breaks up)
+LINE_SPAN = 0.1         # ...reaching across this share of the picture's width...
+LINE_LONG = 40          # ...and this many times longer than thick are stretches of a line...
+LINE_COVER = 0.5        # ...when the stretches in line with each other span this share of the width
 
 
 class Pieces(NamedTuple):
@@ -82,7 +87,7 @@ def read_ink(source, name=None):
     a = np.asarray(grey, dtype=np.float32)
     if not ink_is_dark(a):
         a = 255 - a
-    return dark_ink_mask(a), scale
+    return without_ruled_lines(dark_ink_mask(a)), scale
 
 
 def shrunk(a, side):
@@ -120,6 +125,55 @@ def dark_ink_mask(a):
     grain = 1.4826 * np.median(np.abs(darkness - np.median(darkness)))    # the paper's noise (MAD)
     mask = darkness > max(CONTRAST, NOISE * grain)
     return ndimage.binary_opening(mask, structure=np.ones((2, 2))) if mask.sum() > 0 else mask
+
+
+def without_ruled_lines(mask):
+    """Ink mask `mask` (h, w bools) without the ruled lines of lined paper: a copy, or `mask`
+    itself if it has none.
+
+    The stretches of a line between the digits written on it are thin (runs of ink at most
+    LINE_THIN high), long (LINE_SPAN of the picture's width, LINE_LONG times their thickness)
+    and straight; a line's stretches lie on one straight line (each fitted by least squares)
+    and together span LINE_COVER of the picture's width, more than any stroke of a digit. Each
+    line is followed across the whole picture, and the band it runs in is wiped, but where ink
+    lies just above and just below the band: a stroke crossing the line. Without this, digits
+    written on a line were read as one piece with it, and its stretches as digits.
+    """
+    h, w = mask.shape
+    runs, n = ndimage.label(mask, structure=[[0, 1, 0], [0, 1, 0], [0, 1, 0]])   # vertical runs
+    if n == 0:
+        return mask
+    length = np.bincount(runs.ravel())
+    thin = mask & (length[runs] <= LINE_THIN)
+    labels, n = ndimage.label(ndimage.binary_closing(thin, structure=np.ones((1, LINE_GAP))),
+                              structure=np.ones((3, 3)))
+    stretches = []              # (slope, offset, thickness, first column, last column + 1)
+    for i, (rows, cols) in enumerate(ndimage.find_objects(labels)):
+        if cols.stop - cols.start < LINE_SPAN * w:
+            continue
+        ys, xs = np.nonzero((labels[rows, cols] == i + 1) & thin[rows, cols])
+        thick = len(ys) / max(len(np.unique(xs)), 1)
+        if cols.stop - cols.start >= LINE_LONG * thick:
+            slope, offset = np.polyfit(xs + cols.start, ys + rows.start, 1)
+            stretches.append((slope, offset, thick, cols.start, cols.stop))
+    out = mask
+    x, y = np.arange(w), np.arange(h)[:, None]
+    for slope, offset, thick, _, _ in stretches:
+        in_line = [(x0, x1) for b, a, _, x0, x1 in stretches
+                   if abs(offset + slope * (x0 + x1) / 2 - (a + b * (x0 + x1) / 2)) <= thick + 2]
+        if max(x1 for _, x1 in in_line) - min(x0 for x0, _ in in_line) < LINE_COVER * w:
+            continue
+        centre = offset + slope * x
+        lo, hi = np.floor(centre - thick / 2 - 1).astype(int), np.ceil(centre + thick / 2 + 1).astype(int)
+        inside = (lo >= 2) & (hi <= h - 3)
+        lo, hi = np.clip(lo, 0, h - 1), np.clip(hi, 0, h - 1)
+        above = mask[np.clip(lo - 1, 0, h - 1), x] | mask[np.clip(lo - 2, 0, h - 1), x]
+        below = mask[np.clip(hi + 1, 0, h - 1), x] | mask[np.clip(hi + 2, 0, h - 1), x]
+        crossing = above & below & inside                                # a stroke crossing the line
+        if out is mask:
+            out = mask.copy()
+        out &= ~((y >= lo) & (y <= hi) & ~crossing)
+    return out
 
 
 def components(mask):

@@ -3,7 +3,8 @@
 `photograph(strokes, width, height, rng, size)` draws the strokes of a canvas as ballpoint ink
 on paper and photographs it the way a phone does: paper of some colour, light falling
 unevenly (a gradient and a darker corner), blue or black ink of a thin pen, a slight blur,
-sensor noise, the page turned a few degrees, JPEG compression. Returns the JPEG file's bytes.
+sensor noise, the page turned a few degrees, JPEG compression, and, with ruled=True, the light
+blue lines of ruled paper the digits are written on. Returns the JPEG file's bytes.
 """
 import io
 
@@ -12,6 +13,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 PAPERS = [(240, 238, 232), (250, 250, 250), (238, 228, 190), (214, 226, 236), (225, 225, 225)]
 INKS = [(25, 45, 150), (30, 30, 35), (20, 30, 110)]
+LINE_BLUE = np.array([150, 180, 225], dtype=np.float32)    # the light blue of ruled paper's lines
 
 
 def ink_mask(strokes, width, height, size, rng):
@@ -44,14 +46,37 @@ def lighting(size, rng):
     return np.clip(light, 0.3, 1)
 
 
-def photograph(strokes, width, height, rng, size=(1600, 1200), quality=None):
-    """JPEG bytes of a photo of `strokes` (canvas pixels of a width x height canvas) on paper."""
+def ruled_lines(ink, rng):
+    """'L' mode lines of ruled paper at the size of `ink` (an `ink_mask`, not yet turned): across
+    the whole page, 0.6-1.2 of the digits' height apart, one near the digits' foot (written on
+    the line), 1-3 pixels thick at 1600 pixels wide."""
+    lines = Image.new("L", ink.size, 0)
+    rows = np.flatnonzero(np.asarray(ink).any(axis=1))
+    height = rows[-1] - rows[0] + 1 if rows.size else ink.size[1] / 8
+    foot = (rows[-1] if rows.size else ink.size[1] / 2) + rng.uniform(-0.1, 0.1) * height
+    gap = rng.uniform(0.6, 1.2) * height
+    thick = max(1, int(round(rng.uniform(1, 3) * ink.size[0] / 1600)))
+    draw = ImageDraw.Draw(lines)
+    for y in foot + gap * np.arange(-int(foot // gap) - 1, int((ink.size[1] - foot) // gap) + 2):
+        draw.line([(0, y), (ink.size[0], y)], fill=255, width=thick)
+    return lines
+
+
+def photograph(strokes, width, height, rng, size=(1600, 1200), quality=None, ruled=False):
+    """JPEG bytes of a photo of `strokes` (canvas pixels of a width x height canvas) on paper;
+    `ruled`: on ruled paper, light blue lines (`ruled_lines`) the digits are written on."""
     mask = ink_mask(strokes, width, height, size, rng)
-    mask = mask.rotate(rng.uniform(-4, 4), resample=Image.BILINEAR)
+    lines = ruled_lines(mask, rng) if ruled else None
+    turn = rng.uniform(-4, 4)
+    mask = mask.rotate(turn, resample=Image.BILINEAR)
     alpha = np.asarray(mask.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.4) * size[0] / 1600)),
                        dtype=np.float32)[..., None] / 255 * rng.uniform(0.75, 1.0)
     paper = np.array(PAPERS[rng.integers(len(PAPERS))], dtype=np.float32)
     ink = np.array(INKS[rng.integers(len(INKS))], dtype=np.float32)
+    if ruled:
+        lines = np.asarray(lines.rotate(turn, resample=Image.BILINEAR).filter(ImageFilter.GaussianBlur(1.0)),
+                           dtype=np.float32)[..., None] / 255 * rng.uniform(0.4, 0.8)
+        paper = paper * (1 - lines) + LINE_BLUE * lines
     picture = (paper * (1 - alpha) + ink * alpha) * lighting(size, rng)[..., None]
     picture += rng.normal(0, rng.uniform(2, 6), size=picture.shape[:2])[..., None].astype(np.float32)
     out = io.BytesIO()
