@@ -145,8 +145,10 @@ def without_ruled_lines(mask):
         return mask
     length = np.bincount(runs.ravel())
     thin = mask & (length[runs] <= LINE_THIN)
-    labels, n = ndimage.label(ndimage.binary_closing(thin, structure=np.ones((1, LINE_GAP))),
-                              structure=np.ones((3, 3)))
+    # closed along the rows (a running maximum, then minimum: ndimage.binary_closing took 64 ms)
+    bridged = ndimage.minimum_filter1d(ndimage.maximum_filter1d(thin.view(np.uint8), LINE_GAP, axis=1),
+                                       LINE_GAP, axis=1)
+    labels, n = ndimage.label(bridged, structure=np.ones((3, 3)))
     stretches = []              # (slope, offset, thickness, first column, last column + 1)
     for i, (rows, cols) in enumerate(ndimage.find_objects(labels)):
         if cols.stop - cols.start < LINE_SPAN * w:
