@@ -51,10 +51,10 @@ PINCH = 0.05            # after the places where an outline pinches by this many
 VALLEY_CUT = 0.8        # what reading two pieces of one piece of ink as two digits costs when
 FORCED_CUT = 2.5       # they were parted at a valley or dip, and when the cut was forced (FILL)
 LINE_THIN = 8           # ruled lines: runs of ink at most this many pixels high (at WORK_SIDE)...
-LINE_GAP = 15           # ...joined along the row across gaps of this many pixels (a faint line breaks up)
-LINE_SPAN = 0.1         # ...reaching across this share of the picture's width...
-LINE_LONG = 40          # ...and this many times longer than thick are stretches of a line...
-LINE_COVER = 0.5        # ...when the stretches in line with each other span this share of the width
+LINE_GAP = 31           # ...joined along the row across gaps of this many pixels, are a line's stretches
+LINE_SPAN = 0.03        # ...if they reach across this share of the picture's width...
+LINE_LONG = 15          # ...and are this many times longer than thick; a faint line breaks into many
+LINE_COVER = 0.5        # ...and the stretches in line with each other span this share of the width
 
 
 class Pieces(NamedTuple):
@@ -131,13 +131,14 @@ def without_ruled_lines(mask):
     """Ink mask `mask` (h, w bools) without the ruled lines of lined paper: a copy, or `mask`
     itself if it has none.
 
-    The stretches of a line between the digits written on it are thin (runs of ink at most
-    LINE_THIN high), long (LINE_SPAN of the picture's width, LINE_LONG times their thickness)
-    and straight; a line's stretches lie on one straight line (each fitted by least squares)
-    and together span LINE_COVER of the picture's width, more than any stroke of a digit. Each
-    line is followed across the whole picture, and the band it runs in is wiped, but where ink
-    lies just above and just below the band: a stroke crossing the line. Without this, digits
-    written on a line were read as one piece with it, and its stretches as digits.
+    The stretches of a line (between the digits written on it, and where a faint line breaks
+    up at the threshold) are thin (runs of ink at most LINE_THIN high), long (LINE_SPAN of the
+    picture's width, LINE_LONG times their thickness) and straight. Stretches in line with the
+    longest one not yet placed are one line (a straight line fitted to them all by least
+    squares) if together they span LINE_COVER of the picture's width, more than any stroke of a
+    digit. Each line is followed across the whole picture, and the band it runs in is wiped, but
+    where ink lies just above and just below the band: a stroke crossing the line. Without this,
+    digits written on a line were read as one piece with it, and its stretches as digits.
     """
     h, w = mask.shape
     runs, n = ndimage.label(mask, structure=[[0, 1, 0], [0, 1, 0], [0, 1, 0]])   # vertical runs
@@ -145,27 +146,43 @@ def without_ruled_lines(mask):
         return mask
     length = np.bincount(runs.ravel())
     thin = mask & (length[runs] <= LINE_THIN)
-    # closed along the rows (a running maximum, then minimum: ndimage.binary_closing took 64 ms)
-    bridged = ndimage.minimum_filter1d(ndimage.maximum_filter1d(thin.view(np.uint8), LINE_GAP, axis=1),
-                                       LINE_GAP, axis=1)
-    labels, n = ndimage.label(bridged, structure=np.ones((3, 3)))
-    stretches = []              # (slope, offset, thickness, first column, last column + 1)
+    # Grown along the rows (and a row up and down: a turned line climbs) to join a line's pieces.
+    labels, n = ndimage.label(ndimage.maximum_filter(thin.view(np.uint8), size=(3, LINE_GAP)),
+                              structure=np.ones((3, 3)))
+    stretches = []              # (xs, ys, thickness, width): each stretch's thin pixels
     for i, (rows, cols) in enumerate(ndimage.find_objects(labels)):
-        if cols.stop - cols.start < LINE_SPAN * w:
+        width = cols.stop - cols.start
+        if width < LINE_SPAN * w:
             continue
         ys, xs = np.nonzero((labels[rows, cols] == i + 1) & thin[rows, cols])
         thick = len(ys) / max(len(np.unique(xs)), 1)
-        if cols.stop - cols.start >= LINE_LONG * thick:
-            slope, offset = np.polyfit(xs + cols.start, ys + rows.start, 1)
-            stretches.append((slope, offset, thick, cols.start, cols.stop))
-    out = mask
+        if width >= LINE_LONG * thick:
+            stretches.append((xs + cols.start, ys + rows.start, thick, width))
+    def fit(xs, ys, thick):
+        """The straight line through pixels (xs, ys), fitted again to those near it (not the
+        strokes of a digit that touch it)."""
+        line = np.polyfit(xs, ys, 1)
+        near = np.abs(np.polyval(line, xs) - ys) <= thick + 1
+        return np.polyfit(xs[near], ys[near], 1) if near.sum() >= 2 else line
+
+    stretches.sort(key=lambda s: -s[3])
+    out, placed = mask, np.zeros(len(stretches), bool)
     x, y = np.arange(w), np.arange(h)[:, None]
-    for slope, offset, thick, _, _ in stretches:
-        in_line = [(x0, x1) for b, a, _, x0, x1 in stretches
-                   if abs(offset + slope * (x0 + x1) / 2 - (a + b * (x0 + x1) / 2)) <= thick + 2]
-        if max(x1 for _, x1 in in_line) - min(x0 for x0, _ in in_line) < LINE_COVER * w:
+    for k, (xs, ys, thick, _) in enumerate(stretches):
+        if placed[k]:
             continue
-        centre = offset + slope * x
+        line = fit(xs, ys, thick)
+        for _ in range(2):              # gather the stretches in line, fit them all, gather again
+            near = [j for j, (sx, sy, _, _) in enumerate(stretches)
+                    if not placed[j] and abs(np.polyval(line, np.median(sx)) - np.median(sy)) <= thick + 2]
+            line = fit(np.concatenate([stretches[j][0] for j in near]),
+                       np.concatenate([stretches[j][1] for j in near]), thick)
+        span = max(stretches[j][0].max() for j in near) - min(stretches[j][0].min() for j in near)
+        if span < LINE_COVER * w:
+            continue
+        placed[near] = True
+        thick = np.median([stretches[j][2] for j in near])
+        centre = np.polyval(line, x)
         lo, hi = np.floor(centre - thick / 2 - 1).astype(int), np.ceil(centre + thick / 2 + 1).astype(int)
         inside = (lo >= 2) & (hi <= h - 3)
         lo, hi = np.clip(lo, 0, h - 1), np.clip(hi, 0, h - 1)
