@@ -155,8 +155,9 @@ def without_ruled_lines(mask):
         if width < LINE_SPAN * w:
             continue
         ys, xs = np.nonzero((labels[rows, cols] == i + 1) & thin[rows, cols])
-        thick = len(ys) / max(len(np.unique(xs)), 1)
-        if width >= LINE_LONG * thick:
+        columns = len(np.unique(xs))
+        thick = len(ys) / max(columns, 1)
+        if width >= LINE_LONG * thick and columns >= 0.2 * width:     # ink along it, not a few specks
             stretches.append((xs + cols.start, ys + rows.start, thick, width))
     def fit(xs, ys, thick):
         """The straight line through pixels (xs, ys), fitted again to those near it (not the
@@ -173,8 +174,8 @@ def without_ruled_lines(mask):
             continue
         line = fit(xs, ys, thick)
         for _ in range(2):              # gather the stretches in line, fit them all, gather again
-            near = [j for j, (sx, sy, _, _) in enumerate(stretches)
-                    if not placed[j] and abs(np.polyval(line, np.median(sx)) - np.median(sy)) <= thick + 2]
+            near = [k] + [j for j, (sx, sy, _, _) in enumerate(stretches) if j != k and not placed[j]
+                          and abs(np.polyval(line, np.median(sx)) - np.median(sy)) <= thick + 2]
             line = fit(np.concatenate([stretches[j][0] for j in near]),
                        np.concatenate([stretches[j][1] for j in near]), thick)
         span = max(stretches[j][0].max() for j in near) - min(stretches[j][0].min() for j in near)
