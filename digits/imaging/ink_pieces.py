@@ -1,14 +1,15 @@
 """The ink of a picture of a number (a photo of paper, a scan, a screenshot) cut into pieces.
 
-    file --read_grey (shrunk while decoding)--> grey --ink_of_photo--> ink mask
+    file --read_grey (shrunk while decoding)--> grey --ink_of_photo--> ink mask (ruled lines wiped)
          --components--> ink components, wide ones cut at valleys --> pieces for the search
 
 Ink is found by local contrast, not by one global threshold: the paper's brightness is
 estimated everywhere (a grey-level closing on a shrunken copy removes the thin ink and keeps
 the light falling on the paper, then a blur), and a pixel is ink where it is darker than its
 paper by a fraction of the paper's brightness well above the noise. Uneven light, paper
-colour and ink colour then do not matter. The mask's strokes are evened out later, as the
-canvas's are, by `digits.imaging.prepare`.
+colour and ink colour then do not matter. The lines of ruled paper are wiped from the mask
+(`without_ruled_lines`). The mask's strokes are evened out later, as the canvas's are, by
+`digits.imaging.prepare`.
 
 Touching digits make one component; a component wider than a digit is cut at the lowest
 valleys of its ink profile (how much ink each column holds) and where its upper outline dips
