@@ -160,25 +160,18 @@ def without_ruled_lines(mask):
         thick = len(ys) / max(columns, 1)
         if width >= LINE_LONG * thick and columns >= 0.2 * width:     # ink along it, not a few specks
             stretches.append((xs + cols.start, ys + rows.start, thick, width))
-    def fit(xs, ys, thick):
-        """The straight line through pixels (xs, ys), fitted again to those near it (not the
-        strokes of a digit that touch it)."""
-        line = np.polyfit(xs, ys, 1)
-        near = np.abs(np.polyval(line, xs) - ys) <= thick + 1
-        return np.polyfit(xs[near], ys[near], 1) if near.sum() >= 2 else line
-
     stretches.sort(key=lambda s: -s[3])
     out, placed = mask, np.zeros(len(stretches), bool)
     x, y = np.arange(w), np.arange(h)[:, None]
     for k, (xs, ys, thick, _) in enumerate(stretches):
         if placed[k]:
             continue
-        line = fit(xs, ys, thick)
+        line = line_through(xs, ys, thick)
         for _ in range(2):              # gather the stretches in line, fit them all, gather again
             near = [k] + [j for j, (sx, sy, _, _) in enumerate(stretches) if j != k and not placed[j]
                           and abs(np.polyval(line, np.median(sx)) - np.median(sy)) <= thick + 2]
-            line = fit(np.concatenate([stretches[j][0] for j in near]),
-                       np.concatenate([stretches[j][1] for j in near]), thick)
+            line = line_through(np.concatenate([stretches[j][0] for j in near]),
+                                np.concatenate([stretches[j][1] for j in near]), thick)
         span = max(stretches[j][0].max() for j in near) - min(stretches[j][0].min() for j in near)
         if span < LINE_COVER * w:
             continue
@@ -195,6 +188,15 @@ def without_ruled_lines(mask):
             out = mask.copy()
         out &= ~((y >= lo) & (y <= hi) & ~crossing)
     return out
+
+
+def line_through(xs, ys, thick):
+    """(slope, offset) of the straight line through pixels (xs, ys) of a ruled line `thick`
+    pixels thick, by least squares, fitted again to the pixels near it (not the strokes of a
+    digit that touch it)."""
+    line = np.polyfit(xs, ys, 1)
+    near = np.abs(np.polyval(line, xs) - ys) <= thick + 1
+    return np.polyfit(xs[near], ys[near], 1) if len(np.unique(xs[near])) >= 2 else line
 
 
 def components(mask):
