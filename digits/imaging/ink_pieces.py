@@ -161,6 +161,7 @@ def without_ruled_lines(mask):
         if width >= LINE_LONG * thick and columns >= 0.2 * width:     # ink along it, not a few specks
             stretches.append((xs + cols.start, ys + rows.start, thick, width))
     stretches.sort(key=lambda s: -s[3])
+    middles = np.array([(np.median(sx), np.median(sy)) for sx, sy, _, _ in stretches]).reshape(-1, 2)
     out, placed = mask, np.zeros(len(stretches), bool)
     x, y = np.arange(w), np.arange(h)[:, None]
     for k, (xs, ys, thick, _) in enumerate(stretches):
@@ -168,8 +169,8 @@ def without_ruled_lines(mask):
             continue
         line = line_through(xs, ys, thick)
         for _ in range(2):              # gather the stretches in line, fit them all, gather again
-            near = [k] + [j for j, (sx, sy, _, _) in enumerate(stretches) if j != k and not placed[j]
-                          and abs(np.polyval(line, np.median(sx)) - np.median(sy)) <= thick + 2]
+            in_line = np.abs(np.polyval(line, middles[:, 0]) - middles[:, 1]) <= thick + 2
+            near = [k] + [j for j in np.flatnonzero(in_line & ~placed) if j != k]
             line = line_through(np.concatenate([stretches[j][0] for j in near]),
                                 np.concatenate([stretches[j][1] for j in near]), thick)
         span = max(stretches[j][0].max() for j in near) - min(stretches[j][0].min() for j in near)
@@ -186,7 +187,8 @@ def without_ruled_lines(mask):
         crossing = above & below & inside                                # a stroke crossing the line
         if out is mask:
             out = mask.copy()
-        out &= ~((y >= lo) & (y <= hi) & ~crossing)
+        r0, r1 = lo.min(), hi.max() + 1                                  # the rows the line crosses
+        out[r0:r1] &= ~((y[r0:r1] >= lo) & (y[r0:r1] <= hi) & ~crossing)
     return out
 
 
