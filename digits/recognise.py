@@ -19,6 +19,7 @@ from PIL import Image
 from digits.constants import SIDE
 from digits.errors import EmptyImageError, WeightsError
 from digits.imaging import image_files, ink_pieces, segment, strokes as stroke_drawing
+from digits.nets import trajectory
 from digits.imaging.prepare import INK_LEVEL, MIN_EXTENT, prepare_array, prepare_image, prepare_views, to_array
 
 # Why a reading may be unsure, and what to do: the advice under "Not sure" (see likely_cause).
@@ -94,7 +95,8 @@ def likely_cause(picture):
     return "unclear"
 
 
-def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE):
+def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE, strokes=None,
+              brush=stroke_drawing.BRUSH):
     """Read a prepared input `x` (784 floats in [0, 1]) with `network`. `x` may also be several
     inputs (k, 784) prepared from one picture in different ways: the network reads each, and
     their shares and their probabilities of none of the digits are averaged (test-time
@@ -105,6 +107,9 @@ def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE):
     unsure whatever the network's confidence: that is more than one digit.
     `not_a_digit_above`: above this probability that it is none of the digits, the reading
     says "Not a digit" (its digit None, its shares kept).
+    `strokes`: the strokes the picture was drawn from (canvas pixels, in the order drawn, drawn
+    with `brush`), or None: where the network has a stroke reader (digits.nets.trajectory), the
+    ten shares are the picture's joined with the path's, and "sure" is the reader's line for them.
 
     Raises WeightsError when the network answers with NaN or infinity (weights so large that
     its sums overflow): such an answer is never shown or sent."""
@@ -112,6 +117,7 @@ def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE):
     x = views[0, :1]
     probabilities, none = views_answer(views, network)
     probabilities, none = probabilities[0], float(none[0])
+    probabilities, sure_above = trajectory.shares(network, probabilities, strokes, brush)
     best = int(np.argmax(probabilities))
     confidence = float(probabilities[best])
     if none > not_a_digit_above:
@@ -120,7 +126,7 @@ def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE):
         return Reading(None, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(), message,
                        False, none)
     cause = likely_cause(x.reshape(SIDE, SIDE) if picture is None else picture)
-    sure = confidence >= network.sure_above and cause not in ("several", "not a digit")
+    sure = confidence >= sure_above and cause not in ("several", "not a digit")
     message = (f"It is a {best} ({confidence:.0%} sure)." if sure else
                f"Not sure: perhaps a {best} ({confidence:.0%}). {ADVICE[cause]}")
     return Reading(best, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(), message, sure, none)
@@ -154,8 +160,9 @@ def nothing_read(error, network):
     return Reading(None, None, None, None, network.describe(), message[:1].upper() + message[1:] + ".")
 
 
-def read_drawing(image, network):
-    """Read a Pillow image of a light digit on a dark background (a drawing canvas).
+def read_drawing(image, network, strokes=None, brush=stroke_drawing.BRUSH):
+    """Read a Pillow image of a light digit on a dark background (a drawing canvas); `strokes`:
+    the strokes it was drawn from with `brush`, if known (see `recognise`).
 
     An empty drawing or a lone dot is not an error here: the Reading's digit is None.
     """
@@ -163,13 +170,14 @@ def read_drawing(image, network):
         x = prepare_image(image)
     except EmptyImageError as e:
         return nothing_read(e, network)
-    return recognise(x, network, image)
+    return recognise(x, network, image, strokes=strokes, brush=brush)
 
 
 def read_strokes(strokes, width, height, network, brush=stroke_drawing.BRUSH):
     """Read strokes (sequences of (x, y) canvas pixels) drawn on a width x height canvas,
-    drawn exactly as the desktop app draws them."""
-    return read_drawing(stroke_drawing.render(strokes, width, height, brush), network)
+    drawn exactly as the desktop app draws them, and their path where the network has a stroke
+    reader."""
+    return read_drawing(stroke_drawing.render(strokes, width, height, brush), network, strokes, brush)
 
 
 def read_file(path, network, name=None, number=None):
@@ -266,10 +274,14 @@ def number_message(digits, left_out):
     return text + "."
 
 
-def read_pieces(boxes, orders, prepare_run, network, not_a_digit_above=NOT_A_DIGIT_ABOVE, **search):
+def read_pieces(boxes, orders, prepare_run, network, not_a_digit_above=NOT_A_DIGIT_ABOVE, run_strokes=None,
+                brush=stroke_drawing.BRUSH, **search):
     """Read a number whose ink is in pieces: the search of `digits.imaging.segment` with
     `prepare_run(run)` (a sorted tuple of piece indices -> the 784 input, or EmptyImageError);
     `search`: more arguments of `segment.best_reading` (max_pieces, links, joined, min_size).
+    `run_strokes(run)`: the strokes of a run (drawn with `brush`), or None for ink without
+    strokes: each digit found is then read as `recognise` reads a drawing with its strokes (the
+    search itself reads the pictures).
 
     A run the network calls none of the digits (`not_a_digit` above `not_a_digit_above`) is no
     digit to the search, and every other run's shares count for (1 - not_a_digit) of
@@ -298,7 +310,8 @@ def read_pieces(boxes, orders, prepare_run, network, not_a_digit_above=NOT_A_DIG
     digits, left_out = [], [boxes[i] for i in found.left_out]
     for run in found.runs:
         box = segment.union_box(boxes[list(run)])
-        reading = recognise(prepared[run], network, not_a_digit_above=not_a_digit_above)   # as a single digit
+        reading = recognise(prepared[run], network, not_a_digit_above=not_a_digit_above,    # as a single digit
+                            strokes=run_strokes(run) if run_strokes else None, brush=brush)
         if reading.digit is None:
             left_out.append(box)
             continue
@@ -347,6 +360,7 @@ def read_number_strokes(strokes, width, height, network, brush=stroke_drawing.BR
     # A mark smaller than a single digit's drawing may be (on the app's usual canvas) is a dot.
     min_size = MIN_EXTENT * min(max(width, height), stroke_drawing.CANVAS_WIDTH)
     number = read_pieces(boxes, [list(range(len(strokes))), by_x], prepare_run, network,
+                         run_strokes=lambda run: [strokes[i] for i in run], brush=brush,
                          links=crossing_links(strokes, boxes), min_size=min_size)
     if not number.digits:               # only dots: said as a single digit's drawing says it
         single = read_strokes(strokes, width, height, network, brush)

@@ -16,6 +16,7 @@ from digits.nets.cnn import CNN
 from digits.nets.committee import Committee
 from digits.nets.deep import DeepMLP
 from digits.nets.mlp import MLP
+from digits.nets import trajectory
 
 KINDS = {
     "committee": Committee,
@@ -67,7 +68,8 @@ def load_network(folder, kind=None):
         if len(found) > 1:
             raise WeightsError(f"{folder} holds several networks ({', '.join(found)}); choose one with --model")
         kind = found[0]
-    return check_answers(load_calibration(kind_class(kind).load(folder, advice=advice), folder), folder, advice)
+    net = check_answers(load_calibration(kind_class(kind).load(folder, advice=advice), folder), folder, advice)
+    return trajectory.attach(net, folder, advice)
 
 
 def check_answers(net, folder, advice):
@@ -126,7 +128,7 @@ def files_stamp(choice):
     """When the files of `choice`'s network (and its calibration) last changed: a tuple to compare."""
     kinds = [kind_class(choice.kind)] if choice.kind else list(KINDS.values())
     stamp = []
-    for name in [n for cls in kinds for n in cls.FILES] + [CALIBRATION_FILE]:
+    for name in [n for cls in kinds for n in cls.FILES] + [CALIBRATION_FILE, trajectory.FILE]:
         try:
             stamp.append(os.stat(os.path.join(choice.folder, name)).st_mtime_ns)
         except OSError:

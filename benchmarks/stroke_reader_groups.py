@@ -1,0 +1,122 @@
+"""Benchmark: the stroke reader (digits.nets.trajectory) joined with a picture network, by writer groups.
+
+For every group of pendigits writers in turn, a stroke reader is trained on the pen digits of the
+other groups and reads the group's digits from their paths; its shares are joined with the picture
+network's readings of the same digits, each group read by a network that never saw its writers
+(the readings `benchmarks.pen_writer_groups --save-readings FILE` keeps, same `--groups`). It prints,
+per group, the digits misread by the picture alone, the path alone, and joined at each weight; the
+weight chosen on the other groups (leave one group out), and its misreads; and the "not sure" line
+of the joined shares, cross-validated as `pen_writer_groups` does it.
+
+`--save DIR` then trains the reader on every writer and writes DIR/strokes.npz with the weight
+chosen on all the groups and the "not sure" line: every drawing read with the network in DIR whose
+strokes are known (the apps, the API) is then read through both.
+
+    python -m benchmarks.pen_writer_groups --groups 3 --networks C --pen-digits ../shared/pendigits \\
+        --save-readings R.npz
+    python -m benchmarks.stroke_reader_groups --readings R.npz --pen-digits ../shared/pendigits \\
+        [--save weights/pretrained/committee]
+"""
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from benchmarks.pen_drawings import load_pen_digits
+from benchmarks.pen_writer_groups import writer_groups
+from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas
+from digits.nets import calibration, trajectory
+
+WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 1.0)
+
+
+def group_paths(unseen, number):
+    """The features of a group's digits, each placed on the app's canvas at random (seeded by group)."""
+    rng = np.random.default_rng([number, 17])
+    return trajectory.features_of([fit_to_canvas(d.strokes, CANVAS_WIDTH, CANVAS_HEIGHT, rng) for d in unseen])
+
+
+def best_weight(wrong, groups):
+    """The weight (of WEIGHTS, the smaller at a tie) with the fewest misreads summed over `groups`
+    (indices into `wrong`: per group, misreads per weight)."""
+    totals = np.sum([wrong[g] for g in groups], axis=0)
+    return WEIGHTS[int(np.argmin(totals))]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--readings", metavar="FILE", required=True,
+                        help="the picture network's readings of each group (pen_writer_groups --save-readings)")
+    parser.add_argument("--pen-digits", metavar="FILE", help="pendigits-orig.tra or its folder (default ../shared/pendigits)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--copies", type=int, default=trajectory.COPIES, help="bent copies of each pen digit")
+    parser.add_argument("--epochs", type=int, default=trajectory.EPOCHS)
+    parser.add_argument("--sure-accuracy", type=float, default=100 * calibration.SURE_ACCURACY, metavar="PERCENT",
+                        help="'sure' where the joined readings were right this often (default %(default)s)")
+    parser.add_argument("--save", metavar="DIR", help="train the reader on every writer and write DIR/strokes.npz")
+    args = parser.parse_args(argv)
+    with np.load(args.readings) as saved:
+        group_of, shares, labels = saved["group"], saved["before"], saved["labels"]
+        note = str(saved["recipe"])
+    digits = load_pen_digits(args.pen_digits)
+    k = len(np.unique(group_of))
+    groups = writer_groups(k, max(d.writer for d in digits))
+    print(f"Picture readings of {k} writer groups from {args.readings} ({note})", flush=True)
+    wrong, joined_rows, label_rows = [], [], []
+    for number, group in enumerate(groups, 1):
+        start = time.perf_counter()
+        unseen = [d for d in digits if d.writer in group]
+        y = np.array([d.label for d in unseen])
+        p = shares[group_of == number - 1]
+        if len(p) != len(y) or not np.array_equal(labels[group_of == number - 1], y):
+            parser.error(f"{args.readings}: group {number}'s readings are not of its {len(y)} pen digits in file order")
+        reader = trajectory.TrajectoryReader.train([d for d in digits if d.writer not in group], args.seed,
+                                                   args.copies, args.epochs)
+        q = reader.predict_proba(group_paths(unseen, number))
+        joined = [trajectory.join(p, q, w) for w in WEIGHTS]
+        wrong.append([int(np.sum(j.argmax(axis=1) != y)) for j in joined])
+        joined_rows.append(joined)
+        label_rows.append(y)
+        print(f"group {number} (writers {group[0]}-{group[-1]}, {len(y)} digits, {time.perf_counter() - start:.0f} s): "
+              f"misread by the picture {wrong[-1][0]}, by the path {wrong[-1][-1]}; joined, by weight: "
+              + ", ".join(f"{w:g}: {n}" for w, n in zip(WEIGHTS, wrong[-1])), flush=True)
+    total = np.sum(wrong, axis=0)
+    print("all groups, by weight: " + ", ".join(f"{w:g}: {n}" for w, n in zip(WEIGHTS, total))
+          + f" (of {len(group_of)})")
+    chosen = [best_weight(wrong, [j for j in range(k) if j != i]) for i in range(k)]
+    held_out = [wrong[i][WEIGHTS.index(w)] for i, w in enumerate(chosen)]
+    sizes = [len(y) for y in label_rows]
+    print("weight chosen on the other groups, and the group's misreads then: "
+          + ", ".join(f"group {i + 1}: {w:g}, {n} ({100 * (1 - n / s):.2f} %)"
+                      for i, (w, n, s) in enumerate(zip(chosen, held_out, sizes)))
+          + f"; {sum(held_out)} in all ({100 * (1 - sum(held_out) / sum(sizes)):.2f} %), "
+            f"the picture alone {total[0]} ({100 * (1 - total[0] / sum(sizes)):.2f} %)")
+    weight = best_weight(wrong, range(k))
+    at = WEIGHTS.index(weight)
+    accuracy = args.sure_accuracy / 100
+    per_group = []
+    for i in range(k):
+        t, _ = calibration.sure_threshold(np.concatenate([joined_rows[j][at] for j in range(k) if j != i]),
+                                          np.concatenate([label_rows[j] for j in range(k) if j != i]), accuracy)
+        r = joined_rows[i][at]
+        sure = r.max(axis=1) >= t
+        per_group.append((np.mean(sure), np.mean(r.argmax(axis=1)[sure] != label_rows[i][sure])))
+    sure_above, share = calibration.sure_threshold(np.concatenate([r[at] for r in joined_rows]),
+                                                   np.concatenate(label_rows), accuracy)
+    print(f"joined at weight {weight:g}: readings sure, and of those wrong, by group (line chosen on the other groups, "
+          f"right {args.sure_accuracy:g} % of the time): "
+          + ", ".join(f"{100 * s:.1f} % / {100 * w:.2f} %" for s, w in per_group)
+          + f"; line on all groups: not sure below {sure_above:.3f} ({100 * (1 - share):.1f} % of readings)")
+    if args.save:
+        start = time.perf_counter()
+        reader = trajectory.TrajectoryReader.train(digits, args.seed, args.copies, args.epochs)
+        reader.weight, reader.sure_above = weight, sure_above
+        path = reader.save(args.save)
+        print(f"Stroke reader trained on all {len(digits)} pen digits in {time.perf_counter() - start:.0f} s, "
+              f"weight {weight:g}, not sure below {sure_above:.3f}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

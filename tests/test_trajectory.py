@@ -1,0 +1,156 @@
+"""The stroke reader (digits.nets.trajectory): its features, its gradient, its file, the join."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from digits import nets, recognise
+from digits.data import pendigits
+from digits.errors import WeightsError
+from digits.nets import trajectory
+from digits.nets.gradcheck import numerical_gradient, relative_error
+
+SEVEN = [np.array([[40, 40], [120, 40], [110, 60], [90, 110], [70, 170]])]          # bar, then down-left
+ONE_WITH_FLAG = [np.array([[70, 80], [120, 40], [110, 90], [100, 140], [95, 170]])]  # up the flag, then down
+FOUR = [np.array([[60, 40], [45, 110], [130, 110]]), np.array([[105, 50], [100, 180]])]
+
+
+def test_features_do_not_depend_on_size_place_or_sampling():
+    f = trajectory.path_features(FOUR)
+    assert f.shape == (trajectory.FEATURES,)
+    moved = [3.5 * s + [200, -40] for s in FOUR]
+    assert np.allclose(trajectory.path_features(moved), f, atol=1e-12)
+    # the same path sampled four times as densely (points added along each segment)
+    dense = [np.vstack([a + (b - a) * t for a, b in zip(s[:-1], s[1:]) for t in (0, .25, .5, .75)] + [s[-1]])
+             for s in FOUR]
+    assert sum(map(len, dense)) == 14      # 3 segments of 4 points, and the two ends
+    assert np.allclose(trajectory.path_features(dense), f, atol=1e-12)
+
+
+def test_features_see_the_direction_and_order_of_the_strokes():
+    f = trajectory.path_features(FOUR)
+    assert not np.allclose(trajectory.path_features([s[::-1] for s in FOUR]), f, atol=0.1)
+    assert not np.allclose(trajectory.path_features(FOUR[::-1]), f, atol=0.1)
+    # one stroke or two: the pen-up flags and the count of strokes differ
+    joined = trajectory.path_features([np.concatenate(FOUR)])
+    assert joined[4 * trajectory.POINTS:5 * trajectory.POINTS].min() == 1.0
+    assert f[4 * trajectory.POINTS:5 * trajectory.POINTS].min() == 0.0
+
+
+def test_a_dot_is_left_out_as_the_picture_leaves_it_out():
+    f = trajectory.path_features(FOUR)
+    tap = np.array([[300, 250], [301, 251]])
+    assert np.array_equal(trajectory.path_features(FOUR + [tap]), f)
+    # a 7's bar drawn apart is no dot: it is kept
+    bar = np.array([[40, 100], [110, 100]])
+    assert len(trajectory.without_dots(FOUR + [bar])) == 3
+    # a drawing that is only a dot is read as it is
+    assert trajectory.path_features([tap]).shape == (trajectory.FEATURES,)
+    assert np.all(np.isfinite(trajectory.path_features([np.array([[5, 5]])])))
+    with pytest.raises(ValueError):
+        trajectory.path_features([np.zeros((0, 2))])
+
+
+def test_gradient_matches_central_differences():
+    rng = np.random.default_rng(0)
+    reader = trajectory.TrajectoryReader()
+    reader.params = {k: rng.normal(0, 0.1, v.shape) for k, v in reader.params.items()}     # float64
+    F = trajectory.features_of([FOUR, SEVEN, ONE_WITH_FLAG, [s[::-1] for s in FOUR]])
+    y = np.array([4, 7, 1, 2])
+    J, grads = reader.loss(F, y, lamb=0.3)
+    for name, p in reader.params.items():
+        picks = rng.choice(p.size, size=min(p.size, 12), replace=False)
+        numeric = numerical_gradient(lambda: reader.loss(F, y, lamb=0.3)[0], p, indices=picks)
+        assert relative_error(grads[name].ravel()[picks], numeric.ravel()[picks]) < 1e-7, name
+
+
+def test_join_is_a_weighted_geometric_mean():
+    p = np.array([0.7, 0.2, 0.1] + [0.0] * 7)
+    q = np.array([0.1, 0.8, 0.1] + [0.0] * 7)
+    assert np.allclose(trajectory.join(p, q, 0.0), p)
+    assert np.allclose(trajectory.join(p, q, 1.0), q)
+    j = trajectory.join(p, q, 0.5)
+    assert j.sum() == pytest.approx(1.0)
+    expected = np.sqrt(p[:3] * q[:3]) / np.sqrt(p[:3] * q[:3]).sum()
+    assert np.allclose(j[:3], expected) and np.all(j[3:] < 1e-100)
+    assert trajectory.join(p, q, 0.5).argmax() == 1          # 0.4 against 0.26: the second
+
+
+def test_saved_reader_reads_back_with_its_weight_and_line(tmp_path):
+    reader = trajectory.TrajectoryReader(weight=0.4, sure_above=0.9)
+    reader.params = {k: v + 0.01 for k, v in reader.params.items()}
+    reader.save(tmp_path)
+    back = trajectory.TrajectoryReader.load(tmp_path, "advice")
+    assert back.weight == 0.4 and back.sure_above == 0.9
+    F = trajectory.features_of([FOUR])
+    assert np.array_equal(back.predict_proba(F), reader.predict_proba(F))
+    # no line saved: the picture network's line holds
+    trajectory.TrajectoryReader(weight=0.2).save(tmp_path / "b")
+    assert trajectory.TrajectoryReader.load(tmp_path / "b", "advice").sure_above is None
+
+
+def test_a_bad_reader_file_is_one_clear_error(tmp_path):
+    trajectory.TrajectoryReader(weight=1.5).save(tmp_path)
+    with pytest.raises(WeightsError, match="invalid weight 1.5.*restore it"):
+        trajectory.TrajectoryReader.load(tmp_path, "restore it")
+    (tmp_path / trajectory.FILE).write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(WeightsError, match="restore it"):
+        trajectory.TrajectoryReader.load(tmp_path, "restore it")
+
+
+def shipped_copy(tmp_path):
+    folder = tmp_path / "committee"
+    shutil.copytree(nets.pretrained_dir("committee"), folder)
+    if os.path.exists(folder / trajectory.FILE):
+        os.remove(folder / trajectory.FILE)
+    return folder
+
+
+def test_a_network_with_a_stroke_reader_joins_the_two_readings(tmp_path):
+    folder = shipped_copy(tmp_path)
+    alone = nets.load_network(folder)
+    assert alone.stroke_reader is None
+    reader = trajectory.TrajectoryReader(weight=0.5, sure_above=0.5)
+    reader.params = {k: np.random.default_rng(1).normal(0, 0.2, v.shape).astype(np.float32)
+                     for k, v in reader.params.items()}
+    reader.save(folder)
+    joined = nets.load_network(folder)
+    assert joined.stroke_reader.weight == 0.5
+    picture = recognise.read_strokes(FOUR, 350, 290, alone)
+    both = recognise.read_strokes(FOUR, 350, 290, joined)
+    assert np.allclose(both.probabilities, trajectory.join(picture.probabilities, reader.read(FOUR), 0.5))
+    assert both.sure == (both.confidence >= 0.5)
+    # a picture without its strokes (a drawing read as an image) is read by the picture alone
+    image = recognise.stroke_drawing.render(FOUR, 350, 290)
+    assert np.array_equal(recognise.read_drawing(image, joined).probabilities, picture.probabilities)
+    # a number's digits are joined with their own strokes
+    number = recognise.read_number_strokes(FOUR + [s + [150, 0] for s in SEVEN], 350, 290, joined)
+    assert len(number.digits) == 2
+    second = [s + [150, 0] for s in SEVEN]
+    alone_second = recognise.read_strokes(second, 350, 290, alone)
+    assert np.allclose(number.digits[1].probabilities,
+                       trajectory.join(alone_second.probabilities, reader.read(second), 0.5))
+
+
+def test_a_damaged_reader_file_stops_the_network_loading(tmp_path):
+    folder = shipped_copy(tmp_path)
+    (folder / trajectory.FILE).write_bytes(b"damaged")
+    with pytest.raises(WeightsError, match="strokes.npz"):
+        nets.load_network(folder)
+
+
+def test_a_reader_trained_on_some_writers_reads_others(pendigits_file):
+    digits = pendigits.load(pendigits_file)
+    train = [d for d in digits if d.writer <= 20]
+    unseen = [d for d in digits if d.writer > 26]
+    reader = trajectory.TrajectoryReader.train(train, seed=0, copies=1, epochs=6)
+    rng = np.random.default_rng(3)
+    F = trajectory.features_of([recognise.stroke_drawing.fit_to_canvas(d.strokes, 350, 290, rng) for d in unseen])
+    accuracy = np.mean(reader.predict_proba(F).argmax(axis=1) == [d.label for d in unseen])
+    assert accuracy > 0.95
+    # seeded: the same digits and seed give the same reader
+    again = trajectory.TrajectoryReader.train(train[:300], seed=0, copies=1, epochs=1)
+    assert all(np.array_equal(again.params[k], trajectory.TrajectoryReader.train(train[:300], seed=0, copies=1,
+                                                                                  epochs=1).params[k])
+               for k in again.params)
