@@ -7,7 +7,9 @@ strokes, scale, centre: digits.imaging.prepare), run the network, calibrate the 
 times exactly that call (`digits.recognise.read_drawing`) on real pen digits of UCI pendigits
 drawn as the app draws them, one at a time as a person draws, and prints the median, the 95th
 percentile and the slowest, with the network's own part timed alone beside it. The networks
-are the shipped ones (or the folders given), timed in turn on the same drawings.
+are the shipped ones (or the folders given), timed in turn on the same drawings. A network with a
+stroke reader (digits.nets.trajectory) is timed again reading each drawing with its strokes, as
+the apps and the API read a drawing, with the reader alone beside it.
 """
 import argparse
 import os
@@ -17,10 +19,10 @@ import time
 
 import numpy as np
 
-from benchmarks.pen_drawings import load_pen_digits, canvas_images
+from benchmarks.pen_drawings import canvas_strokes, load_pen_digits
 from digits import nets
 from digits.imaging.prepare import prepare_image
-from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH
+from digits.imaging.strokes import BRUSH, CANVAS_HEIGHT, CANVAS_WIDTH, render
 from digits.recognise import read_drawing
 
 
@@ -50,7 +52,8 @@ def main(argv=None):
     digits = load_pen_digits(args.pen_digits)
     rng = np.random.default_rng(0)
     picks = rng.choice(len(digits), size=min(args.drawings, len(digits)), replace=False)
-    images = canvas_images([digits[i] for i in picks], rng)
+    drawn = canvas_strokes([digits[i] for i in picks], rng)
+    images = [render(s, CANVAS_WIDTH, CANVAS_HEIGHT, BRUSH) for s in drawn]
     labels = np.array([digits[i].label for i in picks])
     folders = args.weights_dir or [nets.pretrained_dir(k) for k in nets.shipped_kinds()]
     networks = [nets.load_network(folder) for folder in folders]
@@ -78,6 +81,21 @@ def main(argv=None):
         print(f"{net.describe()} ({folder}):")
         print(f"  the network alone:           {percentiles(alone)}")
         print(f"  one reading, as in the app:  {percentiles(totals)}; {100 * right / len(images):.2f} % right")
+        reader = getattr(net, "stroke_reader", None)
+        if reader is None:
+            continue
+        totals, alone, right = [], [], 0
+        for image, strokes, label in zip(images, drawn, labels):
+            start = time.perf_counter()
+            reading = read_drawing(image, net, strokes)
+            totals.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            reader.read(strokes)
+            alone.append(time.perf_counter() - start)
+            right += reading.digit == label
+        print(f"  the stroke reader alone:     {percentiles(alone)}")
+        print(f"  with the strokes joined:     {percentiles(totals)}; {100 * right / len(images):.2f} % right "
+              "(the reader trained on these writers)")
     return 0
 
 

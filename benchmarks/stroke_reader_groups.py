@@ -9,8 +9,12 @@ weight chosen on the other groups (leave one group out), and its misreads; and t
 of the joined shares, cross-validated as `pen_writer_groups` does it.
 
 `--save DIR` then trains the reader on every writer and writes DIR/strokes.npz with the weight
-chosen on all the groups and the "not sure" line: every drawing read with the network in DIR whose
-strokes are known (the apps, the API) is then read through both.
+chosen on all the groups: every drawing read with the network in DIR whose strokes are known (the
+apps, the API) is then read through both. Its "not sure" line stays the network's own (from its
+calibration.json), printed beside the lines fitted on the joined readings: the joined shares are
+surer of real digits, and a line fitted on them alone lets more drawings that are not digits pass
+as sure (`benchmarks.not_a_digit` measures that); `--joined-line` writes the line fitted at
+`--sure-accuracy` instead.
 
     python -m benchmarks.pen_writer_groups --groups 3 --networks C --pen-digits ../shared/pendigits \\
         --save-readings R.npz
@@ -44,6 +48,20 @@ def best_weight(wrong, groups):
     return WEIGHTS[int(np.argmin(totals))]
 
 
+def sure_lines(joined, labels, accuracy):
+    """(the "not sure" line chosen on all groups, the share of readings sure, and per group (share
+    sure, share of the sure wrong) with the line chosen on the other groups) for readings `joined`
+    and `labels` (one array per group) at `accuracy`."""
+    per_group = []
+    for i in range(len(joined)):
+        t, _ = calibration.sure_threshold(np.concatenate([r for j, r in enumerate(joined) if j != i]),
+                                          np.concatenate([y for j, y in enumerate(labels) if j != i]), accuracy)
+        sure = joined[i].max(axis=1) >= t
+        per_group.append((np.mean(sure), np.mean(joined[i].argmax(axis=1)[sure] != labels[i][sure])))
+    line, share = calibration.sure_threshold(np.concatenate(joined), np.concatenate(labels), accuracy)
+    return line, share, per_group
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--readings", metavar="FILE", required=True,
@@ -55,6 +73,9 @@ def main(argv=None):
     parser.add_argument("--sure-accuracy", type=float, default=100 * calibration.SURE_ACCURACY, metavar="PERCENT",
                         help="'sure' where the joined readings were right this often (default %(default)s)")
     parser.add_argument("--save", metavar="DIR", help="train the reader on every writer and write DIR/strokes.npz")
+    parser.add_argument("--save-readings", metavar="FILE", help="keep the joined readings of every group (.npz)")
+    parser.add_argument("--joined-line", action="store_true",
+                        help="with --save: the reader's 'not sure' line fitted on the joined readings, not the network's")
     args = parser.parse_args(argv)
     with np.load(args.readings) as saved:
         group_of, shares, labels = saved["group"], saved["before"], saved["labels"]
@@ -94,27 +115,32 @@ def main(argv=None):
             f"the picture alone {total[0]} ({100 * (1 - total[0] / sum(sizes)):.2f} %)")
     weight = best_weight(wrong, range(k))
     at = WEIGHTS.index(weight)
-    accuracy = args.sure_accuracy / 100
-    per_group = []
-    for i in range(k):
-        t, _ = calibration.sure_threshold(np.concatenate([joined_rows[j][at] for j in range(k) if j != i]),
-                                          np.concatenate([label_rows[j] for j in range(k) if j != i]), accuracy)
-        r = joined_rows[i][at]
-        sure = r.max(axis=1) >= t
-        per_group.append((np.mean(sure), np.mean(r.argmax(axis=1)[sure] != label_rows[i][sure])))
-    sure_above, share = calibration.sure_threshold(np.concatenate([r[at] for r in joined_rows]),
-                                                   np.concatenate(label_rows), accuracy)
-    print(f"joined at weight {weight:g}: readings sure, and of those wrong, by group (line chosen on the other groups, "
-          f"right {args.sure_accuracy:g} % of the time): "
-          + ", ".join(f"{100 * s:.1f} % / {100 * w:.2f} %" for s, w in per_group)
-          + f"; line on all groups: not sure below {sure_above:.3f} ({100 * (1 - share):.1f} % of readings)")
+    joined = [r[at] for r in joined_rows]
+    for percent in sorted({99.5, 99.7, 99.8, 99.9, args.sure_accuracy}):
+        line, share, per_group = sure_lines(joined, label_rows, percent / 100)
+        print(f"joined at weight {weight:g}, sure where right {percent:g} % of the time: not sure below {line:.3f} "
+              f"({100 * (1 - share):.1f} % of readings); by group, with the line chosen on the other groups, "
+              "readings sure / of those wrong: " + ", ".join(f"{100 * s:.1f} % / {100 * w:.2f} %" for s, w in per_group))
+    sure_above = sure_lines(joined, label_rows, args.sure_accuracy / 100)[0] if args.joined_line else None
+    if args.save:
+        from digits.nets import load_network
+        own = load_network(args.save).sure_above
+        sure = [(np.mean(r.max(axis=1) >= own), np.mean(r.argmax(axis=1)[r.max(axis=1) >= own] != y))
+                for r, y in zip(joined, label_rows)]
+        print(f"joined at weight {weight:g}, at the line of the network in {args.save} ({own:.3f}): by group, readings "
+              "sure / of those wrong: " + ", ".join(f"{100 * s:.1f} % / {100 * w:.2f} %" for s, w in sure))
+    if args.save_readings:
+        np.savez(args.save_readings, joined=np.concatenate(joined), labels=np.concatenate(label_rows),
+                 group=np.concatenate([np.full(len(y), i) for i, y in enumerate(label_rows)]), weight=weight)
+        print(f"Joined readings saved to {args.save_readings}")
     if args.save:
         start = time.perf_counter()
         reader = trajectory.TrajectoryReader.train(digits, args.seed, args.copies, args.epochs)
         reader.weight, reader.sure_above = weight, sure_above
         path = reader.save(args.save)
         print(f"Stroke reader trained on all {len(digits)} pen digits in {time.perf_counter() - start:.0f} s, "
-              f"weight {weight:g}, not sure below {sure_above:.3f}: {path}")
+              f"weight {weight:g}, not sure below "
+              + (f"{sure_above:.3f}" if sure_above is not None else "the network's own line") + f": {path}")
     return 0
 
 
