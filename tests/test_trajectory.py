@@ -4,6 +4,7 @@ import shutil
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from digits import nets, recognise
 from digits.data import pendigits
@@ -154,3 +155,12 @@ def test_a_reader_trained_on_some_writers_reads_others(pendigits_file):
     assert all(np.array_equal(again.params[k], trajectory.TrajectoryReader.train(train[:300], seed=0, copies=1,
                                                                                   epochs=1).params[k])
                for k in again.params)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(-50, 1100), st.integers(-50, 1100)), min_size=1, max_size=30),
+                min_size=1, max_size=12))
+def test_any_strokes_give_finite_features_of_one_shape(strokes):
+    f = trajectory.path_features([np.array(s) for s in strokes])
+    assert f.shape == (trajectory.FEATURES,) and np.all(np.isfinite(f))
+    assert np.all(np.abs(f[:2 * trajectory.POINTS]) <= 1 + 1e-12)        # inside the box, scaled to [-1, 1]
