@@ -22,18 +22,17 @@ and stretched (`digits.imaging.distort`). It has no "not a digit" output: the pi
 decides that.
 
 `join`: the picture's shares p and the path's shares q give p^(1 - w) q^w, normalised (a
-weighted geometric mean: a digit either reader finds unlikely stays unlikely). The weight w and
-the "not sure" line of the joined shares are measured by writer groups and kept in the reader's
-file (`benchmarks.stroke_reader_groups`). A network folder holding `strokes.npz` reads every
-drawing that comes with its strokes (the apps, the API) through both; image files only through
-the picture.
+weighted geometric mean: a digit either reader finds unlikely stays unlikely). The weight w is
+chosen by writer groups and kept in the reader's file (`benchmarks.stroke_reader_groups`); the
+"not sure" line of the joined shares is the picture network's own unless the file names one. A
+network folder holding `strokes.npz` reads every drawing that comes with its strokes (the apps,
+the API) through both; image files only through the picture.
 """
 import os
 
 import numpy as np
 
 from digits.constants import NUM_LABELS
-from digits.errors import WeightsError
 from digits.imaging import strokes as stroke_drawing
 from digits.imaging.distort import distort_strokes, elastic_strokes
 from digits.imaging.prepare import DOT, DOT_SHARE
@@ -47,8 +46,8 @@ POINTS = 32                     # points along the path
 MAX_STROKES = 4                 # strokes counted one-hot: 1, 2, 3, 4 or more
 FEATURES = 5 * POINTS + 2 + MAX_STROKES
 HIDDEN = (256, 256)
-# Training (measured by writer groups, benchmarks.stroke_reader_groups): 10 bent copies of each
-# pen digit besides itself, 40 epochs of batches of 128, Adam at 1e-3 on a cosine schedule.
+# Training: 10 bent copies of each pen digit besides itself, 40 epochs of batches of 128, Adam at
+# 1e-3 on a cosine schedule. Chosen once, not tuned: benchmarks.stroke_reader_groups measures them.
 COPIES, EPOCHS, BATCH, LEARNING_RATE, LAMBDA = 10, 40, 128, 1e-3, 0.01
 ELASTIC = 0.05                  # the copies' bending (digits.imaging.distort.elastic_strokes)
 JOIN_WEIGHT = 0.3               # the path's weight in the join, when the file does not say
