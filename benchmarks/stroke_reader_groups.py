@@ -56,10 +56,15 @@ def sure_lines(joined, labels, accuracy):
     for i in range(len(joined)):
         t, _ = calibration.sure_threshold(np.concatenate([r for j, r in enumerate(joined) if j != i]),
                                           np.concatenate([y for j, y in enumerate(labels) if j != i]), accuracy)
-        sure = joined[i].max(axis=1) >= t
-        per_group.append((np.mean(sure), np.mean(joined[i].argmax(axis=1)[sure] != labels[i][sure])))
+        per_group.append(at_line(joined[i], labels[i], t))
     line, share = calibration.sure_threshold(np.concatenate(joined), np.concatenate(labels), accuracy)
     return line, share, per_group
+
+
+def at_line(readings, labels, line):
+    """(the share of `readings` (m, 10) at least `line` sure, the share of those wrong)."""
+    sure = readings.max(axis=1) >= line
+    return float(np.mean(sure)), float(np.mean(readings.argmax(axis=1)[sure] != labels[sure])) if sure.any() else 0.0
 
 
 def main(argv=None):
@@ -125,8 +130,7 @@ def main(argv=None):
     if args.save:
         from digits.nets import load_network
         own = load_network(args.save).sure_above
-        sure = [(np.mean(r.max(axis=1) >= own), np.mean(r.argmax(axis=1)[r.max(axis=1) >= own] != y))
-                for r, y in zip(joined, label_rows)]
+        sure = [at_line(r, y, own) for r, y in zip(joined, label_rows)]
         print(f"joined at weight {weight:g}, at the line of the network in {args.save} ({own:.3f}): by group, readings "
               "sure / of those wrong: " + ", ".join(f"{100 * s:.1f} % / {100 * w:.2f} %" for s, w in sure))
     if args.save_readings:

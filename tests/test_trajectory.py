@@ -164,3 +164,26 @@ def test_any_strokes_give_finite_features_of_one_shape(strokes):
     f = trajectory.path_features([np.array(s) for s in strokes])
     assert f.shape == (trajectory.FEATURES,) and np.all(np.isfinite(f))
     assert np.all(np.abs(f[:2 * trajectory.POINTS]) <= 1 + 1e-12)        # inside the box, scaled to [-1, 1]
+
+
+def test_the_writer_group_benchmark_chooses_a_weight_and_saves_a_reader(pendigits_file, tmp_path, capsys):
+    from benchmarks import stroke_reader_groups
+    digits = pendigits.load(pendigits_file)
+    groups = [[d for d in digits if (d.writer - 1) // 10 == g] for g in range(3)]
+    # picture readings that are right four times in five, and then not sure
+    rng = np.random.default_rng(0)
+    labels = np.concatenate([[d.label for d in g] for g in groups])
+    read = np.where(rng.random(len(labels)) < 0.8, labels, (labels + 1) % 10)
+    shares = np.full((len(labels), 10), 0.4 / 9)
+    shares[np.arange(len(labels)), read] = 0.6
+    readings = tmp_path / "readings.npz"
+    np.savez(readings, before=shares, scores=np.log(shares), labels=labels, recipe="made up",
+             group=np.concatenate([np.full(len(g), i) for i, g in enumerate(groups)]))
+    folder = shipped_copy(tmp_path)
+    assert stroke_reader_groups.main(["--readings", str(readings), "--pen-digits", str(pendigits_file),
+                                      "--copies", "0", "--epochs", "2", "--save", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "weight chosen on the other groups" in out and "Stroke reader trained on all 7494 pen digits" in out
+    # the path reads far better than these pictures, so the join leans on it
+    reader = nets.load_network(folder).stroke_reader
+    assert reader.weight >= 0.5 and reader.sure_above is None
