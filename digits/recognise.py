@@ -19,8 +19,8 @@ from PIL import Image
 from digits.constants import SIDE
 from digits.errors import EmptyImageError, WeightsError
 from digits.imaging import image_files, ink_pieces, segment, strokes as stroke_drawing
-from digits.nets import trajectory
 from digits.imaging.prepare import INK_LEVEL, MIN_EXTENT, prepare_array, prepare_image, prepare_views, to_array
+from digits.nets import trajectory
 
 # Why a reading may be unsure, and what to do: the advice under "Not sure" (see likely_cause).
 ADVICE = {
