@@ -12,8 +12,8 @@ each, the share the network calls "not a digit" at the thresholds the apps use
 (digits.recognise: drawings and image files), and, for comparison, the share a network would
 merely call "not sure" (below its calibrated threshold, the only doubt a ten-digit network can
 voice). A network with a stroke reader (digits.nets.trajectory) is measured a second way, as the
-apps read a drawing whose strokes they know: its shares joined with the path's, "not sure" below
-the reader's line (a last column; image files and MNIST have no strokes). `--by-kind`: then each
+apps read a drawing whose strokes they know: its shares and "not a digit" joined with the path's,
+"not sure" below the reader's line (a last column; image files and MNIST have no strokes). `--by-kind`: then each
 letter and symbol never trained on alone.
 """
 import argparse
@@ -41,15 +41,18 @@ def drawn_with_paths(drawings, rng, count):
     return X, [made[i] for i in kept]
 
 
-def joined_unsure(net, shares, drawings):
-    """Per drawing, whether the shares joined with the path's (tablet strokes `drawings`, placed
-    on the canvas as the apps receive them) fall below the stroke reader's "not sure" line."""
+def joined_caught(net, shares, none, drawings):
+    """Per drawing, whether the reading joined with its path's (tablet strokes `drawings`, placed on
+    the canvas as the apps receive them) is "not a digit" or below the stroke reader's "not sure"
+    line, as `digits.recognise.recognise` judges a drawing read with its strokes."""
     reader = net.stroke_reader
     place = np.random.default_rng(0)        # the path's features do not depend on the place or size
-    paths = reader.predict_proba(trajectory.features_of(
+    paths, path_none = reader.probabilities_and_none(trajectory.features_of(
         [fit_to_canvas(d, CANVAS_WIDTH, CANVAS_HEIGHT, place) for d in drawings]))
+    if reader.outputs > 10:
+        none = (1 - reader.weight) * none + reader.weight * path_none
     line = net.sure_above if reader.sure_above is None else reader.sure_above
-    return trajectory.join(shares, paths, reader.weight).max(axis=1) < line
+    return (none > NOT_A_DIGIT_ABOVE) | (trajectory.join(shares, paths, reader.weight).max(axis=1) < line)
 
 
 def main(argv=None):
@@ -94,8 +97,7 @@ def main(argv=None):
         unsure = shares.max(axis=1) < net.sure_above
         last = ""
         if joined:
-            last = (f" {100 * np.mean((none > NOT_A_DIGIT_ABOVE) | joined_unsure(net, shares, paths[name])):.1f} % |"
-                    if name in paths else " - |")
+            last = f" {100 * np.mean(joined_caught(net, shares, none, paths[name])):.1f} % |" if name in paths else " - |"
         print(f"| {name} | {100 * np.mean(none > NOT_A_DIGIT_ABOVE):.1f} % | {100 * np.mean(none > FILE_NOT_A_DIGIT_ABOVE):.1f} % "
               f"| {100 * np.mean((none > NOT_A_DIGIT_ABOVE) | unsure):.1f} % |" + last)
     wrong = int(np.sum(read["digits: MNIST test (10,000)"] != y[60000:]))

@@ -209,11 +209,12 @@ def main_(argv=None):
         varied = float(np.mean(net.predict(varied_inputs(unseen, np.random.default_rng(200 + number))) == labels))
         mnist_accuracy = float(np.mean(net.predict_pixels(X_test) == y_test))
         scan_accuracy = float(np.mean(np.argmax(views_answer(scans, net)[0], axis=1) == y_test[:2000]))
-        refused_digits = float(np.mean(net.not_a_digit(X_unseen) > 0.5))
+        none = net.not_a_digit(X_unseen)
+        refused_digits = float(np.mean(none > 0.5))
         caught = float(np.mean(net.not_a_digit(not_digits / 255.0) > 0.5))
         if own.misread_picture:
             gallery.append((X_unseen, labels, np.argmax(scores, axis=1)))
-        results.append(dict(group=group, scores=scores, before=before, labels=labels, pen=pen_accuracy,
+        results.append(dict(group=group, scores=scores, before=before, none=none, labels=labels, pen=pen_accuracy,
                             varied=varied, mnist=mnist_accuracy, scans=scan_accuracy, refused=refused_digits,
                             caught=caught, seconds=seconds))
         print(f"group {number} (writers {group[0]}-{group[-1]}, {len(unseen)} digits): "
@@ -239,6 +240,7 @@ def main_(argv=None):
     if own.save_readings:
         np.savez(own.save_readings, scores=np.concatenate([r["scores"] for r in results]),
                  before=np.concatenate([r["before"] for r in results]),
+                 none=np.concatenate([r["none"] for r in results]),
                  labels=np.concatenate([r["labels"] for r in results]),
                  group=np.concatenate([np.full(len(r["labels"]), i) for i, r in enumerate(results)]),
                  recipe=f"recipe: {recipe}")

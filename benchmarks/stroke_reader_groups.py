@@ -4,7 +4,9 @@ For every group of pendigits writers in turn, a stroke reader is trained on the 
 other groups and reads the group's digits from their paths; its shares are joined with the picture
 network's readings of the same digits, each group read by a network that never saw its writers
 (the readings `benchmarks.pen_writer_groups --save-readings FILE` keeps, same `--groups`). It prints,
-per group, the digits misread by the picture alone, the path alone, and joined at each weight; the
+per group, the digits misread by the picture alone, the path alone, and joined at each weight (and,
+with the reader's eleventh output, the digits each calls "not a digit"; the readings file then needs
+the picture network's, which `--save-readings` keeps); the
 weight chosen on the other groups (leave one group out), and its misreads; and the "not sure" line
 of the joined shares, cross-validated as `pen_writer_groups` does it.
 
@@ -31,6 +33,7 @@ from benchmarks.pen_drawings import load_pen_digits
 from benchmarks.pen_writer_groups import writer_groups
 from digits.imaging.strokes import CANVAS_HEIGHT, CANVAS_WIDTH, fit_to_canvas
 from digits.nets import calibration, trajectory
+from digits.recognise import NOT_A_DIGIT_ABOVE
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 1.0)
 
@@ -75,6 +78,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--copies", type=int, default=trajectory.COPIES, help="bent copies of each pen digit")
     parser.add_argument("--epochs", type=int, default=trajectory.EPOCHS)
+    parser.add_argument("--non-digits", type=int, default=trajectory.NON_DIGITS, metavar="N",
+                        help="drawings that are not digits to train the eleventh output on (default %(default)s; "
+                             "0: ten outputs, 'not a digit' the picture network's alone)")
     parser.add_argument("--sure-accuracy", type=float, default=100 * calibration.SURE_ACCURACY, metavar="PERCENT",
                         help="'sure' where the joined readings were right this often (default %(default)s)")
     parser.add_argument("--save", metavar="DIR", help="train the reader on every writer and write DIR/strokes.npz")
@@ -84,12 +90,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with np.load(args.readings) as saved:
         group_of, shares, labels = saved["group"], saved["before"], saved["labels"]
+        picture_none = saved["none"] if "none" in saved.files else np.zeros(len(labels))
         note = str(saved["recipe"])
+        if "none" not in saved.files:
+            print(f"{args.readings} holds no 'not a digit' readings (saved before they were kept): taken as 0")
     digits = load_pen_digits(args.pen_digits)
     k = len(np.unique(group_of))
     groups = writer_groups(k, max(d.writer for d in digits))
     print(f"Picture readings of {k} writer groups from {args.readings} ({note})", flush=True)
-    wrong, joined_rows, label_rows = [], [], []
+    wrong, joined_rows, label_rows, refused = [], [], [], []
     for number, group in enumerate(groups, 1):
         start = time.perf_counter()
         unseen = [d for d in digits if d.writer in group]
@@ -98,15 +107,21 @@ def main(argv=None):
         if len(p) != len(y) or not np.array_equal(labels[group_of == number - 1], y):
             parser.error(f"{args.readings}: group {number}'s readings are not of its {len(y)} pen digits in file order")
         reader = trajectory.TrajectoryReader.train([d for d in digits if d.writer not in group], args.seed,
-                                                   args.copies, args.epochs)
-        q = reader.predict_proba(group_paths(unseen, number))
+                                                   args.copies, args.epochs, non_digits=args.non_digits)
+        q, q_none = reader.probabilities_and_none(group_paths(unseen, number))
         joined = [trajectory.join(p, q, w) for w in WEIGHTS]
+        p_none = picture_none[group_of == number - 1]
+        refused.append((int(np.sum(p_none > NOT_A_DIGIT_ABOVE)), int(np.sum(q_none > NOT_A_DIGIT_ABOVE)),
+                        [int(np.sum((1 - w) * p_none + w * q_none > NOT_A_DIGIT_ABOVE)) for w in WEIGHTS]))
         wrong.append([int(np.sum(j.argmax(axis=1) != y)) for j in joined])
         joined_rows.append(joined)
         label_rows.append(y)
         print(f"group {number} (writers {group[0]}-{group[-1]}, {len(y)} digits, {time.perf_counter() - start:.0f} s): "
               f"misread by the picture {wrong[-1][0]}, by the path {wrong[-1][-1]}; joined, by weight: "
-              + ", ".join(f"{w:g}: {n}" for w, n in zip(WEIGHTS, wrong[-1])), flush=True)
+              + ", ".join(f"{w:g}: {n}" for w, n in zip(WEIGHTS, wrong[-1]))
+              + (f"; called 'not a digit' by the picture {refused[-1][0]}, by the path {refused[-1][1]}, joined "
+                 + ", ".join(f"{w:g}: {n}" for w, n in zip(WEIGHTS, refused[-1][2])) if args.non_digits else ""),
+              flush=True)
     total = np.sum(wrong, axis=0)
     print("all groups, by weight: " + ", ".join(f"{w:g}: {n}" for w, n in zip(WEIGHTS, total))
           + f" (of {len(group_of)})")
@@ -120,6 +135,9 @@ def main(argv=None):
             f"the picture alone {total[0]} ({100 * (1 - total[0] / sum(sizes)):.2f} %)")
     weight = best_weight(wrong, range(k))
     at = WEIGHTS.index(weight)
+    if args.non_digits:
+        print(f"unseen writers' digits called 'not a digit': the picture alone {sum(r[0] for r in refused)}, "
+              f"joined at weight {weight:g} {sum(r[2][at] for r in refused)} (of {len(group_of)})")
     joined = [r[at] for r in joined_rows]
     for percent in sorted({99.5, 99.7, 99.8, 99.9, args.sure_accuracy}):
         line, share, per_group = sure_lines(joined, label_rows, percent / 100)
@@ -139,7 +157,8 @@ def main(argv=None):
         print(f"Joined readings saved to {args.save_readings}")
     if args.save:
         start = time.perf_counter()
-        reader = trajectory.TrajectoryReader.train(digits, args.seed, args.copies, args.epochs)
+        reader = trajectory.TrajectoryReader.train(digits, args.seed, args.copies, args.epochs,
+                                                   non_digits=args.non_digits)
         reader.weight, reader.sure_above = weight, sure_above
         path = reader.save(args.save)
         print(f"Stroke reader trained on all {len(digits)} pen digits in {time.perf_counter() - start:.0f} s, "

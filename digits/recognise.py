@@ -109,7 +109,8 @@ def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE, str
     says "Not a digit" (its digit None, its shares kept).
     `strokes`: the strokes the picture was drawn from (canvas pixels, in the order drawn, drawn
     with `brush`), or None: where the network has a stroke reader (digits.nets.trajectory), the
-    ten shares are the picture's joined with the path's, and "sure" is the reader's line for them.
+    ten shares and the probability of none of the digits are the picture's joined with the path's,
+    and "sure" is the reader's line for them.
 
     Raises WeightsError when the network answers with NaN or infinity (weights so large that
     its sums overflow): such an answer is never shown or sent."""
@@ -117,7 +118,7 @@ def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE, str
     x = views[0, :1]
     probabilities, none = views_answer(views, network)
     probabilities, none = probabilities[0], float(none[0])
-    probabilities, sure_above = trajectory.shares(network, probabilities, strokes, brush)
+    probabilities, none, sure_above = trajectory.shares(network, probabilities, none, strokes, brush)
     best = int(np.argmax(probabilities))
     confidence = float(probabilities[best])
     if none > not_a_digit_above:

@@ -53,12 +53,13 @@ def test_a_dot_is_left_out_as_the_picture_leaves_it_out():
         trajectory.path_features([np.zeros((0, 2))])
 
 
-def test_gradient_matches_central_differences():
+@pytest.mark.parametrize("outputs", [10, 11])
+def test_gradient_matches_central_differences(outputs):
     rng = np.random.default_rng(0)
-    reader = trajectory.TrajectoryReader()
+    reader = trajectory.TrajectoryReader(outputs=outputs)
     reader.params = {k: rng.normal(0, 0.1, v.shape) for k, v in reader.params.items()}     # float64
     F = trajectory.features_of([FOUR, SEVEN, ONE_WITH_FLAG, [s[::-1] for s in FOUR]])
-    y = np.array([4, 7, 1, 2])
+    y = np.array([4, 7, 1, outputs - 1])
     J, grads = reader.loss(F, y, lamb=0.3)
     for name, p in reader.params.items():
         picks = rng.choice(p.size, size=min(p.size, 12), replace=False)
@@ -78,13 +79,35 @@ def test_join_is_a_weighted_geometric_mean():
     assert trajectory.join(p, q, 0.5).argmax() == 1          # 0.4 against 0.26: the second
 
 
-def test_saved_reader_reads_back_with_its_weight_and_line(tmp_path):
-    reader = trajectory.TrajectoryReader(weight=0.4, sure_above=0.9)
+def test_the_eleventh_output_is_none_and_the_digits_a_softmax_of_their_own():
+    rng = np.random.default_rng(2)
+    reader = trajectory.TrajectoryReader(outputs=11)
+    reader.params = {k: rng.normal(0, 0.3, v.shape) for k, v in reader.params.items()}
+    F = trajectory.features_of([FOUR, SEVEN])
+    z = reader.scores(F)
+    shares, none = reader.probabilities_and_none(F)
+    assert np.allclose(none, np.exp(z[:, 10]) / np.exp(z).sum(axis=1))
+    assert np.allclose(shares, np.exp(z[:, :10]) / np.exp(z[:, :10]).sum(axis=1, keepdims=True))
+    with pytest.raises(ValueError, match="0 to 9"):
+        trajectory.TrajectoryReader().loss(F, [4, 10])
+    # joined: the digits as before, "none" the weighted mean of the two
+    p, p_none = np.full(10, 0.1), 0.2
+    joined, joined_none = reader.joined(p, p_none, FOUR)
+    q, q_none = reader.read(FOUR)
+    assert np.allclose(joined, trajectory.join(p, q, reader.weight))
+    assert joined_none == pytest.approx((1 - reader.weight) * p_none + reader.weight * q_none)
+    assert trajectory.TrajectoryReader().joined(p, p_none, FOUR)[1] == p_none      # ten outputs: the picture's
+
+
+@pytest.mark.parametrize("outputs", [10, 11])
+def test_saved_reader_reads_back_with_its_weight_and_line(tmp_path, outputs):
+    reader = trajectory.TrajectoryReader(weight=0.4, sure_above=0.9, outputs=outputs)
     reader.params = {k: v + 0.01 for k, v in reader.params.items()}
     reader.save(tmp_path)
     back = trajectory.TrajectoryReader.load(tmp_path, "advice")
-    assert back.weight == 0.4 and back.sure_above == 0.9
+    assert back.weight == 0.4 and back.sure_above == 0.9 and back.outputs == outputs
     F = trajectory.features_of([FOUR])
+    assert np.array_equal(back.probabilities_and_none(F)[1], reader.probabilities_and_none(F)[1])
     assert np.array_equal(back.predict_proba(F), reader.predict_proba(F))
     # no line saved: the picture network's line holds
     trajectory.TrajectoryReader(weight=0.2).save(tmp_path / "b")
@@ -112,7 +135,7 @@ def test_a_network_with_a_stroke_reader_joins_the_two_readings(tmp_path):
     folder = shipped_copy(tmp_path)
     alone = nets.load_network(folder)
     assert alone.stroke_reader is None
-    reader = trajectory.TrajectoryReader(weight=0.5, sure_above=0.5)
+    reader = trajectory.TrajectoryReader(weight=0.5, sure_above=0.5, outputs=11)
     reader.params = {k: np.random.default_rng(1).normal(0, 0.2, v.shape).astype(np.float32)
                      for k, v in reader.params.items()}
     reader.save(folder)
@@ -120,8 +143,9 @@ def test_a_network_with_a_stroke_reader_joins_the_two_readings(tmp_path):
     assert joined.stroke_reader.weight == 0.5
     picture = recognise.read_strokes(FOUR, 350, 290, alone)
     both = recognise.read_strokes(FOUR, 350, 290, joined)
-    assert np.allclose(both.probabilities, trajectory.join(picture.probabilities, reader.read(FOUR), 0.5))
-    assert both.sure == (both.confidence >= 0.5)
+    assert np.allclose(both.probabilities, trajectory.join(picture.probabilities, reader.read(FOUR)[0], 0.5))
+    assert both.not_a_digit == pytest.approx(0.5 * picture.not_a_digit + 0.5 * reader.read(FOUR)[1])
+    assert both.sure == (both.confidence >= 0.5 and both.not_a_digit <= 0.5)
     # a picture without its strokes (a drawing read as an image) is read by the picture alone
     image = recognise.stroke_drawing.render(FOUR, 350, 290)
     assert np.array_equal(recognise.read_drawing(image, joined).probabilities, picture.probabilities)
@@ -131,7 +155,7 @@ def test_a_network_with_a_stroke_reader_joins_the_two_readings(tmp_path):
     second = [s + [150, 0] for s in SEVEN]
     alone_second = recognise.read_strokes(second, 350, 290, alone)
     assert np.allclose(number.digits[1].probabilities,
-                       trajectory.join(alone_second.probabilities, reader.read(second), 0.5))
+                       trajectory.join(alone_second.probabilities, reader.read(second)[0], 0.5))
 
 
 def test_a_damaged_reader_file_stops_the_network_loading(tmp_path):
@@ -145,11 +169,15 @@ def test_a_reader_trained_on_some_writers_reads_others(pendigits_file):
     digits = pendigits.load(pendigits_file)
     train = [d for d in digits if d.writer <= 20]
     unseen = [d for d in digits if d.writer > 26]
-    reader = trajectory.TrajectoryReader.train(train, seed=0, copies=1, epochs=6)
+    reader = trajectory.TrajectoryReader.train(train, seed=0, copies=1, epochs=6, non_digits=3000)
     rng = np.random.default_rng(3)
     F = trajectory.features_of([recognise.stroke_drawing.fit_to_canvas(d.strokes, 350, 290, rng) for d in unseen])
-    accuracy = np.mean(reader.predict_proba(F).argmax(axis=1) == [d.label for d in unseen])
-    assert accuracy > 0.95
+    shares, none = reader.probabilities_and_none(F)
+    assert np.mean(shares.argmax(axis=1) == [d.label for d in unseen]) > 0.95
+    assert np.mean(none > 0.5) < 0.08            # a small reader (1 copy, 6 epochs)
+    # fresh drawings that are not digits (another seed), most of them called so by the path alone
+    _, drawn_none = reader.probabilities_and_none(trajectory.non_digit_paths(300, seed=99, pen_digits=unseen))
+    assert np.mean(drawn_none > 0.5) > 0.7
     # seeded: the same digits and seed give the same reader
     again = trajectory.TrajectoryReader.train(train[:300], seed=0, copies=1, epochs=1)
     assert all(np.array_equal(again.params[k], trajectory.TrajectoryReader.train(train[:300], seed=0, copies=1,
@@ -181,9 +209,10 @@ def test_the_writer_group_benchmark_chooses_a_weight_and_saves_a_reader(pendigit
              group=np.concatenate([np.full(len(g), i) for i, g in enumerate(groups)]))
     folder = shipped_copy(tmp_path)
     assert stroke_reader_groups.main(["--readings", str(readings), "--pen-digits", str(pendigits_file),
-                                      "--copies", "0", "--epochs", "2", "--save", str(folder)]) == 0
+                                      "--copies", "0", "--epochs", "2", "--non-digits", "300", "--save", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "weight chosen on the other groups" in out and "Stroke reader trained on all 7494 pen digits" in out
+    assert "holds no 'not a digit' readings" in out and "called 'not a digit' by the picture 0" in out
     # the path reads far better than these pictures, so the join leans on it
     reader = nets.load_network(folder).stroke_reader
-    assert reader.weight >= 0.5 and reader.sure_above is None
+    assert reader.weight >= 0.5 and reader.sure_above is None and reader.outputs == 11

@@ -16,13 +16,16 @@ evenly along the whole path, pen-up jumps from one stroke to the next included: 
 width and height and the number of strokes (1, 2, 3, 4 or more). Size, place, brush and how
 densely the points were sampled do not change them.
 
-`TrajectoryReader`: a dense ReLU network FEATURES -> 256 -> 256 -> 10 (the layers of
+`TrajectoryReader`: a dense ReLU network FEATURES -> 256 -> 256 -> 10 or 11 (the layers of
 `digits.nets.layers`), trained with Adam on pen digits, each drawn again bent, rotated, slanted
-and stretched (`digits.imaging.distort`). It has no "not a digit" output: the picture's network
-decides that.
+and stretched (`digits.imaging.distort`), and (the eleventh output) on drawings that are none of
+the digits (`digits.data.non_digits`, as the CNNs learn them). Its ten digit shares are a softmax
+over the digits' outputs alone, its "none" the eleventh output's share of the softmax over all.
 
 `join`: the picture's shares p and the path's shares q give p^(1 - w) q^w, normalised (a
-weighted geometric mean: a digit either reader finds unlikely stays unlikely). The weight w is
+weighted geometric mean: a digit either reader finds unlikely stays unlikely); the probability
+that the drawing is none of the digits is (1 - w) times the picture network's plus w times the
+path's (the picture network's alone for a reader without an eleventh output). The weight w is
 chosen by writer groups and kept in the reader's file (`benchmarks.stroke_reader_groups`); the
 "not sure" line of the joined shares is the picture network's own unless the file names one. A
 network folder holding `strokes.npz` reads every drawing that comes with its strokes (the apps,
@@ -32,7 +35,7 @@ import os
 
 import numpy as np
 
-from digits.constants import NUM_LABELS
+from digits.constants import NOT_A_DIGIT, NUM_LABELS
 from digits.imaging import strokes as stroke_drawing
 from digits.imaging.distort import distort_strokes, elastic_strokes
 from digits.imaging.prepare import DOT, DOT_SHARE
@@ -50,6 +53,7 @@ HIDDEN = (256, 256)
 # 1e-3 on a cosine schedule. Chosen once, not tuned: benchmarks.stroke_reader_groups measures them.
 COPIES, EPOCHS, BATCH, LEARNING_RATE, LAMBDA = 10, 40, 128, 1e-3, 0.01
 ELASTIC = 0.05                  # the copies' bending (digits.imaging.distort.elastic_strokes)
+NON_DIGITS = 16000              # drawings that are none of the digits, for the eleventh output (as the CNNs')
 JOIN_WEIGHT = 0.3               # the path's weight in the join, when the file does not say
 
 
@@ -119,65 +123,102 @@ def training_paths(digits, copies, rng, width=stroke_drawing.CANVAS_WIDTH, heigh
     return np.array(X).reshape(-1, FEATURES), np.array(y, dtype=np.int64)
 
 
+def non_digit_paths(count, seed, pen_digits=None, width=stroke_drawing.CANVAS_WIDTH,
+                    height=stroke_drawing.CANVAS_HEIGHT):
+    """Features of `count` drawings that are none of the digits (digits.data.non_digits, its
+    families in turn; two of `pen_digits` written over each other among them), placed on the canvas."""
+    from digits.data import non_digits
+    rng = np.random.default_rng([seed, 5])
+    families = [f for f in non_digits.FAMILIES if pen_digits or f != "overlaid digits"]
+    return features_of([stroke_drawing.fit_to_canvas(non_digits.draw(families[i % len(families)], rng, pen_digits),
+                                                     width, height, rng) for i in range(count)])
+
+
 class TrajectoryReader:
-    """Ten shares from the features of a drawing's path (`path_features`)."""
+    """Ten shares from the features of a drawing's path (`path_features`), and with an eleventh
+    output (`outputs` 11), the probability that it is none of the digits."""
 
     kind = "strokes"
     FILES = (FILE,)
     temperature = None
 
-    def __init__(self, params=None, weight=JOIN_WEIGHT, sure_above=None):
-        shapes = self.shapes()
-        self.params = params if params is not None else he_init(shapes, np.random.default_rng(0), np.float32)
+    def __init__(self, params=None, weight=JOIN_WEIGHT, sure_above=None, outputs=NUM_LABELS):
+        if outputs not in (NUM_LABELS, NUM_LABELS + 1):
+            raise ValueError(f"a stroke reader has 10 or 11 outputs, not {outputs}")
+        self.outputs = outputs
+        self.params = params if params is not None else he_init(self.shapes(outputs), np.random.default_rng(0),
+                                                                np.float32)
         self.weight = float(weight)
         self.sure_above = sure_above        # "not sure" below this joined share; None: the picture's network's line
 
     @staticmethod
-    def shapes():
+    def shapes(outputs=NUM_LABELS):
         sizes = (FEATURES,) + HIDDEN
         shapes = {}
         for i in range(1, len(sizes)):
             shapes[f"fc{i}_W"], shapes[f"fc{i}_b"] = (sizes[i - 1], sizes[i]), (sizes[i],)
-        shapes["out_W"], shapes["out_b"] = (sizes[-1], NUM_LABELS), (NUM_LABELS,)
+        shapes["out_W"], shapes["out_b"] = (sizes[-1], outputs), (outputs,)
         return shapes
 
     def scores(self, F):
-        """(m, FEATURES) -> (m, 10) logits."""
+        """(m, FEATURES) -> (m, outputs) logits."""
         F = np.asarray(F, dtype=self.params["out_W"].dtype).reshape(-1, FEATURES)
         return dense_stack_forward(F, self.params, len(HIDDEN))[0]
 
     def loss(self, F, y, lamb=0.0):
-        """Softmax cross-entropy averaged over the batch, plus lamb/(2m) * squared weights, and its
-        gradient keyed like `params`."""
+        """Softmax cross-entropy over the outputs, averaged over the batch, plus lamb/(2m) *
+        squared weights, and its gradient keyed like `params`. y: 0-9, or NOT_A_DIGIT (10) with 11 outputs."""
         F = np.asarray(F, dtype=self.params["out_W"].dtype).reshape(-1, FEATURES)
         y = check_labels(y, F.shape[0])
+        if y.size and (y.min() < 0 or y.max() >= self.outputs):
+            raise ValueError(f"labels must be 0 to {self.outputs - 1} for a reader with {self.outputs} outputs")
         scores, cache = dense_stack_forward(F, self.params, len(HIDDEN))
         J, dscores = softmax_loss(scores, y)
         grads = {}
         dense_stack_backward(dscores, cache, grads)
         return weight_decay(J, grads, self.params, lamb, F.shape[0]), grads
 
-    def predict_proba(self, F):
+    def probabilities_and_none(self, F):
+        """((m, 10) the digits' shares, a softmax over the ten digits' outputs alone; (m,) the
+        eleventh output's share of the softmax over all, 0 for a reader without it)."""
         z = np.asarray(self.scores(F), dtype=np.float64)
         e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        digits = e[:, :NUM_LABELS]
+        none = e[:, NUM_LABELS] / e.sum(axis=1) if self.outputs > NUM_LABELS else np.zeros(len(e))
+        return digits / digits.sum(axis=1, keepdims=True), none
+
+    def predict_proba(self, F):
+        """(m, 10) the digits' shares."""
+        return self.probabilities_and_none(F)[0]
 
     def read(self, strokes, brush=stroke_drawing.BRUSH):
-        """The ten shares (10,) of one drawing's strokes."""
-        return self.predict_proba(path_features(strokes, brush)[None])[0]
+        """(the ten shares (10,), the probability of none of the digits) of one drawing's strokes."""
+        shares, none = self.probabilities_and_none(path_features(strokes, brush)[None])
+        return shares[0], float(none[0])
 
-    def joined(self, picture_shares, strokes, brush=stroke_drawing.BRUSH):
-        """A drawing's shares read from its picture (10,), joined with the reading of its path."""
-        return join(picture_shares, self.read(strokes, brush), self.weight)
+    def joined(self, picture_shares, picture_none, strokes, brush=stroke_drawing.BRUSH):
+        """A drawing's shares (10,) and probability of none of the digits, read from its picture,
+        joined with the reading of its path: (shares, none). Without an eleventh output the
+        picture's "none" stands; with one, the two are averaged with the join's weight."""
+        shares, none = self.read(strokes, brush)
+        if self.outputs > NUM_LABELS:
+            picture_none = (1 - self.weight) * picture_none + self.weight * none
+        return join(picture_shares, shares, self.weight), picture_none
 
     @classmethod
-    def train(cls, digits, seed=0, copies=COPIES, epochs=EPOCHS, lamb=LAMBDA, report=None):
+    def train(cls, digits, seed=0, copies=COPIES, epochs=EPOCHS, lamb=LAMBDA, non_digits=0, report=None):
         """A reader trained on pen digits (PenDigit, tablet coordinates) and `copies` bent copies
-        of each; seeded: the same digits and seed give the same reader."""
+        of each, and with `non_digits` > 0 on that many drawings that are none of the digits
+        (labelled NOT_A_DIGIT, an eleventh output; two of `digits` written over each other among
+        them); seeded: the same digits and seed give the same reader."""
         rng = np.random.default_rng([seed, 11])
         X, y = training_paths(digits, copies, rng)
+        if non_digits:
+            X = np.vstack([X, non_digit_paths(non_digits, seed, digits)])
+            y = np.concatenate([y, np.full(non_digits, NOT_A_DIGIT, dtype=np.int64)])
         X = X.astype(np.float32)
-        net = cls(he_init(cls.shapes(), rng, np.float32))
+        outputs = NUM_LABELS + 1 if non_digits else NUM_LABELS
+        net = cls(he_init(cls.shapes(outputs), rng, np.float32), outputs=outputs)
         adam = Adam(net.params)
         steps = epochs * -(-len(y) // BATCH)
         step = 0
@@ -196,20 +237,24 @@ class TrajectoryReader:
 
     def save(self, folder):
         """Write `folder`/strokes.npz (atomically) with the join weight and the "not sure" line."""
-        return npz_files.save(self, folder, {"points": POINTS, "hidden": list(HIDDEN)},
+        return npz_files.save(self, folder, {"points": POINTS, "hidden": list(HIDDEN), "outputs": self.outputs},
                               {"weight": self.weight, "sure_above": self.sure_above})
 
     @classmethod
     def load(cls, folder, advice):
         def shapes_of(meta):
-            if int(meta["points"]) != POINTS or [int(h) for h in np.atleast_1d(meta["hidden"])] != list(HIDDEN):
-                raise ValueError(f"{int(meta['points'])} points, hidden {np.atleast_1d(meta['hidden']).tolist()}; "
-                                 f"this version reads {POINTS} points, hidden {list(HIDDEN)}")
-            return cls.shapes()
-        params, meta = npz_files.read(folder, cls, advice, ("points", "hidden"), shapes_of)
+            outputs = int(meta["outputs"]) if "outputs" in meta else NUM_LABELS
+            if int(meta["points"]) != POINTS or [int(h) for h in np.atleast_1d(meta["hidden"])] != list(HIDDEN) \
+                    or outputs not in (NUM_LABELS, NUM_LABELS + 1):
+                raise ValueError(f"{int(meta['points'])} points, hidden {np.atleast_1d(meta['hidden']).tolist()}, "
+                                 f"{outputs} outputs; this version reads {POINTS} points, hidden {list(HIDDEN)}, "
+                                 f"10 or 11 outputs")
+            return cls.shapes(outputs)
+        params, meta = npz_files.read(folder, cls, advice, ("points", "hidden", "outputs"), shapes_of)
         weight = float(meta["weight"]) if "weight" in meta else JOIN_WEIGHT
         sure = float(meta["sure_above"]) if "sure_above" in meta else None
-        return cls(params, weight, sure)
+        outputs = int(meta["outputs"]) if "outputs" in meta else NUM_LABELS
+        return cls(params, weight, sure, outputs)
 
 
 def attach(net, folder, advice):
@@ -221,11 +266,12 @@ def attach(net, folder, advice):
     return net
 
 
-def shares(net, picture_shares, strokes, brush=stroke_drawing.BRUSH):
-    """(shares, sure_above): a drawing's shares from its picture, joined with its path where `net`
-    has a stroke reader and the strokes are known; and the "not sure" line that goes with them."""
+def shares(net, picture_shares, picture_none, strokes, brush=stroke_drawing.BRUSH):
+    """(shares, none, sure_above): a drawing's shares and probability of none of the digits from its
+    picture, joined with its path's where `net` has a stroke reader and the strokes are known; and
+    the "not sure" line that goes with them."""
     reader = getattr(net, "stroke_reader", None)
     if reader is None or strokes is None or not any(len(s) for s in strokes):
-        return picture_shares, net.sure_above
-    return reader.joined(picture_shares, strokes, brush), \
-        net.sure_above if reader.sure_above is None else reader.sure_above
+        return picture_shares, picture_none, net.sure_above
+    joined, none = reader.joined(picture_shares, picture_none, strokes, brush)
+    return joined, none, net.sure_above if reader.sure_above is None else reader.sure_above
