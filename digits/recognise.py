@@ -118,15 +118,20 @@ def recognise(x, network, picture=None, not_a_digit_above=NOT_A_DIGIT_ABOVE, str
     x = views[0, :1]
     probabilities, none = views_answer(views, network)
     probabilities, none = probabilities[0], float(none[0])
+    picture_none = none
     probabilities, none, sure_above = trajectory.shares(network, probabilities, none, strokes, brush)
     best = int(np.argmax(probabilities))
     confidence = float(probabilities[best])
+    cause = likely_cause(x.reshape(SIDE, SIDE) if picture is None else picture)
+    if none > not_a_digit_above >= picture_none and cause == "several":
+        # Pieces side by side that only the path calls none of the digits: the path of two digits
+        # (a "17") is the path of a drawing that is none; the advice to read it as a number says more.
+        none = picture_none
     if none > not_a_digit_above:
         message = (f"Not a digit: this looks like none of 0-9 ({none:.0%}). "
                    "Write one digit, 0 to 9, or clear and try again.")
         return Reading(None, probabilities, confidence, x.reshape(SIDE, SIDE), network.describe(), message,
                        False, none)
-    cause = likely_cause(x.reshape(SIDE, SIDE) if picture is None else picture)
     sure = confidence >= sure_above and cause not in ("several", "not a digit")
     message = (f"It is a {best} ({confidence:.0%} sure)." if sure else
                f"Not sure: perhaps a {best} ({confidence:.0%}). {ADVICE[cause]}")
