@@ -47,12 +47,10 @@ def joined_caught(net, shares, none, drawings):
     line, as `digits.recognise.recognise` judges a drawing read with its strokes."""
     reader = net.stroke_reader
     place = np.random.default_rng(0)        # the path's features do not depend on the place or size
-    paths, path_none = reader.probabilities_and_none(trajectory.features_of(
+    joined, none = reader.joined(shares, none, trajectory.features_of(
         [fit_to_canvas(d, CANVAS_WIDTH, CANVAS_HEIGHT, place) for d in drawings]))
-    if reader.outputs > 10:
-        none = (1 - reader.weight) * none + reader.weight * path_none
     line = net.sure_above if reader.sure_above is None else reader.sure_above
-    return (none > NOT_A_DIGIT_ABOVE) | (trajectory.join(shares, paths, reader.weight).max(axis=1) < line)
+    return (none > NOT_A_DIGIT_ABOVE) | (joined.max(axis=1) < line)
 
 
 def main(argv=None):

@@ -112,7 +112,7 @@ def main(argv=None):
         joined = [trajectory.join(p, q, w) for w in WEIGHTS]
         p_none = picture_none[group_of == number - 1]
         refused.append((int(np.sum(p_none > NOT_A_DIGIT_ABOVE)), int(np.sum(q_none > NOT_A_DIGIT_ABOVE)),
-                        [int(np.sum((1 - w) * p_none + w * q_none > NOT_A_DIGIT_ABOVE)) for w in WEIGHTS]))
+                        [int(np.sum(trajectory.join_none(p_none, q_none, w) > NOT_A_DIGIT_ABOVE)) for w in WEIGHTS]))
         wrong.append([int(np.sum(j.argmax(axis=1) != y)) for j in joined])
         joined_rows.append(joined)
         label_rows.append(y)

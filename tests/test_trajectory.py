@@ -92,11 +92,12 @@ def test_the_eleventh_output_is_none_and_the_digits_a_softmax_of_their_own():
         trajectory.TrajectoryReader().loss(F, [4, 10])
     # joined: the digits as before, "none" the weighted mean of the two
     p, p_none = np.full(10, 0.1), 0.2
-    joined, joined_none = reader.joined(p, p_none, FOUR)
+    F = trajectory.features_of([FOUR])
+    joined, joined_none = reader.joined(p[None], np.array([p_none]), F)
     q, q_none = reader.read(FOUR)
-    assert np.allclose(joined, trajectory.join(p, q, reader.weight))
-    assert joined_none == pytest.approx((1 - reader.weight) * p_none + reader.weight * q_none)
-    assert trajectory.TrajectoryReader().joined(p, p_none, FOUR)[1] == p_none      # ten outputs: the picture's
+    assert np.allclose(joined[0], trajectory.join(p, q, reader.weight))
+    assert joined_none[0] == pytest.approx((1 - reader.weight) * p_none + reader.weight * q_none)
+    assert trajectory.TrajectoryReader().joined(p[None], np.array([p_none]), F)[1][0] == p_none   # ten outputs: the picture's
 
 
 @pytest.mark.parametrize("outputs", [10, 11])

@@ -3,10 +3,10 @@
 The file holds the parameters by name, plus `kind` (the registry name), `format` (FORMAT), the
 kind's architecture as whole numbers (names of the kind's choosing, e.g. `convs`, `hidden`) and
 optionally `temperature` (the calibration of predict_proba; absent when not calibrated), and
-shares from 0 to 1 a kind keeps beside its parameters (SHARES: the stroke reader's join weight
-and "not sure" line, `digits.nets.trajectory`).
+numbers from 0 to 1 a kind keeps beside its parameters (FRACTIONS: the stroke reader's join
+weight and "not sure" line, `digits.nets.trajectory`).
 
-    path = save(net, folder, architecture, shares)          # architecture: {name: int or ints}
+    path = save(net, folder, architecture, fractions)          # architecture: {name: int or ints}
     params, meta = read(folder, cls, advice, architecture_names, shapes_of)
 
 `read` trusts nothing in the file (digits.nets.checked_npz): member names, declared sizes and
@@ -26,15 +26,15 @@ from digits.nets.calibration import MAX_TEMPERATURE, MIN_TEMPERATURE, valid_temp
 from digits.nets.checked_npz import READ_ERRORS, CheckedNpz, NpzError
 
 FORMAT = 1
-SHARES = ("weight", "sure_above")       # numbers from 0 to 1
-RESERVED = ("kind", "format", "temperature") + SHARES
+FRACTIONS = ("weight", "sure_above")    # numbers from 0 to 1
+RESERVED = ("kind", "format", "temperature") + FRACTIONS
 PARAM_NAME = re.compile(r"(m[0-9]\.)?[a-z]{2,8}[1-9]?[0-9]?_[Wb]")    # conv1_W, fc2_b, out_W, m0.out_W (a committee member's), ...
 MAX_META_SIZE = 16      # elements of an architecture entry or a scalar: more is no architecture
 
 
-def save(net, folder, architecture, shares=None):
+def save(net, folder, architecture, fractions=None):
     """Write `folder/<net.FILES[0]>` (the folder is created if needed), all or nothing.
-    `shares`: {name in SHARES: a number from 0 to 1}, or None.
+    `fractions`: {name in FRACTIONS: a number from 0 to 1 or None (left out)}, or None.
 
     Raises OutputError, leaving any earlier file untouched, when it cannot be written."""
     check_output_dir(folder, "the weights folder")
@@ -44,7 +44,7 @@ def save(net, folder, architecture, shares=None):
     arrays.update({name: np.array(value, dtype=np.int64) for name, value in architecture.items()})
     if net.temperature is not None:
         arrays["temperature"] = np.array(float(net.temperature))
-    arrays.update({name: np.array(float(value)) for name, value in (shares or {}).items() if value is not None})
+    arrays.update({name: np.array(float(value)) for name, value in (fractions or {}).items() if value is not None})
     arrays.update(net.params)
     try:
         with atomic_write(path, "wb") as f:
@@ -134,7 +134,7 @@ def _read_checked(npz, path, fail, kind, small, architecture_names, shapes_of):
         if t.shape != () or t.dtype.kind != "f" or not valid_temperature(float(t)):
             fail(f"{path} has an invalid temperature {t!s} (expected a number from "
                  f"{MIN_TEMPERATURE} to {MAX_TEMPERATURE})")
-    for name in SHARES:
+    for name in FRACTIONS:
         if name in meta:
             v = meta[name]
             if v.shape != () or v.dtype.kind != "f" or not 0 <= float(v) <= 1:

@@ -41,6 +41,7 @@ from digits.imaging.distort import distort_strokes, elastic_strokes
 from digits.imaging.prepare import DOT, DOT_SHARE
 from digits.nets import npz_files
 from digits.nets.base import check_labels
+from digits.nets.cnn import _digit_shares, _none_share
 from digits.nets.layers import dense_stack_forward, dense_stack_backward, he_init, softmax_loss, weight_decay
 from digits.nets.optimizers import Adam, learning_rate
 
@@ -108,6 +109,11 @@ def join(picture_shares, path_shares, weight):
     logs -= logs.max(axis=-1, keepdims=True)
     e = np.exp(logs)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def join_none(picture_none, path_none, weight):
+    """The joined probability of none of the digits: (1 - weight) picture's + weight path's."""
+    return (1 - weight) * np.asarray(picture_none, dtype=np.float64) + weight * np.asarray(path_none, dtype=np.float64)
 
 
 def training_paths(digits, copies, rng, width=stroke_drawing.CANVAS_WIDTH, height=stroke_drawing.CANVAS_HEIGHT):
@@ -180,12 +186,9 @@ class TrajectoryReader:
 
     def probabilities_and_none(self, F):
         """((m, 10) the digits' shares, a softmax over the ten digits' outputs alone; (m,) the
-        eleventh output's share of the softmax over all, 0 for a reader without it)."""
+        eleventh output's share of the softmax over all, 0 for a reader without it), as the CNN's."""
         z = np.asarray(self.scores(F), dtype=np.float64)
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        digits = e[:, :NUM_LABELS]
-        none = e[:, NUM_LABELS] / e.sum(axis=1) if self.outputs > NUM_LABELS else np.zeros(len(e))
-        return digits / digits.sum(axis=1, keepdims=True), none
+        return _digit_shares(z), _none_share(z)
 
     def predict_proba(self, F):
         """(m, 10) the digits' shares."""
@@ -196,13 +199,14 @@ class TrajectoryReader:
         shares, none = self.probabilities_and_none(path_features(strokes, brush)[None])
         return shares[0], float(none[0])
 
-    def joined(self, picture_shares, picture_none, strokes, brush=stroke_drawing.BRUSH):
-        """A drawing's shares (10,) and probability of none of the digits, read from its picture,
-        joined with the reading of its path: (shares, none). Without an eleventh output the
-        picture's "none" stands; with one, the two are averaged with the join's weight."""
-        shares, none = self.read(strokes, brush)
+    def joined(self, picture_shares, picture_none, F):
+        """Drawings' shares (m, 10) and probabilities of none of the digits (m,), read from their
+        pictures, joined with the readings of their paths' features F (m, FEATURES): (shares, none).
+        Without an eleventh output the pictures' "none" stands; with one, the two are averaged
+        with the join's weight (`join_none`)."""
+        shares, none = self.probabilities_and_none(F)
         if self.outputs > NUM_LABELS:
-            picture_none = (1 - self.weight) * picture_none + self.weight * none
+            picture_none = join_none(picture_none, none, self.weight)
         return join(picture_shares, shares, self.weight), picture_none
 
     @classmethod
@@ -273,5 +277,6 @@ def shares(net, picture_shares, picture_none, strokes, brush=stroke_drawing.BRUS
     reader = getattr(net, "stroke_reader", None)
     if reader is None or strokes is None or not any(len(s) for s in strokes):
         return picture_shares, picture_none, net.sure_above
-    joined, none = reader.joined(picture_shares, picture_none, strokes, brush)
-    return joined, none, net.sure_above if reader.sure_above is None else reader.sure_above
+    joined, none = reader.joined(np.asarray(picture_shares)[None], np.array([picture_none]),
+                                 path_features(strokes, brush)[None])
+    return joined[0], float(none[0]), net.sure_above if reader.sure_above is None else reader.sure_above
