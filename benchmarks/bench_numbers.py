@@ -1,7 +1,7 @@
 """How well whole numbers are read: strokes on the canvas and photos of paper.
 
     python -m benchmarks.bench_numbers [--numbers 100] [--groups 5] [--photos 40] [--ruled-photos 40]
-                                       [--keep-lines] [--weights-dir DIR]
+                                       [--keep-lines] [--weights-dir DIR | --networks DIR]
 
 Numbers of 2-6 digits are composed from the real pen-written digits of UCI pendigits
 (`../shared/pendigits`), each number by one writer (`digits.imaging.compose`: natural spacing,
@@ -17,6 +17,12 @@ baseline, pieces grouped by overlapping x-extents and each group read as a singl
 Then the same numbers photographed on ruled paper (`paper.photograph(ruled=True)`: light blue
 lines, the digits written on one), read the same way; --keep-lines reads them as the reader did
 before it wiped ruled lines (`ink_pieces.without_ruled_lines`), to compare.
+
+With --networks DIR, each group's numbers are read by the network in DIR/group1, DIR/group2, ...
+(as `benchmarks.pen_writer_groups --save-networks DIR` writes them, with the same --groups: each
+trained without that group's writers, `stroke_reader_groups --save-groups DIR` adding the stroke
+reader), so that the figures are for writers the networks never saw; where a network has a stroke
+reader, its numbers from strokes are also read by the picture network alone, beside.
 
 Scores: exact-number rate, and digit error rate = edit distance / number of digits.
 Time: per number from strokes (and for 6-digit numbers alone), per photo, per 12-megapixel photo.
@@ -119,25 +125,40 @@ def main(argv=None):
                         help="read the ruled paper's lines as ink (the reader before lines were wiped), to compare")
     parser.add_argument("--pen-digits", default=None, help="pendigits-orig.tra or its folder (default ../shared/pendigits)")
     parser.add_argument("--weights-dir", default=None, help="the network folder (default: the shipped best one)")
+    parser.add_argument("--networks", metavar="DIR", default=None,
+                        help="read group i's numbers with the network in DIR/group<i> (trained without its writers)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     digits = load_pen_digits(args.pen_digits)
-    network = nets.load_network(args.weights_dir) if args.weights_dir else nets.load_pretrained()
+    if args.networks and args.weights_dir:
+        parser.error("give --weights-dir or --networks, not both")
     writers = sorted({d.writer for d in digits})
     groups = np.array_split(np.array(writers), args.groups)
+    if args.networks:
+        folders = [os.path.join(args.networks, f"group{i}") for i in range(1, args.groups + 1)]
+        missing = [f for f in folders if not os.path.isdir(f)]
+        if missing:
+            parser.error(f"no network folder {missing[0]}: --networks needs one per group (--groups {args.groups})")
+        group_networks = [nets.load_network(f) for f in folders]
+    else:
+        group_networks = [nets.load_network(args.weights_dir) if args.weights_dir else nets.load_pretrained()] \
+            * args.groups
+    network = group_networks[0]
     rng = np.random.default_rng(args.seed)
     width, height = compose.CANVAS
     print(f"CPU: {cpu_name()}, {os.cpu_count()} logical CPUs; {simd_level()}; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
-    print(f"{network.describe()}; {args.numbers} numbers of 2-6 digits per group of writers, "
+    print(f"{network.describe()}{' (one per group, from ' + args.networks + ')' if args.networks else ''}"
+          f"{', with a stroke reader' if getattr(network, 'stroke_reader', None) else ''}; {args.numbers} numbers of 2-6 digits per group of writers, "
           f"{width}x{height} canvas, seed {args.seed}")
     print("  groups: " + ", ".join(f"writers {g[0]}-{g[-1]}" for g in groups))
     numbers = [compose.writer_numbers(digits, list(g), args.numbers, rng) for g in groups]
     recognise.read_number_strokes(numbers[0][0][0], width, height, network)     # warm up
 
-    strokes_read, naive_read, times, six = [], [], [], []
-    for group in numbers:
-        strokes_read.append([]), naive_read.append([])
+    strokes_read, final_read, alone_read, naive_read, times, six = [], [], [], [], [], []
+    for group, network in zip(numbers, group_networks):
+        strokes_read.append([]), final_read.append([]), alone_read.append([]), naive_read.append([])
+        reader = getattr(network, "stroke_reader", None)
         for strokes, truth, _ in group:
             start = time.perf_counter()
             found = recognise.read_number_strokes(strokes, width, height, network).number
@@ -145,9 +166,19 @@ def main(argv=None):
             if len(truth) == 6:
                 six.append(times[-1])
             strokes_read[-1].append((found, truth))
+            if reader is not None:
+                recognise.SEARCH_PATHS = False
+                final_read[-1].append((recognise.read_number_strokes(strokes, width, height, network).number, truth))
+                recognise.SEARCH_PATHS = True
+                network.stroke_reader = None
+                alone_read[-1].append((recognise.read_number_strokes(strokes, width, height, network).number, truth))
+                network.stroke_reader = reader
             naive_read[-1].append((naive_strokes(strokes, width, height, network), truth))
     print("strokes (exact-number rate, digit error rate per group):")
     report("number reading", strokes_read)
+    if all(alone_read):
+        report("paths for the digits found", final_read)
+        report("the picture alone", alone_read)
     report("naive x-overlap groups", naive_read)
     ms = 1000 * np.array(times)
     sixes = (f" 6-digit numbers: median {1000 * np.median(six):.1f} ms, slowest {1000 * max(six):.1f} ms"
@@ -156,7 +187,7 @@ def main(argv=None):
 
     if args.photos:
         photos_read, naive_photos, photo_times = [], [], []
-        for group in numbers:
+        for group, network in zip(numbers, group_networks):
             photos_read.append([]), naive_photos.append([])
             for strokes, truth, _ in group[:args.photos]:
                 jpeg = io.BytesIO(paper.photograph(strokes, width, height, rng, PHOTO))
@@ -175,14 +206,14 @@ def main(argv=None):
             from digits.imaging import ink_pieces
             ink_pieces.without_ruled_lines = lambda mask: mask      # the way before, side by side
         ruled_read = []
-        for group in numbers:
+        for group, network in zip(numbers, group_networks):
             ruled_read.append([])
             for strokes, truth, _ in group[:args.ruled_photos]:
                 jpeg = io.BytesIO(paper.photograph(strokes, width, height, rng, PHOTO, ruled=True))
                 ruled_read[-1].append((as_prediction_reads(jpeg, network), truth))
         print(f"photos on ruled paper{' (its lines read as ink)' if args.keep_lines else ''}:")
         report("number reading", ruled_read)
-    big_times = []
+    big_times, network = [], group_networks[0]
     for strokes, truth, _ in numbers[0][:args.big_photos]:
         jpeg = io.BytesIO(paper.photograph(strokes, width, height, rng, BIG_PHOTO))
         start = time.perf_counter()

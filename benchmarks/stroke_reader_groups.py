@@ -24,6 +24,7 @@ as sure (`benchmarks.not_a_digit` measures that); `--joined-line` writes the lin
         [--save weights/pretrained/committee]
 """
 import argparse
+import os
 import sys
 import time
 
@@ -85,6 +86,10 @@ def main(argv=None):
                         help="'sure' where the joined readings were right this often (default %(default)s)")
     parser.add_argument("--save", metavar="DIR", help="train the reader on every writer and write DIR/strokes.npz")
     parser.add_argument("--save-readings", metavar="FILE", help="keep the joined readings of every group (.npz)")
+    parser.add_argument("--save-groups", metavar="DIR",
+                        help="write each group's reader (trained without it, its weight chosen on the other groups) "
+                             "to DIR/group1/strokes.npz, ...: beside the networks of pen_writer_groups --save-networks, "
+                             "for benchmarks.bench_numbers --networks DIR")
     parser.add_argument("--joined-line", action="store_true",
                         help="with --save: the reader's 'not sure' line fitted on the joined readings, not the network's")
     args = parser.parse_args(argv)
@@ -98,7 +103,7 @@ def main(argv=None):
     k = len(np.unique(group_of))
     groups = writer_groups(k, max(d.writer for d in digits))
     print(f"Picture readings of {k} writer groups from {args.readings} ({note})", flush=True)
-    wrong, joined_rows, label_rows, refused = [], [], [], []
+    wrong, joined_rows, label_rows, refused, readers = [], [], [], [], []
     for number, group in enumerate(groups, 1):
         start = time.perf_counter()
         unseen = [d for d in digits if d.writer in group]
@@ -108,6 +113,7 @@ def main(argv=None):
             parser.error(f"{args.readings}: group {number}'s readings are not of its {len(y)} pen digits in file order")
         reader = trajectory.TrajectoryReader.train([d for d in digits if d.writer not in group], args.seed,
                                                    args.copies, args.epochs, non_digits=args.non_digits)
+        readers.append(reader)
         q, q_none = reader.probabilities_and_none(group_paths(unseen, number))
         joined = [trajectory.join(p, q, w) for w in WEIGHTS]
         p_none = picture_none[group_of == number - 1]
@@ -133,6 +139,10 @@ def main(argv=None):
                       for i, (w, n, s) in enumerate(zip(chosen, held_out, sizes)))
           + f"; {sum(held_out)} in all ({100 * (1 - sum(held_out) / sum(sizes)):.2f} %), "
             f"the picture alone {total[0]} ({100 * (1 - total[0] / sum(sizes)):.2f} %)")
+    if args.save_groups:
+        for number, (reader, w) in enumerate(zip(readers, chosen), 1):
+            reader.weight = w
+            print(f"group {number}'s reader: {reader.save(os.path.join(args.save_groups, f'group{number}'))}")
     weight = best_weight(wrong, range(k))
     at = WEIGHTS.index(weight)
     if args.non_digits:

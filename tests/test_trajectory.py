@@ -209,11 +209,67 @@ def test_the_writer_group_benchmark_chooses_a_weight_and_saves_a_reader(pendigit
     np.savez(readings, before=shares, scores=np.log(shares), labels=labels, recipe="made up",
              group=np.concatenate([np.full(len(g), i) for i, g in enumerate(groups)]))
     folder = shipped_copy(tmp_path)
+    networks = tmp_path / "groups"          # each group's network, trained without it (here: the shipped CNN)
+    for g in (1, 2, 3):
+        shutil.copytree(nets.pretrained_dir("cnn"), networks / f"group{g}")
     assert stroke_reader_groups.main(["--readings", str(readings), "--pen-digits", str(pendigits_file),
-                                      "--copies", "0", "--epochs", "2", "--non-digits", "300", "--save", str(folder)]) == 0
+                                      "--copies", "0", "--epochs", "2", "--non-digits", "300", "--save", str(folder),
+                                      "--save-groups", str(networks)]) == 0
     out = capsys.readouterr().out
     assert "weight chosen on the other groups" in out and "Stroke reader trained on all 7494 pen digits" in out
     assert "holds no 'not a digit' readings" in out and "called 'not a digit' by the picture 0" in out
     # the path reads far better than these pictures, so the join leans on it
     reader = nets.load_network(folder).stroke_reader
     assert reader.weight >= 0.5 and reader.sure_above is None and reader.outputs == 11
+    # each group's reader lands beside its network, for the number benchmark of unseen writers
+    for g in (1, 2, 3):
+        assert nets.load_network(networks / f"group{g}").stroke_reader.outputs == 11
+    from benchmarks import bench_numbers
+    bench_numbers.main(["--numbers", "3", "--groups", "3", "--networks", str(networks), "--photos", "0",
+                        "--ruled-photos", "0", "--big-photos", "0", "--pen-digits", str(pendigits_file)])
+    out = capsys.readouterr().out
+    assert "(one per group, from" in out and "with a stroke reader" in out and "writers 21-30" in out
+    for row in ("number reading", "paths for the digits found", "the picture alone"):
+        assert f"  {row} " in out
+    shutil.rmtree(networks / "group3")
+    with pytest.raises(SystemExit):
+        bench_numbers.main(["--groups", "3", "--networks", str(networks), "--pen-digits", str(pendigits_file)])
+    assert "group3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("search_paths", [True, False])
+def test_the_number_search_reads_each_run_by_its_picture_and_its_path(tmp_path, monkeypatch, search_paths):
+    folder = shipped_copy(tmp_path)
+    reader = trajectory.TrajectoryReader(weight=0.5, outputs=11)
+    reader.params = {k: np.random.default_rng(2).normal(0, 0.2, v.shape).astype(np.float32)
+                     for k, v in reader.params.items()}
+    reader.save(folder)
+    network = nets.load_network(folder)
+    strokes = FOUR + [s + [150, 0] for s in SEVEN]
+    monkeypatch.setattr(recognise, "SEARCH_PATHS", search_paths)
+    answers, searched = [], []
+    real_answer, real_best = recognise.network_answer, recognise.segment.best_reading
+
+    def answer(X, net):
+        answers.append(real_answer(X, net))
+        return answers[-1]
+
+    def best_reading(boxes, orders, read, **search):
+        def spy(runs):
+            before = len(answers)
+            shares = read(runs)
+            searched.append((list(runs), shares, answers[before:]))
+            return shares
+        return real_best(boxes, orders, spy, **search)
+
+    monkeypatch.setattr(recognise, "network_answer", answer)
+    monkeypatch.setattr(recognise.segment, "best_reading", best_reading)
+    recognise.read_number_strokes(strokes, 350, 290, network)
+    assert any(len(run) == 2 for runs, _, _ in searched for run in runs)     # the 4's two strokes together
+    for runs, shares, [(found, none)] in searched:
+        if search_paths:
+            q, q_none = reader.probabilities_and_none(trajectory.features_of([[strokes[i] for i in r] for r in runs]))
+            found, none = trajectory.join(found, q, 0.5), trajectory.join_none(none, q_none, 0.5)
+        expected = found * (1 - none)[:, None]
+        expected[none > recognise.NOT_A_DIGIT_ABOVE] = np.nan
+        assert np.allclose(shares, expected, equal_nan=True)
