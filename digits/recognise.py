@@ -319,6 +319,8 @@ def read_pieces(boxes, orders, prepare_run, network, not_a_digit_above=NOT_A_DIG
         return shares
 
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if search_paths:
+        search.setdefault("side", segment.SIDE_WITH_PATHS)
     found = segment.best_reading(boxes, orders, read, **search)
     digits, left_out = [], [boxes[i] for i in found.left_out]
     for run in found.runs:

@@ -134,6 +134,20 @@ def test_the_search_leaves_out_a_mark_too_small_to_be_a_digit():
     assert found.runs == [(0,), (2,)] and found.left_out == [1]
 
 
+def test_two_tall_pieces_side_by_side_cost_side_to_read_as_one_digit():
+    # a 4 written as an L and a stroke beside it, or a 1 beside a 1: boxes only
+    boxes = np.array([(0, 0, 50, 100), (55, 5, 100, 105)], dtype=float)
+    height = segment.digit_height(boxes)
+    free = segment.run_penalty(boxes, height, side=0.0)
+    assert segment.run_penalty(boxes, height) == pytest.approx(free + segment.SIDE)
+    assert segment.run_penalty(boxes, height, side=0.7) == pytest.approx(free + 0.7)
+    # a reader sure of the pair as a 4 and unsure of each piece as a 1
+    shares = {(0, 1): np.eye(10)[4] * 0.99, (0,): np.eye(10)[1] * 0.35, (1,): np.eye(10)[1] * 0.35}
+    read = lambda runs: np.array([shares[r] for r in runs])     # noqa: E731
+    assert segment.best_reading(boxes, [[0, 1]], read).runs == [(0,), (1,)]
+    assert segment.best_reading(boxes, [[0, 1]], read, side=segment.SIDE_WITH_PATHS).runs == [(0, 1)]
+
+
 def test_one_drawn_digit_reads_as_it_does_alone(network, pendigits_file):
     from digits.data import pendigits
     from digits.imaging.strokes import fit_to_canvas

@@ -247,7 +247,7 @@ def test_the_number_search_reads_each_run_by_its_picture_and_its_path(tmp_path, 
     network = nets.load_network(folder)
     strokes = FOUR + [s + [150, 0] for s in SEVEN]
     monkeypatch.setattr(recognise, "SEARCH_PATHS", search_paths)
-    answers, searched = [], []
+    answers, searched, sides = [], [], []
     real_answer, real_best = recognise.network_answer, recognise.segment.best_reading
 
     def answer(X, net):
@@ -255,6 +255,8 @@ def test_the_number_search_reads_each_run_by_its_picture_and_its_path(tmp_path, 
         return answers[-1]
 
     def best_reading(boxes, orders, read, **search):
+        sides.append(search.get("side", recognise.segment.SIDE))
+
         def spy(runs):
             before = len(answers)
             shares = read(runs)
@@ -266,6 +268,8 @@ def test_the_number_search_reads_each_run_by_its_picture_and_its_path(tmp_path, 
     monkeypatch.setattr(recognise.segment, "best_reading", best_reading)
     recognise.read_number_strokes(strokes, 350, 290, network)
     assert any(len(run) == 2 for runs, _, _ in searched for run in runs)     # the 4's two strokes together
+    # two tall strokes side by side cost less as one digit when their path is read too
+    assert sides == [recognise.segment.SIDE_WITH_PATHS if search_paths else recognise.segment.SIDE]
     for runs, shares, [(found, none)] in searched:
         if search_paths:
             q, q_none = reader.probabilities_and_none(trajectory.features_of([[strokes[i] for i in r] for r in runs]))

@@ -39,6 +39,7 @@ MAX_WIDTH = 2.0       # and one wider than this is never a digit
 SHORT = 0.7           # a digit shorter than this many digit heights costs...
 SHORT_COST = 5.0      # ...this much per digit height below it (a 4's lone lower stroke is no 1)
 SIDE = 2.0            # the cost of two tall pieces side by side, barely overlapping, read as one digit
+SIDE_WITH_PATHS = 1.0 # ...where each run is read by its path too (its "not a digit" sees two digits' path)
 TALL_PIECE = 0.6      # (tall: this many digit heights; side by side: staggered by at most
 SIDE_STAGGER = 0.15   # this many digit heights, see `stagger`)
 CUT = 4.0             # the cost of cutting between two digits whose x-extents overlap wholly...
@@ -93,11 +94,11 @@ def digit_height(boxes):
     return max(float(np.median(tall)), 1.0)
 
 
-def run_penalty(boxes, height, joined=frozenset(), min_size=0.0):
+def run_penalty(boxes, height, joined=frozenset(), min_size=0.0, side=SIDE):
     """The prior cost of reading pieces `boxes` ((k, 4)) as one digit, or None when they cannot
     be one: shorter than `MIN_HEIGHT`, wider than `MAX_WIDTH`, or a gap wider than `MAX_GAP`
     digit heights between them. Costs: the gaps between its pieces, a width beyond `WIDE`, a
-    height below `SHORT`, and `SIDE` for each two tall pieces side by side (a 1 beside an 8;
+    height below `SHORT`, and `side` for each two tall pieces side by side (a 1 beside an 8;
     not staggered as a 4's two strokes are)
     unless `joined` says they were cut from one piece of ink (it holds (i, j) pairs of
     positions in `boxes`, i < j). Runs whose longer side is under `min_size` pixels are dots."""
@@ -114,7 +115,7 @@ def run_penalty(boxes, height, joined=frozenset(), min_size=0.0):
             cost += GAP * max(gap, 0.0)
             if min(b[3] - b[1], previous[3] - previous[1]) >= TALL_PIECE * height and x_overlap(previous, b) < FREE \
                     and (min(k, last), max(k, last)) not in joined and stagger(previous, b, height) <= SIDE_STAGGER:
-                cost += SIDE
+                cost += side
             previous = np.array([previous[0], min(previous[1], b[1]), max(previous[2], b[2]), max(previous[3], b[3])])
         else:
             previous = b
@@ -127,11 +128,11 @@ def x_overlap(a, b):
     return (min(a[2], b[2]) - max(a[0], b[0])) / max(min(a[2] - a[0], b[2] - b[0]), 1e-9)
 
 
-def candidate_runs(boxes, orders, height, max_pieces=MAX_PIECES, joined=None, min_size=0.0):
+def candidate_runs(boxes, orders, height, max_pieces=MAX_PIECES, joined=None, min_size=0.0, side=SIDE):
     """{run (sorted index tuple): prior cost} for every run of up to `max_pieces` consecutive
     pieces, in any of `orders`, that could be a digit (its prior cost below `PRUNE`, or
     a single piece: whatever its shape, a piece is read before it is left out). `joined`:
-    (n, n) bools, pieces cut from one piece of ink; `min_size`: see `run_penalty`."""
+    (n, n) bools, pieces cut from one piece of ink; `min_size`, `side`: see `run_penalty`."""
     runs, seen = {}, set()
     for order in orders:
         for start in range(len(order)):
@@ -141,7 +142,7 @@ def candidate_runs(boxes, orders, height, max_pieces=MAX_PIECES, joined=None, mi
                     seen.add(run)
                     pairs = frozenset() if joined is None else frozenset(
                         (a, b) for a in range(len(run)) for b in range(a + 1, len(run)) if joined[run[a], run[b]])
-                    penalty = run_penalty(boxes[list(run)], height, pairs, min_size)
+                    penalty = run_penalty(boxes[list(run)], height, pairs, min_size, side)
                     if penalty is not None and (penalty < PRUNE or len(run) == 1):
                         runs[run] = penalty
     return runs
@@ -207,7 +208,7 @@ def best_path(order, run_scores, skip_cost, boxes, links, max_pieces=MAX_PIECES,
     return total, runs[::-1], skipped[::-1]
 
 
-def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None, joined=None, min_size=0.0):
+def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None, joined=None, min_size=0.0, side=SIDE):
     """Segment pieces with boxes (n, 4) into digits; see the module's docstring.
 
     orders: sequences of piece indices, each an order to search (every order holds every piece).
@@ -217,13 +218,15 @@ def best_reading(boxes, orders, read, max_pieces=MAX_PIECES, links=None, joined=
     links: (n, n) what it costs to read two pieces as neighbouring digits (default none).
     joined: (n, n) bools, pieces cut from one piece of ink (never charged `SIDE`).
     min_size: the least a digit's longer side may be, in the boxes' units (smaller: a dot).
+    side: the cost of two tall pieces side by side read as one digit (`SIDE`; `SIDE_WITH_PATHS`
+    where `read` reads each run's path too: a 4 written as an L and a stroke beside it).
     Returns a Segmentation, its runs sorted left to right.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     if len(boxes) == 0:
         return Segmentation([], np.zeros((0, 10)), [], 0.0)
     height = digit_height(boxes)
-    priors = candidate_runs(boxes, orders, height, max_pieces, joined, min_size)
+    priors = candidate_runs(boxes, orders, height, max_pieces, joined, min_size, side)
     runs = list(priors)
     shares = np.asarray(read(runs), dtype=np.float64).reshape(len(runs), -1) if runs else np.zeros((0, 10))
     scores = {}
