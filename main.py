@@ -27,7 +27,7 @@ try:
     from digits.errors import DataError, OutputError, UserInputError
     from digits.files import check_output_dir
     from digits import recipes
-    from digits.nets import calibration
+    from digits.nets import calibration, trajectory
     from digits.reporting import pictures
     from digits.reporting.kfold import stratified_kfold
     from digits.reporting.metrics import accuracy, confusion_matrix, precision_recall
@@ -175,8 +175,9 @@ def check_outputs(args):
 
 
 def keep_architecture(args):
-    """Fine-tuning trains the network it is given, whatever its filters: `--convs` left out takes
-    them from it; `--convs` given otherwise is refused (it cannot change a trained network)."""
+    """Fine-tuning trains the network it is given, whatever its filters and members: `--convs`
+    and `--members` left out take them from it; given otherwise, they are refused (they cannot
+    change a trained network)."""
     if "convs" not in args.options:
         return
     members = getattr(args.start, "members", [args.start])
@@ -186,6 +187,11 @@ def keep_architecture(args):
         raise UserInputError(f"--convs {given}: the network in {args.fine_tune} has convolutions of "
                              f"{','.join(map(str, theirs))} filters and fine-tuning keeps them; leave --convs out")
     args.options["convs"] = theirs
+    if "members" in args.options:
+        if args.members is not None and args.options["members"] != len(members):
+            raise UserInputError(f"--members {args.options['members']}: the committee in {args.fine_tune} has "
+                                 f"{len(members)} members and fine-tuning trains each of them; leave --members out")
+        args.options["members"] = len(members)
 
 
 def save_network(net, folder):
@@ -239,6 +245,42 @@ def calibration_after_saving(net, start, source, folder):
     return None
 
 
+def stroke_reader_after_saving(net, start, source, folder):
+    """Keep the folder's stroke reader (strokes.npz) true to the network just saved in `folder`,
+    as `calibration_after_saving` keeps its calibration; returns the line that says what was
+    done, or None.
+
+    A network fine-tuned from one with a stroke reader keeps it: written here, joined with this
+    kind only (the folder may hold other kinds), so that a personal network still reads drawings
+    by their path too. One carried over that way for the network just replaced by one trained
+    afresh is removed: its join weight was chosen for another network. A reader that names no
+    kind, or cannot be read, is someone else's: never overwritten or removed, only named.
+    """
+    reader = getattr(start, "stroke_reader", None)
+    path = os.path.join(folder, trajectory.FILE)
+    owner = trajectory.joined_with(folder)
+    if reader is not None and owner in (None, net.kind):
+        reader.network = net.kind
+        reader.save(folder)
+        return (f"Stroke reader carried over from {source} to {path}: drawings read with their strokes are read "
+                f"by their path too (joined at weight {reader.weight:g}, chosen for the network in {source})")
+    if owner == net.kind:
+        try:
+            os.remove(path)
+        except OSError as e:
+            return (f"Note: {path} was carried over for the network this one replaces, and could not be removed "
+                    f"({e.strerror}): delete it")
+        return f"Removed {path}: it was carried over for the network this one replaces"
+    not_carried = f" (the stroke reader of {source} was not carried over)" if reader is not None else ""
+    if owner == "":
+        return f"Note: the stroke reader in {path} now reads with this network too; delete it if not{not_carried}"
+    if owner == "?":
+        return f"Note: {path} cannot be read as a stroke reader; move it away{not_carried}"
+    if reader is not None:
+        return f"The stroke reader of {source} was not carried over: {path} holds the {owner} network's"
+    return None
+
+
 def worth_saving(net, result, X_train, y_train):
     """None if `net` may replace whatever is saved, else why not (a one-line error).
 
@@ -288,9 +330,10 @@ def run(args):
             print(f"Trained in {result.seconds:.1f} s ({plural(result.steps, unit)})")
         path = save_network(net, args.weights_dir)
         print(f"Weights saved to {path}" + (f" and {', '.join(net.FILES[1:])}" if len(net.FILES) > 1 else ""))
-        said = calibration_after_saving(net, args.start, args.fine_tune, args.weights_dir)
-        if said:
-            print(said)
+        for said in (calibration_after_saving(net, args.start, args.fine_tune, args.weights_dir),
+                     stroke_reader_after_saving(net, args.start, args.fine_tune, args.weights_dir)):
+            if said:
+                print(said)
     test_pred = net.predict_pixels(X_test)
     print_evaluation(y_test, test_pred, y_train, net.predict_pixels(X_train))
     print_logits(net, X_test, y_test)

@@ -140,9 +140,12 @@ def main(argv=None):
           + f"; {sum(held_out)} in all ({100 * (1 - sum(held_out) / sum(sizes)):.2f} %), "
             f"the picture alone {total[0]} ({100 * (1 - total[0] / sum(sizes)):.2f} %)")
     if args.save_groups:
+        from digits.nets import kinds_in
         for number, (reader, w) in enumerate(zip(readers, chosen), 1):
-            reader.weight = w
-            print(f"group {number}'s reader: {reader.save(os.path.join(args.save_groups, f'group{number}'))}")
+            folder = os.path.join(args.save_groups, f"group{number}")
+            kinds = kinds_in(folder)
+            reader.weight, reader.network = w, kinds[0] if len(kinds) == 1 else None
+            print(f"group {number}'s reader: {reader.save(folder)}")
     weight = best_weight(wrong, range(k))
     at = WEIGHTS.index(weight)
     if args.non_digits:
@@ -170,6 +173,7 @@ def main(argv=None):
         reader = trajectory.TrajectoryReader.train(digits, args.seed, args.copies, args.epochs,
                                                    non_digits=args.non_digits)
         reader.weight, reader.sure_above = weight, sure_above
+        reader.network = load_network(args.save).kind      # joined with that network only
         path = reader.save(args.save)
         print(f"Stroke reader trained on all {len(digits)} pen digits in {time.perf_counter() - start:.0f} s, "
               f"weight {weight:g}, not sure below "

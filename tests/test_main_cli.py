@@ -508,6 +508,60 @@ def test_cnn_of_other_filters_by_convs_and_fine_tuning_keeps_them(repo_root, tmp
     assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
 
 
+def test_fine_tuning_a_committee_trains_its_members_and_says_how_many(repo_root, tmp_path):
+    X, y = synthetic_digits(300, 37)
+    data = write_idx(tmp_path / "data", X[:200], y[:200], X[200:], y[200:])
+    common = ["--model", "committee", "--convs", "2,4", "--epochs", "1", "--batch-size", "32", "--data", str(data),
+              "--no-report"]
+    assert run_main(repo_root, *common, "--members", "2", "--weights-dir", str(tmp_path / "a")).returncode == 0
+    tuned = run_main(repo_root, *common, "--fine-tune", str(tmp_path / "a"), "--weights-dir", str(tmp_path / "b"))
+    assert tuned.returncode == 0, tuned.stderr
+    assert "committee of 2, each a CNN" in tuned.stdout and "member 2 of 2" in tuned.stdout
+    assert len(load_network(tmp_path / "b").members) == 2
+    refused = run_main(repo_root, *common, "--members", "3", "--fine-tune", str(tmp_path / "a"),
+                       "--weights-dir", str(tmp_path / "c"))
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        f"error: --members 3: the committee in {tmp_path / 'a'} has 2 members and fine-tuning trains each of them; "
+        "leave --members out"]
+
+
+def test_a_fine_tuned_network_keeps_the_stroke_reader_of_the_one_it_came_from(repo_root, tmp_path):
+    """A personal network (--fine-tune) from a folder with a stroke reader reads drawings by their
+    path too: the reader is written beside it, joined with its kind only, and said so. Trained
+    afresh in the same place, the carried reader is removed; a reader someone else wrote (naming
+    no kind) is never overwritten, only named."""
+    from digits.nets import trajectory
+    X, y = synthetic_digits(400, 31)
+    data = write_idx(tmp_path / "data", X[:300], y[:300], X[300:], y[300:])
+    common = ["--model", "deep", "--hidden", "12", "--data", str(data), "--no-report", "--epochs", "1"]
+    assert run_main(repo_root, *common, "--weights-dir", str(tmp_path / "a")).returncode == 0
+    trajectory.TrajectoryReader(weight=0.25, outputs=11).save(tmp_path / "a")      # names no kind
+    tuned = run_main(repo_root, *common, "--fine-tune", str(tmp_path / "a"), "--weights-dir", str(tmp_path / "b"))
+    assert tuned.returncode == 0, tuned.stderr
+    path = tmp_path / "b" / trajectory.FILE
+    assert f"Stroke reader carried over from {tmp_path / 'a'} to {path}" in tuned.stdout
+    reader = load_network(tmp_path / "b").stroke_reader
+    assert (reader.network, reader.weight, reader.outputs) == ("deep", 0.25, 11)
+    assert trajectory.joined_with(tmp_path / "b") == "deep"
+    # an MLP saved in the same folder is not joined with the deep network's reader
+    assert run_main(repo_root, "--data", str(data), "--maxiter", "2", "--no-report",
+                    "--weights-dir", str(tmp_path / "b")).returncode == 0
+    assert load_network(tmp_path / "b", "mlp").stroke_reader is None
+    assert load_network(tmp_path / "b", "deep").stroke_reader is not None
+
+    afresh = run_main(repo_root, *common, "--weights-dir", str(tmp_path / "b"))
+    assert afresh.returncode == 0, afresh.stderr
+    assert f"Removed {path}" in afresh.stdout and not path.exists()
+
+    trajectory.TrajectoryReader(weight=0.5).save(tmp_path / "b")                   # someone else's
+    before = path.read_bytes()
+    again = run_main(repo_root, *common, "--fine-tune", str(tmp_path / "a"), "--weights-dir", str(tmp_path / "b"))
+    assert again.returncode == 0, again.stderr
+    assert "now reads with this network too" in again.stdout and "was not carried over" in again.stdout
+    assert path.read_bytes() == before
+
+
 def test_a_fine_tuned_network_keeps_the_calibration_of_the_one_it_came_from(repo_root, tmp_path):
     """A personal network (--fine-tune) says "not sure" where the network it came from did:
     that calibration is written beside it for its kind, and said so. Trained afresh in the same

@@ -110,15 +110,23 @@ def test_saved_reader_reads_back_with_its_weight_and_line(tmp_path, outputs):
     F = trajectory.features_of([FOUR])
     assert np.array_equal(back.probabilities_and_none(F)[1], reader.probabilities_and_none(F)[1])
     assert np.array_equal(back.predict_proba(F), reader.predict_proba(F))
-    # no line saved: the picture network's line holds
+    # no line saved: the picture network's line holds; no kind saved: joined with any
     trajectory.TrajectoryReader(weight=0.2).save(tmp_path / "b")
     assert trajectory.TrajectoryReader.load(tmp_path / "b", "advice").sure_above is None
+    assert back.network is None and trajectory.joined_with(tmp_path / "b") == ""
+    trajectory.TrajectoryReader(network="cnn").save(tmp_path / "c")
+    assert trajectory.TrajectoryReader.load(tmp_path / "c", "advice").network == "cnn"
+    assert trajectory.joined_with(tmp_path / "c") == "cnn" and trajectory.joined_with(tmp_path / "d") is None
 
 
 def test_a_bad_reader_file_is_one_clear_error(tmp_path):
     trajectory.TrajectoryReader(weight=1.5).save(tmp_path)
     with pytest.raises(WeightsError, match="invalid weight 1.5.*restore it"):
         trajectory.TrajectoryReader.load(tmp_path, "restore it")
+    trajectory.TrajectoryReader(network="Committee; rm -rf").save(tmp_path)
+    with pytest.raises(WeightsError, match="invalid network .*name of a kind of network.*restore it"):
+        trajectory.TrajectoryReader.load(tmp_path, "restore it")
+    assert trajectory.joined_with(tmp_path) == "?"
     (tmp_path / trajectory.FILE).write_bytes(b"PK\x03\x04 not a zip")
     with pytest.raises(WeightsError, match="restore it"):
         trajectory.TrajectoryReader.load(tmp_path, "restore it")
@@ -157,6 +165,15 @@ def test_a_network_with_a_stroke_reader_joins_the_two_readings(tmp_path):
     alone_second = recognise.read_strokes(second, 350, 290, alone)
     assert np.allclose(number.digits[1].probabilities,
                        trajectory.join(alone_second.probabilities, reader.read(second)[0], 0.5))
+
+
+def test_a_reader_joined_with_another_kind_is_not_attached(tmp_path):
+    folder = shipped_copy(tmp_path)
+    trajectory.TrajectoryReader(network="cnn").save(folder)
+    assert nets.load_network(folder).stroke_reader is None
+    trajectory.TrajectoryReader(network="committee").save(folder)
+    assert nets.load_network(folder).stroke_reader.network == "committee"
+    assert nets.load_pretrained().stroke_reader.network == "committee"      # the shipped one says so
 
 
 def test_a_damaged_reader_file_stops_the_network_loading(tmp_path):

@@ -4,9 +4,10 @@ The file holds the parameters by name, plus `kind` (the registry name), `format`
 kind's architecture as whole numbers (names of the kind's choosing, e.g. `convs`, `hidden`) and
 optionally `temperature` (the calibration of predict_proba; absent when not calibrated), and
 numbers from 0 to 1 a kind keeps beside its parameters (FRACTIONS: the stroke reader's join
-weight and "not sure" line, `digits.nets.trajectory`).
+weight and "not sure" line, `digits.nets.trajectory`), and words (WORDS: the kind of network the
+stroke reader is joined with).
 
-    path = save(net, folder, architecture, fractions)          # architecture: {name: int or ints}
+    path = save(net, folder, architecture, fractions, words)   # architecture: {name: int or ints}
     params, meta = read(folder, cls, advice, architecture_names, shapes_of)
 
 `read` trusts nothing in the file (digits.nets.checked_npz): member names, declared sizes and
@@ -27,14 +28,16 @@ from digits.nets.checked_npz import READ_ERRORS, CheckedNpz, NpzError
 
 FORMAT = 1
 FRACTIONS = ("weight", "sure_above")    # numbers from 0 to 1
-RESERVED = ("kind", "format", "temperature") + FRACTIONS
+WORDS = ("network",)                    # a kind of network, e.g. "committee"
+RESERVED = ("kind", "format", "temperature") + FRACTIONS + WORDS
 PARAM_NAME = re.compile(r"(m[0-9]\.)?[a-z]{2,8}[1-9]?[0-9]?_[Wb]")    # conv1_W, fc2_b, out_W, m0.out_W (a committee member's), ...
 MAX_META_SIZE = 16      # elements of an architecture entry or a scalar: more is no architecture
 
 
-def save(net, folder, architecture, fractions=None):
+def save(net, folder, architecture, fractions=None, words=None):
     """Write `folder/<net.FILES[0]>` (the folder is created if needed), all or nothing.
-    `fractions`: {name in FRACTIONS: a number from 0 to 1 or None (left out)}, or None.
+    `fractions`: {name in FRACTIONS: a number from 0 to 1 or None (left out)}, or None;
+    `words`: {name in WORDS: a kind of network or None (left out)}, or None.
 
     Raises OutputError, leaving any earlier file untouched, when it cannot be written."""
     check_output_dir(folder, "the weights folder")
@@ -45,6 +48,7 @@ def save(net, folder, architecture, fractions=None):
     if net.temperature is not None:
         arrays["temperature"] = np.array(float(net.temperature))
     arrays.update({name: np.array(float(value)) for name, value in (fractions or {}).items() if value is not None})
+    arrays.update({name: np.array(str(value)) for name, value in (words or {}).items() if value is not None})
     arrays.update(net.params)
     try:
         with atomic_write(path, "wb") as f:
@@ -139,6 +143,11 @@ def _read_checked(npz, path, fail, kind, small, architecture_names, shapes_of):
             v = meta[name]
             if v.shape != () or v.dtype.kind != "f" or not 0 <= float(v) <= 1:
                 fail(f"{path} has an invalid {name} {v!s} (expected a number from 0 to 1)")
+    for name in WORDS:
+        if name in meta:
+            v = meta[name]
+            if v.shape != () or v.dtype.kind != "U" or not re.fullmatch(r"[a-z]{1,32}", str(v)):
+                fail(f"{path} has an invalid {name} {v!s} (expected the name of a kind of network)")
     return params, meta
 
 

@@ -36,6 +36,7 @@ import os
 import numpy as np
 
 from digits.constants import NOT_A_DIGIT, NUM_LABELS
+from digits.errors import WeightsError
 from digits.imaging import strokes as stroke_drawing
 from digits.imaging.distort import distort_strokes, elastic_strokes
 from digits.imaging.prepare import DOT, DOT_SHARE
@@ -148,7 +149,7 @@ class TrajectoryReader:
     FILES = (FILE,)
     temperature = None
 
-    def __init__(self, params=None, weight=JOIN_WEIGHT, sure_above=None, outputs=NUM_LABELS):
+    def __init__(self, params=None, weight=JOIN_WEIGHT, sure_above=None, outputs=NUM_LABELS, network=None):
         if outputs not in (NUM_LABELS, NUM_LABELS + 1):
             raise ValueError(f"a stroke reader has 10 or 11 outputs, not {outputs}")
         self.outputs = outputs
@@ -156,6 +157,7 @@ class TrajectoryReader:
                                                                 np.float32)
         self.weight = float(weight)
         self.sure_above = sure_above        # "not sure" below this joined share; None: the picture's network's line
+        self.network = network              # the kind of network it is joined with; None: whatever its folder holds
 
     @staticmethod
     def shapes(outputs=NUM_LABELS):
@@ -240,9 +242,10 @@ class TrajectoryReader:
         return net
 
     def save(self, folder):
-        """Write `folder`/strokes.npz (atomically) with the join weight and the "not sure" line."""
+        """Write `folder`/strokes.npz (atomically) with the join weight, the "not sure" line and
+        the kind of network it is joined with."""
         return npz_files.save(self, folder, {"points": POINTS, "hidden": list(HIDDEN), "outputs": self.outputs},
-                              {"weight": self.weight, "sure_above": self.sure_above})
+                              {"weight": self.weight, "sure_above": self.sure_above}, {"network": self.network})
 
     @classmethod
     def load(cls, folder, advice):
@@ -258,16 +261,30 @@ class TrajectoryReader:
         weight = float(meta["weight"]) if "weight" in meta else JOIN_WEIGHT
         sure = float(meta["sure_above"]) if "sure_above" in meta else None
         outputs = int(meta["outputs"]) if "outputs" in meta else NUM_LABELS
-        return cls(params, weight, sure, outputs)
+        return cls(params, weight, sure, outputs, str(meta["network"]) if "network" in meta else None)
 
 
 def attach(net, folder, advice):
-    """`net` with `net.stroke_reader` set: the reader saved in `folder`, or None if it has none.
+    """`net` with `net.stroke_reader` set: the reader saved in `folder`, or None if it has none
+    or one joined with another kind of network (a folder may hold several kinds: `weights/`).
     WeightsError (one line, ending in `advice`) if the file is there but damaged."""
     net.stroke_reader = None
     if os.path.lexists(os.path.join(folder, FILE)):
-        net.stroke_reader = TrajectoryReader.load(folder, advice)
+        reader = TrajectoryReader.load(folder, advice)
+        if reader.network in (None, net.kind):
+            net.stroke_reader = reader
     return net
+
+
+def joined_with(folder):
+    """Which network the stroke reader in `folder` is joined with: None if there is no reader,
+    "" if its file names no kind (any network in the folder), "?" if it cannot be read, else the kind."""
+    if not os.path.lexists(os.path.join(folder, FILE)):
+        return None
+    try:
+        return TrajectoryReader.load(folder, "").network or ""
+    except WeightsError:
+        return "?"
 
 
 def shares(net, picture_shares, picture_none, strokes, brush=stroke_drawing.BRUSH):
