@@ -27,7 +27,7 @@ try:
     from digits.errors import DataError, OutputError, UserInputError
     from digits.files import check_output_dir
     from digits import recipes
-    from digits.nets import calibration, trajectory
+    from digits.nets import calibration
     from digits.reporting import pictures
     from digits.reporting.kfold import stratified_kfold
     from digits.reporting.metrics import accuracy, confusion_matrix, precision_recall
@@ -256,6 +256,7 @@ def stroke_reader_after_saving(net, start, source, folder):
     afresh is removed: its join weight was chosen for another network. A reader that names no
     kind, or cannot be read, is someone else's: never overwritten or removed, only named.
     """
+    from digits.nets import trajectory
     reader = getattr(start, "stroke_reader", None)
     path = os.path.join(folder, trajectory.FILE)
     owner = trajectory.joined_with(folder)
