@@ -236,7 +236,8 @@ def read_file(path, network, name=None, number=None):
 
 CROSSING = 1.5      # the cost of reading two strokes that cross each other as two digits
 CROSS_POINTS = 200  # strokes are thinned to this many points to find where they cross
-SEARCH_PATHS = True     # the search reads each run of strokes by its picture and its path (a stroke reader)
+SEARCH_PATHS = True     # the search reads each run of strokes by its picture and its path (a stroke reader);
+                        # False: only the digits it finds (as before; benchmarks.bench_numbers compares both)
 ONE_DIGIT_WIDTH = 0.8   # ink no wider than this many times its height is one digit (to prediction.py)
 SURE_ONE_DIGIT_WIDTH = 1.3  # ...and ink no wider than this read surely as one digit is one too
 DIGIT_BOX = 160         # a picture at most this many pixels long, and no wider than
@@ -285,7 +286,7 @@ def read_pieces(boxes, orders, prepare_run, network, not_a_digit_above=NOT_A_DIG
                 brush=stroke_drawing.BRUSH, **search):
     """Read a number whose ink is in pieces: the search of `digits.imaging.segment` with
     `prepare_run(run)` (a sorted tuple of piece indices -> the 784 input, or EmptyImageError);
-    `search`: more arguments of `segment.best_reading` (max_pieces, links, joined, min_size).
+    `search`: more arguments of `segment.best_reading` (max_pieces, links, joined, min_size, side).
     `run_strokes(run)`: the strokes of a run (drawn with `brush`), or None for ink without
     strokes: where the network has a stroke reader, the search reads every run by its picture and
     its path joined (SEARCH_PATHS), and each digit found is read as `recognise` reads a drawing
@@ -297,8 +298,7 @@ def read_pieces(boxes, orders, prepare_run, network, not_a_digit_above=NOT_A_DIG
     Returns a NumberReading with each digit's box the union of its pieces' boxes.
     """
     prepared = {}
-    reader = getattr(network, "stroke_reader", None)
-    search_paths = reader if run_strokes is not None and SEARCH_PATHS else None
+    path_reader = getattr(network, "stroke_reader", None) if run_strokes is not None and SEARCH_PATHS else None
 
     def read(runs):
         for run in runs:
@@ -310,16 +310,16 @@ def read_pieces(boxes, orders, prepare_run, network, not_a_digit_above=NOT_A_DIG
         shares = np.full((len(runs), 10), np.nan)
         if rows:
             found, none = network_answer(np.stack([prepared[runs[i]] for i in rows]), network)
-            if search_paths:
+            if path_reader is not None:
                 F = trajectory.features_of([run_strokes(runs[i]) for i in rows], brush)
-                found, none = search_paths.joined(found, none, F)
+                found, none = path_reader.joined(found, none, F)
             found = found * (1.0 - none)[:, None]
             found[none > not_a_digit_above] = np.nan
             shares[rows] = found
         return shares
 
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    if search_paths:
+    if path_reader is not None:
         search.setdefault("side", segment.SIDE_WITH_PATHS)
     found = segment.best_reading(boxes, orders, read, **search)
     digits, left_out = [], [boxes[i] for i in found.left_out]
