@@ -16,7 +16,10 @@ apps, the API) is then read through both. Its "not sure" line stays the network'
 calibration.json), printed beside the lines fitted on the joined readings: the joined shares are
 surer of real digits, and a line fitted on them alone lets more drawings that are not digits pass
 as sure (`benchmarks.not_a_digit` measures that); `--joined-line` writes the line fitted at
-`--sure-accuracy` instead.
+`--sure-accuracy` instead. `--save-groups DIR` writes each group's reader, trained without the
+group, into DIR/group1, ... beside the networks trained without it (`pen_writer_groups
+--save-networks DIR`), so that `benchmarks.bench_numbers --networks DIR` reads numbers by unseen
+writers with both.
 
     python -m benchmarks.pen_writer_groups --groups 3 --networks C --pen-digits ../shared/pendigits \\
         --save-readings R.npz
