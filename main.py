@@ -245,14 +245,15 @@ def calibration_after_saving(net, start, source, folder):
     return None
 
 
-def stroke_reader_after_saving(net, start, source, folder):
+def stroke_reader_after_saving(net, start, source, folder, samples=None):
     """Keep the folder's stroke reader (strokes.npz) true to the network just saved in `folder`,
     as `calibration_after_saving` keeps its calibration; returns the line that says what was
     done, or None.
 
     A network fine-tuned from one with a stroke reader keeps it: written here, joined with this
     kind only (the folder may hold other kinds), so that a personal network still reads drawings
-    by their path too. One carried over that way for the network just replaced by one trained
+    by their path too; with `samples` (the samples file), the reader is fine-tuned on their
+    strokes first (`TrajectoryReader.fine_tune`). One carried over that way for the network just replaced by one trained
     afresh is removed: its join weight was chosen for another network. A reader that names no
     kind, or cannot be read, is someone else's: never overwritten or removed, only named.
     """
@@ -261,10 +262,16 @@ def stroke_reader_after_saving(net, start, source, folder):
     path = os.path.join(folder, trajectory.FILE)
     owner = trajectory.joined_with(folder)
     if reader is not None and owner in (None, net.kind):
+        mine = ""
+        if samples:
+            from digits.samples import SampleStore
+            drawn = trajectory.samples_as_digits(SampleStore(samples).rows())
+            reader.fine_tune(drawn)
+            mine = f", fine-tuned on the strokes of your {len(drawn)} samples"
         reader.network = net.kind
         reader.save(folder)
-        return (f"Stroke reader carried over from {source} to {path}: drawings read with their strokes are read "
-                f"by their path too (joined at weight {reader.weight:g}, chosen for the network in {source})")
+        return (f"Stroke reader carried over from {source} to {path}{mine}: drawings read with their strokes are "
+                f"read by their path too (joined at weight {reader.weight:g}, chosen for the network in {source})")
     if owner == net.kind:
         try:
             os.remove(path)
@@ -332,7 +339,7 @@ def run(args):
         path = save_network(net, args.weights_dir)
         print(f"Weights saved to {path}" + (f" and {', '.join(net.FILES[1:])}" if len(net.FILES) > 1 else ""))
         for said in (calibration_after_saving(net, args.start, args.fine_tune, args.weights_dir),
-                     stroke_reader_after_saving(net, args.start, args.fine_tune, args.weights_dir)):
+                     stroke_reader_after_saving(net, args.start, args.fine_tune, args.weights_dir, args.samples)):
             if said:
                 print(said)
     test_pred = net.predict_pixels(X_test)

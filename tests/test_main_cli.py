@@ -554,6 +554,18 @@ def test_a_fine_tuned_network_keeps_the_stroke_reader_of_the_one_it_came_from(re
     assert afresh.returncode == 0, afresh.stderr
     assert f"Removed {path}" in afresh.stdout and not path.exists()
 
+    # with the user's samples, the carried reader is fine-tuned on their strokes
+    from digits.samples import SampleStore
+    store = SampleStore(tmp_path / "samples.sqlite")
+    for label, stroke in ((7, [[40, 40], [120, 40], [70, 170]]), (1, [[70, 40], [70, 170]])):
+        store.add(label, [stroke], 350, 290, np.zeros(784))
+    personal = run_main(repo_root, *common, "--fine-tune", str(tmp_path / "a"), "--samples",
+                        str(tmp_path / "samples.sqlite"), "--weights-dir", str(tmp_path / "p"))
+    assert personal.returncode == 0, personal.stderr
+    assert "fine-tuned on the strokes of your 2 samples" in personal.stdout
+    theirs = trajectory.TrajectoryReader.load(tmp_path / "a", "")
+    assert not np.array_equal(load_network(tmp_path / "p").stroke_reader.params["out_W"], theirs.params["out_W"])
+
     trajectory.TrajectoryReader(weight=0.5).save(tmp_path / "b")                   # someone else's
     before = path.read_bytes()
     again = run_main(repo_root, *common, "--fine-tune", str(tmp_path / "a"), "--weights-dir", str(tmp_path / "b"))

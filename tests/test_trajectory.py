@@ -1,4 +1,5 @@
 """The stroke reader (digits.nets.trajectory): its features, its gradient, its file, the join."""
+import copy
 import os
 import shutil
 
@@ -167,6 +168,23 @@ def test_a_network_with_a_stroke_reader_joins_the_two_readings(tmp_path):
                        trajectory.join(alone_second.probabilities, reader.read(second)[0], 0.5))
 
 
+def test_fine_tuning_on_a_writers_samples_learns_their_way_and_keeps_the_rest():
+    # a writer whose 1 is written as the reader's 7 (a long flag): five samples of it
+    reader = nets.load_pretrained().stroke_reader
+    assert reader.read(SEVEN)[0].argmax() == 7
+    rows = [{"label": 1, "strokes": [s.tolist() for s in SEVEN]}] * 5 + [{"label": 3, "strokes": [[]]}]
+    samples = trajectory.samples_as_digits(rows)
+    assert len(samples) == 5 and samples[0].label == 1          # a sample without ink is left out
+    assert np.array_equal(samples[0].strokes[0], SEVEN[0] * [1, -1])     # tablet coordinates: y upwards
+    mine = copy.deepcopy(reader).fine_tune(samples)
+    assert mine.read(SEVEN)[0].argmax() == 1
+    assert mine.read(FOUR)[0].argmax() == 4                      # what it did not see stays
+    assert np.mean(mine.probabilities_and_none(trajectory.non_digit_paths(200, 5))[1] > 0.5) > 0.9
+    again = copy.deepcopy(reader).fine_tune(samples)
+    assert all(np.array_equal(mine.params[k], again.params[k]) for k in mine.params)    # seeded
+    assert not np.array_equal(mine.params["out_W"], reader.params["out_W"])
+
+
 def test_a_reader_joined_with_another_kind_is_not_attached(tmp_path):
     folder = shipped_copy(tmp_path)
     trajectory.TrajectoryReader(network="cnn").save(folder)
@@ -248,6 +266,17 @@ def test_the_writer_group_benchmark_chooses_a_weight_and_saves_a_reader(pendigit
     assert "(one per group, from" in out and "with a stroke reader" in out and "writers 21-30" in out
     for row in ("number reading", "paths for the digits found", "the picture alone"):
         assert f"  {row} " in out
+    # each writer's reader fine-tuned on their first digits, the rest read before and after
+    from benchmarks import personal_paths
+    readings_with_none = tmp_path / "readings2.npz"
+    np.savez(readings_with_none, before=shares, labels=labels, none=np.zeros(len(labels)),
+             group=np.concatenate([np.full(len(g), i) for i, g in enumerate(groups)]))
+    assert personal_paths.main(["--readings", str(readings_with_none), "--readers", str(networks),
+                                "--writers", "1", "--pen-digits", str(pendigits_file)]) == 0
+    out = capsys.readouterr().out
+    for writer in (1, 11, 21):
+        assert f"  writer {writer:2d} (" in out
+    assert "all writers, " in out and "misread by the path alone" in out
     shutil.rmtree(networks / "group3")
     with pytest.raises(SystemExit):
         bench_numbers.main(["--groups", "3", "--networks", str(networks), "--pen-digits", str(pendigits_file)])

@@ -57,6 +57,9 @@ COPIES, EPOCHS, BATCH, LEARNING_RATE, LAMBDA = 10, 40, 128, 1e-3, 0.01
 ELASTIC = 0.05                  # the copies' bending (digits.imaging.distort.elastic_strokes)
 NON_DIGITS = 16000              # drawings that are none of the digits, for the eleventh output (as the CNNs')
 JOIN_WEIGHT = 0.3               # the path's weight in the join, when the file does not say
+# A personal reader (`fine_tune`, python main.py --fine-tune DIR --samples FILE): 20 bent copies of
+# each sample, 1,000 drawings that are none beside them, 10 epochs at 1e-4 (benchmarks.personal_paths).
+PERSONAL_COPIES, PERSONAL_NON_DIGITS, PERSONAL_EPOCHS, PERSONAL_LR = 20, 1000, 10, 1e-4
 
 
 def without_dots(strokes, brush=stroke_drawing.BRUSH):
@@ -241,6 +244,27 @@ class TrajectoryReader:
                 report(f"epoch {epoch + 1}/{epochs}: cost {total / len(y):.4f}")
         return net
 
+    def fine_tune(self, digits, seed=0, copies=PERSONAL_COPIES, epochs=PERSONAL_EPOCHS, lr=PERSONAL_LR,
+                  non_digits=PERSONAL_NON_DIGITS):
+        """Go on training this reader on one writer's digits (PenDigit-like: label, strokes in
+        tablet coordinates, y upwards; `samples_as_digits` makes them from the apps' samples),
+        `copies` bent copies of each, with `non_digits` drawings that are none of the digits
+        beside them (a reader with an eleventh output), so that it keeps what "none" looks like:
+        `epochs` passes of Adam at a constant `lr`. Seeded; returns self."""
+        rng = np.random.default_rng([seed, 13])
+        X, y = training_paths(digits, copies, rng)
+        if non_digits and self.outputs > NUM_LABELS:
+            X = np.vstack([X, non_digit_paths(non_digits, seed)])
+            y = np.concatenate([y, np.full(non_digits, NOT_A_DIGIT, dtype=np.int64)])
+        X = X.astype(np.float32)
+        adam = Adam(self.params)
+        for _ in range(epochs):
+            order = rng.permutation(len(y))
+            for i in range(0, len(y), BATCH):
+                batch = order[i:i + BATCH]
+                adam.step(self.params, self.loss(X[batch], y[batch])[1], lr)
+        return self
+
     def save(self, folder):
         """Write `folder`/strokes.npz (atomically) with the join weight, the "not sure" line and
         the kind of network it is joined with."""
@@ -262,6 +286,15 @@ class TrajectoryReader:
         sure = float(meta["sure_above"]) if "sure_above" in meta else None
         outputs = int(meta["outputs"]) if "outputs" in meta else NUM_LABELS
         return cls(params, weight, sure, outputs, str(meta["network"]) if "network" in meta else None)
+
+
+def samples_as_digits(rows):
+    """The apps' samples (`digits.samples.SampleStore.rows()`: label, strokes in canvas pixels,
+    y downwards) as PenDigit, their strokes in tablet coordinates (y upwards), for `fine_tune`."""
+    from digits.data.pendigits import PenDigit
+    return [PenDigit(int(r["label"]), 0, [np.asarray(s, dtype=np.float64).reshape(-1, 2) * [1, -1]
+                                          for s in r["strokes"] if len(s)])
+            for r in rows if any(len(s) for s in r["strokes"])]
 
 
 def attach(net, folder, advice):
