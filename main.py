@@ -253,9 +253,10 @@ def stroke_reader_after_saving(net, start, source, folder, samples=None):
     A network fine-tuned from one with a stroke reader keeps it: written here, joined with this
     kind only (the folder may hold other kinds), so that a personal network still reads drawings
     by their path too; with `samples` (the samples file), the reader is fine-tuned on their
-    strokes first (`TrajectoryReader.fine_tune`). One carried over that way for the network just replaced by one trained
-    afresh is removed: its join weight was chosen for another network. A reader that names no
-    kind, or cannot be read, is someone else's: never overwritten or removed, only named.
+    strokes first (`TrajectoryReader.fine_tune`). One carried over that way for the network
+    just replaced by one trained afresh is removed: its join weight was chosen for another
+    network. A reader that names no kind, or cannot be read, is someone else's: never
+    overwritten or removed, only named.
     """
     from digits.nets import trajectory
     reader = getattr(start, "stroke_reader", None)
@@ -281,7 +282,8 @@ def stroke_reader_after_saving(net, start, source, folder, samples=None):
         return f"Removed {path}: it was carried over for the network this one replaces"
     not_carried = f" (the stroke reader of {source} was not carried over)" if reader is not None else ""
     if owner == "":
-        return f"Note: the stroke reader in {path} now reads with this network too; delete it if not{not_carried}"
+        return (f"Note: the stroke reader in {path} (it names no network) now reads with this one too; delete it "
+                f"to read drawings by their picture alone{not_carried}")
     if owner == "?":
         return f"Note: {path} cannot be read as a stroke reader; move it away{not_carried}"
     if reader is not None:
