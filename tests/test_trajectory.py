@@ -185,6 +185,16 @@ def test_fine_tuning_on_a_writers_samples_learns_their_way_and_keeps_the_rest():
     assert not np.array_equal(mine.params["out_W"], reader.params["out_W"])
 
 
+def test_fine_tuning_takes_any_sample_the_apps_keep():
+    # a dot, a point pressed twice, a dot beside a line, a flat line, the largest canvas's corners
+    rows = [{"label": d, "strokes": s} for d, s in enumerate((
+        [[[10, 10]]], [[[10, 10], [10, 10]]], [[[5, 5]], [[10, 10], [10, 100]]], [[[10, 10], [200, 10]]],
+        [[[0, 0], [1023, 1023]]]))]
+    reader = copy.deepcopy(nets.load_pretrained().stroke_reader).fine_tune(trajectory.samples_as_digits(rows),
+                                                                           copies=2, epochs=1, non_digits=50)
+    assert all(np.isfinite(v).all() for v in reader.params.values())
+
+
 def test_a_reader_joined_with_another_kind_is_not_attached(tmp_path):
     folder = shipped_copy(tmp_path)
     trajectory.TrajectoryReader(network="cnn").save(folder)
