@@ -34,6 +34,7 @@ import time
 
 import numpy as np
 
+from benchmarks.bench_cnn import numpy_simd
 from benchmarks.bench_predict import cpu_name
 from benchmarks.pen_drawings import load_pen_digits
 from digits import nets, recognise
@@ -51,17 +52,6 @@ def edit_distance(a, b):
         for j, cb in enumerate(b, 1):
             previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
     return row[-1]
-
-
-def simd_level():
-    """NumPy's SIMD extensions found on this CPU, as one line."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__
-        found = [name for name, on in __cpu_features__.items() if on]
-        best = [f for f in ("AVX512_SKX", "AVX512F", "AVX2", "SSE42") if f in found]
-        return f"NumPy SIMD: best {best[0] if best else 'baseline'}"
-    except ImportError:
-        return "NumPy SIMD: unknown"
 
 
 def naive_strokes(strokes, width, height, network):
@@ -146,7 +136,7 @@ def main(argv=None):
     network = group_networks[0]
     rng = np.random.default_rng(args.seed)
     width, height = compose.CANVAS
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} logical CPUs; {simd_level()}; "
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} logical CPUs; NumPy SIMD: {numpy_simd()}; "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     print(f"{network.describe()}{' (one per group, from ' + args.networks + ')' if args.networks else ''}"
           f"{', with a stroke reader' if getattr(network, 'stroke_reader', None) else ''}; {args.numbers} numbers of 2-6 digits per group of writers, "

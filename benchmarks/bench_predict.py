@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from benchmarks.bench_cnn import numpy_simd
 from benchmarks.pen_drawings import canvas_strokes, load_pen_digits
 from digits import nets
 from digits.imaging.prepare import prepare_image
@@ -57,7 +58,8 @@ def main(argv=None):
     labels = np.array([digits[i].label for i in picks])
     folders = args.weights_dir or [nets.pretrained_dir(k) for k in nets.shipped_kinds()]
     networks = [nets.load_network(folder) for folder in folders]
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} logical CPUs; {len(images)} pen digits drawn as the app draws "
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} logical CPUs; NumPy SIMD: {numpy_simd()}")
+    print(f"{len(images)} pen digits drawn as the app draws "
           f"them ({CANVAS_WIDTH}x{CANVAS_HEIGHT} canvas, {BRUSH} px brush), read one at a time")
 
     inputs = [prepare_image(image) for image in images]      # also warms up the preparation
