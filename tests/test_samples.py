@@ -183,6 +183,7 @@ def test_command_exports_everything(tmp_path):
     add_some(SampleStore(path), [1, 1, 8])
     done = _command("--samples", path, "count")
     assert done.returncode == 0 and "3 samples" in done.stdout and "1: 2" in done.stdout and "8: 1" in done.stdout
+    assert f"--fine-tune weights/pretrained/committee --samples {path} " in done.stdout     # what to do next
     done = _command("--samples", path, "export", "--idx", tmp_path / "idx", "--csv", tmp_path / "t.csv",
                     "--picture", tmp_path / "p.png")
     assert done.returncode == 0, done.stderr

@@ -41,6 +41,10 @@ def run(args):
         counts = store.counts_by_label()
         print(f"{sum(counts.values())} samples in {store.path}")
         print("  ".join(f"{digit}: {n}" for digit, n in counts.items()))
+        if sum(counts.values()):
+            print(f"To make the apps' network read your way (both its pictures and its pen paths): python main.py "
+                  f"--model committee --fine-tune weights/pretrained/committee --samples {store.path} --epochs 1 "
+                  "--lr 0.0005")
         return 0
     if args.idx:
         for written in store.export_idx(args.idx, compress=not args.no_gzip):
