@@ -208,6 +208,17 @@ def save_network(net, folder):
         raise OutputError(f"{e}. The trained network was saved in {rescue} instead") from None
 
 
+def remove_carried(path, or_else="", then=""):
+    """Remove `path`, a file carried over for the network just replaced; the line that says so
+    (`then` added), or, if it cannot be removed, that it should be deleted (`or_else` added)."""
+    try:
+        os.remove(path)
+    except OSError as e:
+        return (f"Note: {path} was carried over for the network this one replaces, and could not be removed "
+                f"({e.strerror}): delete it{or_else}")
+    return f"Removed {path}: it was carried over for the network this one replaces{then}"
+
+
 def calibration_after_saving(net, start, source, folder):
     """Keep the folder's calibration.json true to the network just saved in `folder`; returns
     the line that says what was done, or None.
@@ -230,12 +241,7 @@ def calibration_after_saving(net, start, source, folder):
                 + ("" if start.temperature is None else f", temperature {start.temperature:.3f}")
                 + f"; it was fitted for that network ({refit})")
     if owner == net.kind:
-        try:
-            os.remove(path)
-        except OSError as e:
-            return (f"Note: {path} was carried over for the network this one replaces, and could not be removed "
-                    f"({e.strerror}): delete it, or {refit}")
-        return f"Removed {path}: it was carried over for the network this one replaces (to calibrate this one, {refit})"
+        return remove_carried(path, f", or {refit}", f" (to calibrate this one, {refit})")
     not_carried = f" (the calibration of {source} was not carried over)" if carried else ""
     if owner in ("", "?"):
         return (f"Note: {path}, fitted for the network saved there before, now applies to this one too; "
@@ -274,12 +280,7 @@ def stroke_reader_after_saving(net, start, source, folder, samples=None):
         return (f"Stroke reader carried over from {source} to {path}{mine}: drawings read with their strokes are "
                 f"read by their path too (joined at weight {reader.weight:g}, chosen for the network in {source})")
     if owner == net.kind:
-        try:
-            os.remove(path)
-        except OSError as e:
-            return (f"Note: {path} was carried over for the network this one replaces, and could not be removed "
-                    f"({e.strerror}): delete it")
-        return f"Removed {path}: it was carried over for the network this one replaces"
+        return remove_carried(path)
     not_carried = f" (the stroke reader of {source} was not carried over)" if reader is not None else ""
     if owner == "":
         return (f"Note: the stroke reader in {path} (it names no network) now reads with this one too; delete it "
