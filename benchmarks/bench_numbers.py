@@ -145,7 +145,7 @@ def main(argv=None):
     numbers = [compose.writer_numbers(digits, list(g), args.numbers, rng) for g in groups]
     recognise.read_number_strokes(numbers[0][0][0], width, height, network)     # warm up
 
-    strokes_read, final_read, alone_read, naive_read, times, six = [], [], [], [], [], []
+    strokes_read, final_read, alone_read, naive_read, times, six, final_times = [], [], [], [], [], [], []
     for group, network in zip(numbers, group_networks):
         strokes_read.append([]), final_read.append([]), alone_read.append([]), naive_read.append([])
         reader = getattr(network, "stroke_reader", None)
@@ -158,7 +158,9 @@ def main(argv=None):
             strokes_read[-1].append((found, truth))
             if reader is not None:
                 recognise.SEARCH_PATHS = False
+                start = time.perf_counter()
                 final_read[-1].append((recognise.read_number_strokes(strokes, width, height, network).number, truth))
+                final_times.append(time.perf_counter() - start)
                 recognise.SEARCH_PATHS = True
                 network.stroke_reader = None
                 alone_read[-1].append((recognise.read_number_strokes(strokes, width, height, network).number, truth))
@@ -174,6 +176,9 @@ def main(argv=None):
     sixes = (f" 6-digit numbers: median {1000 * np.median(six):.1f} ms, slowest {1000 * max(six):.1f} ms"
              if six else " no 6-digit number in this run")
     print(f"  time per number: median {np.median(ms):.1f} ms, 95th percentile {np.percentile(ms, 95):.1f} ms;" + sixes)
+    if final_times:
+        print(f"  the same numbers, the search reading pictures only (right after each): median "
+              f"{1000 * np.median(final_times):.1f} ms, 95th percentile {1000 * np.percentile(final_times, 95):.1f} ms")
 
     if args.photos:
         photos_read, naive_photos, photo_times = [], [], []

@@ -275,6 +275,7 @@ def test_the_writer_group_benchmark_chooses_a_weight_and_saves_a_reader(pendigit
     out = capsys.readouterr().out
     assert "(one per group, from" in out and "with a stroke reader" in out and "writers 21-30" in out
     assert "NumPy SIMD: baseline " in out                    # beside its timings, the SIMD level
+    assert "the search reading pictures only (right after each): median" in out
     for row in ("number reading", "paths for the digits found", "the picture alone"):
         assert f"  {row} " in out
     # each writer's reader fine-tuned on their first digits, the rest read before and after
